@@ -1,0 +1,111 @@
+// Parsing `npm run k6 -- …`. Every mistake becomes one plain sentence.
+import { parseArgs } from 'node:util';
+import { ENVIRONMENTS, INTENSITY_NAMES, PROMO_TYPES } from '../lib/tags.ts';
+import { MIN_GRADES } from '../lib/thresholds.ts';
+import { parseDurationMs } from '../lib/env.ts';
+
+export class CliError extends Error {}
+
+export interface RunArgs {
+  command: 'run';
+  /** A bundled scenario name, or a path to a user's .ts/.js file. */
+  script: string;
+  target?: string;
+  environment: string;
+  intensity: string;
+  promoType: string;
+  promoName?: string;
+  vus?: number;
+  duration?: string;
+  outDir: string;
+  minGrade: string;
+  abortOnFail: boolean;
+  extraK6Args: string[];
+}
+
+export type CliArgs = RunArgs | { command: 'help' };
+
+export const USAGE = `Usage: npm run k6 -- <scenario|path.ts> [options] [-- <extra k6 args>]
+
+Scenarios: smoke, ramp, cache-hit, promo (or a path to your own .ts/.js file)
+
+Options:
+  --target URL            shop to test (default: start the embedded demo shop)
+  --env prod|preprod      environment tag (default preprod)
+  --intensity light|medium|heavy   load profile (default light)
+  --promo-type striked_price|auto_cart|manual_code|none   (default none)
+  --promo-name NAME       promo name tag; also names the testid
+  --vus N                 steady VUs (TARGET_VUS); ramp peaks at RAMP_MAX_VUS
+  --duration 30s          run length (DURATION)
+  --min-grade A|B|C|D|none   thresholds that fail the run below this grade (default C)
+  --abort-on-fail         stop as soon as a threshold fails (destructive runs)
+  --out-dir DIR           where <testid>/summary.json and http_req_duration.csv go (default results)
+  -h, --help              this text
+
+Exit code: k6's own (0 ok, 99 thresholds failed, 103/105/108 stopped or aborted).`;
+
+function oneOf(flag: string, value: string, allowed: readonly string[]): string {
+  if (!allowed.includes(value)) throw new CliError(`--${flag} must be one of ${allowed.join(', ')}, not "${value}".`);
+  return value;
+}
+
+const OPTION_NAMES = ['--target', '--env', '--intensity', '--promo-type', '--promo-name', '--vus', '--duration', '--min-grade', '--abort-on-fail', '--out-dir', '--help'];
+
+export function parseCliArgs(argv: string[]): CliArgs {
+  const split = argv.indexOf('--');
+  const own = split === -1 ? argv : argv.slice(0, split);
+  const extraK6Args = split === -1 ? [] : argv.slice(split + 1);
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: own,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        target: { type: 'string' },
+        env: { type: 'string' },
+        intensity: { type: 'string' },
+        'promo-type': { type: 'string' },
+        'promo-name': { type: 'string' },
+        vus: { type: 'string' },
+        duration: { type: 'string' },
+        'out-dir': { type: 'string' },
+        'min-grade': { type: 'string' },
+        'abort-on-fail': { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (err) {
+    const message = (err as Error).message.split('\n')[0]!.replace(/\..*$/, '');
+    throw new CliError(`${message}; the options are ${OPTION_NAMES.join(', ')}.`);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) return { command: 'help' };
+  if (positionals.length !== 1) {
+    throw new CliError(positionals.length === 0 ? 'Name a scenario (smoke, ramp, cache-hit, promo) or a script path.' : `Give one scenario, not ${positionals.length}: ${positionals.join(' ')}.`);
+  }
+  if (values.target !== undefined && !/^https?:\/\/[^\s/]+/.test(values.target)) {
+    throw new CliError(`--target must be an http:// or https:// URL, not "${values.target}".`);
+  }
+  if (values.vus !== undefined && !/^[1-9][0-9]*$/.test(values.vus)) {
+    throw new CliError(`--vus must be a whole number of at least 1, not "${values.vus}".`);
+  }
+  if (values.duration !== undefined && !(parseDurationMs(values.duration) ?? 0)) {
+    throw new CliError(`--duration must be a duration such as 30s, 2m or 1m30s, not "${values.duration}".`);
+  }
+  return {
+    command: 'run',
+    script: positionals[0]!,
+    target: values.target,
+    environment: oneOf('env', values.env ?? 'preprod', ENVIRONMENTS),
+    intensity: oneOf('intensity', values.intensity ?? 'light', INTENSITY_NAMES),
+    promoType: oneOf('promo-type', values['promo-type'] ?? 'none', PROMO_TYPES),
+    promoName: values['promo-name'],
+    vus: values.vus === undefined ? undefined : Number(values.vus),
+    duration: values.duration,
+    outDir: values['out-dir'] ?? 'results',
+    minGrade: oneOf('min-grade', values['min-grade'] ?? 'C', MIN_GRADES),
+    abortOnFail: values['abort-on-fail'] ?? false,
+    extraK6Args,
+  };
+}

@@ -1,0 +1,24 @@
+// `npm run k6 -- <scenario|path.ts> [options]`. The exit code is k6's own.
+import { CliError, parseCliArgs, USAGE } from './cli-args.ts';
+import { K6NotFoundError } from './k6-binary.ts';
+import { runScenario } from './run-scenario.ts';
+
+async function main(argv: string[]): Promise<number> {
+  const args = parseCliArgs(argv);
+  if (args.command === 'help') {
+    process.stdout.write(USAGE + '\n');
+    return 0;
+  }
+  return (await runScenario(args)).exitCode;
+}
+
+try {
+  process.exitCode = await main(process.argv.slice(2));
+} catch (err) {
+  if (err instanceof CliError || err instanceof K6NotFoundError) {
+    process.stderr.write(err.message + '\n');
+    process.exitCode = 2;
+  } else {
+    throw err;
+  }
+}

@@ -1,0 +1,43 @@
+// Turns k6's `--out json` samples into http_req_duration.csv (time, value_ms, status, url).
+import { createReadStream, createWriteStream } from 'node:fs';
+import { createGunzip } from 'node:zlib';
+import { createInterface } from 'node:readline';
+import { once } from 'node:events';
+
+export interface K6Point {
+  type: 'Point';
+  metric: string;
+  data: { time: string; value: number; tags?: Record<string, string> };
+}
+
+/** Reads k6's JSON lines (plain or .gz) and calls back for each Point. */
+export async function forEachPoint(path: string, onPoint: (p: K6Point) => void | Promise<void>): Promise<void> {
+  const raw = createReadStream(path);
+  const input = path.endsWith('.gz') ? raw.pipe(createGunzip()) : raw;
+  const lines = createInterface({ input, crlfDelay: Infinity });
+  for await (const line of lines) {
+    if (!line.startsWith('{"metric"') && !line.includes('"type":"Point"')) continue;
+    const parsed = JSON.parse(line) as K6Point | { type: string };
+    if (parsed.type === 'Point') await onPoint(parsed as K6Point);
+  }
+}
+
+/** RFC 4180: quote a field that holds a comma, a quote or a line break. */
+export function csvField(value: string): string {
+  return /[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
+}
+
+export async function writeDurationCsv(samplesPath: string, csvPath: string): Promise<number> {
+  const out = createWriteStream(csvPath);
+  out.write('time,value_ms,status,url\n');
+  let rows = 0;
+  await forEachPoint(samplesPath, async (p) => {
+    if (p.metric !== 'http_req_duration') return;
+    const tags = p.data.tags ?? {};
+    rows++;
+    if (!out.write(`${p.data.time},${p.data.value},${tags.status ?? ''},${csvField(tags.url ?? '')}\n`)) await once(out, 'drain');
+  });
+  out.end();
+  await once(out, 'finish');
+  return rows;
+}

@@ -1,0 +1,11 @@
+// The public API of promo-load-analyzer/lib, for scenarios that run inside k6.
+export * from './grade.ts';
+export * from './env.ts';
+export * from './tags.ts';
+export * from './profiles.ts';
+export * from './thresholds.ts';
+export * from './pages.ts';
+export * from './checks.ts';
+export * from './cache.ts';
+export * from './summary.ts';
+export * from './options.ts';

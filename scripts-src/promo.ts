@@ -1,0 +1,45 @@
+// The promo path: homepage → category → product page with the promo, then the cart
+// where an automatic rule or a manual code applies.
+import { sleep, check } from 'k6';
+import {
+  scenarioSetup, constantLoad, shopPaths, getPage, postJson, checkPage, jsonBody, text, k6Env,
+  promoSummary, type SummaryData,
+} from '../lib/index.ts';
+
+interface Cart {
+  discounts?: Array<{ type: string }>;
+}
+
+const setup = scenarioSetup('promo', constantLoad);
+const paths = shopPaths();
+const base = setup.profile.baseUrl;
+const promoCode = text(k6Env(), 'PROMO_CODE', 'BLACKFRIDAY');
+const promoType = setup.tags.promo_type;
+export const options = setup.options;
+
+function hasDiscount(res: Parameters<typeof jsonBody>[0], type: string): boolean {
+  return (jsonBody<Cart>(res)?.discounts ?? []).some((d) => d.type === type);
+}
+
+export default function () {
+  checkPage(getPage(base + paths.homepage, 'homepage'), 'homepage');
+  checkPage(getPage(base + paths.category, 'category'), 'category');
+  const product = getPage(base + paths.product, 'product');
+  checkPage(product, 'product page', promoType === 'striked_price' ? 'data-promo="striked_price"' : undefined);
+
+  if (promoType === 'auto_cart' || promoType === 'manual_code') {
+    // Enough items to cross the automatic rule's threshold.
+    const added = postJson(base + paths.cartItems, { productId: 1, qty: 2 }, 'cart');
+    if (promoType === 'auto_cart') {
+      check(added, { 'cart applies the automatic promo': (r) => r.status === 200 && hasDiscount(r, 'auto_cart') });
+    } else {
+      const applied = postJson(base + paths.promoCode, { code: promoCode }, 'cart');
+      check(applied, { 'cart accepts the promo code': (r) => r.status === 200 && hasDiscount(r, 'manual_code') });
+    }
+  }
+  sleep(setup.profile.thinkTimeMs / 1000);
+}
+
+export function handleSummary(data: SummaryData) {
+  return promoSummary(data, { testid: setup.tags.testid });
+}

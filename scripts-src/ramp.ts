@@ -1,0 +1,16 @@
+// Users ramp up to RAMP_MAX_VUS on the product page: where does latency start to climb?
+import { sleep } from 'k6';
+import { scenarioSetup, rampLoad, shopPaths, getPage, checkPage, promoSummary, type SummaryData } from '../lib/index.ts';
+
+const setup = scenarioSetup('ramp', rampLoad);
+const url = setup.profile.baseUrl + shopPaths().product;
+export const options = setup.options;
+
+export default function () {
+  checkPage(getPage(url, 'product'), 'product');
+  sleep(setup.profile.thinkTimeMs / 1000);
+}
+
+export function handleSummary(data: SummaryData) {
+  return promoSummary(data, { testid: setup.tags.testid });
+}

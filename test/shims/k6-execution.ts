@@ -1,0 +1,6 @@
+// k6/execution with a fixed VU and iteration, enough for unit tests.
+export default {
+  vu: { idInTest: 1, iterationInScenario: 0 },
+  scenario: { name: 'default', iterationInTest: 0 },
+  test: { abort: (reason?: string) => { throw new Error(`aborted: ${reason ?? ''}`); } },
+};

@@ -1,0 +1,25 @@
+import { describe, expect, it } from 'vitest';
+import { parseCliArgs } from '../../build/cli-args.ts';
+
+describe('CLI arguments', () => {
+  it('reads every option and keeps what follows -- for k6', () => {
+    expect(parseCliArgs(['promo', '--target', 'http://127.0.0.1:9', '--env', 'prod', '--intensity', 'medium', '--promo-type', 'auto_cart',
+      '--promo-name', 'BF', '--vus', '4', '--duration', '20s', '--out-dir', 'x', '--min-grade', 'A', '--abort-on-fail', '--', '--http-debug'])).toEqual({
+      command: 'run', script: 'promo', target: 'http://127.0.0.1:9', environment: 'prod', intensity: 'medium', promoType: 'auto_cart',
+      promoName: 'BF', vus: 4, duration: '20s', outDir: 'x', minGrade: 'A', abortOnFail: true, extraK6Args: ['--http-debug'],
+    });
+  });
+
+  it.each([
+    [['ramp', '--intensity', 'extreme'], '--intensity must be one of light, medium, heavy, not "extreme".'],
+    [['ramp', '--env', 'staging'], '--env must be one of prod, preprod, not "staging".'],
+    [['ramp', '--promo-type', 'bogo'], '--promo-type must be one of striked_price, auto_cart, manual_code, none, not "bogo".'],
+    [['ramp', '--vus', 'many'], '--vus must be a whole number of at least 1, not "many".'],
+    [['ramp', '--duration', 'forever'], '--duration must be a duration such as 30s, 2m or 1m30s, not "forever".'],
+    [['ramp', '--target', 'shop.example'], '--target must be an http:// or https:// URL, not "shop.example".'],
+    [['ramp', '--bogus'], "Unknown option '--bogus'; the options are --target, --env, --intensity, --promo-type, --promo-name, --vus, --duration, --min-grade, --abort-on-fail, --out-dir, --help."],
+    [[], 'Name a scenario (smoke, ramp, cache-hit, promo) or a script path.'],
+  ])('rejects %j with one sentence', (argv, message) => {
+    expect(() => parseCliArgs(argv)).toThrow(message);
+  });
+});
