@@ -1,7 +1,7 @@
 // A scenario of your own, outside scripts-src/: import the toolkit by package name.
 // Run it with: npm run k6 -- examples/custom-scenario.ts
 import { sleep } from 'k6';
-import { scenarioSetup, constantLoad, shopPaths, getPage, checkPage, recordCache, promoSummary, type SummaryData } from 'promo-load-analyzer/lib';
+import { scenarioSetup, constantLoad, shopPaths, getPage, checkPage, recordCache, handleSummary } from 'promo-load-analyzer/lib';
 
 const setup = scenarioSetup('custom', constantLoad);
 const url = setup.profile.baseUrl + shopPaths().category;
@@ -14,6 +14,4 @@ export default function () {
   sleep(setup.profile.thinkTimeMs / 1000);
 }
 
-export function handleSummary(data: SummaryData) {
-  return promoSummary(data);
-}
+export { handleSummary };

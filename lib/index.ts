@@ -9,3 +9,4 @@ export * from './checks.ts';
 export * from './cache.ts';
 export * from './summary.ts';
 export * from './options.ts';
+export * from './handle-summary.ts';

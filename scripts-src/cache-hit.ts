@@ -2,7 +2,7 @@
 import { sleep } from 'k6';
 import {
   scenarioSetup, constantLoad, shopPaths, getPage, checkPage, recordCache, replayConditional,
-  promoSummary, type SummaryData,
+  handleSummary,
 } from '../lib/index.ts';
 
 const setup = scenarioSetup('cache_hit', constantLoad, {
@@ -26,6 +26,4 @@ export default function () {
   sleep(setup.profile.thinkTimeMs / 1000);
 }
 
-export function handleSummary(data: SummaryData) {
-  return promoSummary(data, { testid: setup.tags.testid });
-}
+export { handleSummary };

@@ -3,7 +3,7 @@
 import { sleep, check } from 'k6';
 import {
   scenarioSetup, constantLoad, shopPaths, getPage, postJson, checkPage, jsonBody, text, k6Env,
-  promoSummary, type SummaryData,
+  handleSummary,
 } from '../lib/index.ts';
 
 interface Cart {
@@ -40,6 +40,4 @@ export default function () {
   sleep(setup.profile.thinkTimeMs / 1000);
 }
 
-export function handleSummary(data: SummaryData) {
-  return promoSummary(data, { testid: setup.tags.testid });
-}
+export { handleSummary };

@@ -1,6 +1,6 @@
 // Users ramp up to RAMP_MAX_VUS on the product page: where does latency start to climb?
 import { sleep } from 'k6';
-import { scenarioSetup, rampLoad, shopPaths, getPage, checkPage, promoSummary, type SummaryData } from '../lib/index.ts';
+import { scenarioSetup, rampLoad, shopPaths, getPage, checkPage, handleSummary } from '../lib/index.ts';
 
 const setup = scenarioSetup('ramp', rampLoad);
 const url = setup.profile.baseUrl + shopPaths().product;
@@ -11,6 +11,4 @@ export default function () {
   sleep(setup.profile.thinkTimeMs / 1000);
 }
 
-export function handleSummary(data: SummaryData) {
-  return promoSummary(data, { testid: setup.tags.testid });
-}
+export { handleSummary };

@@ -1,6 +1,6 @@
 // One user walks the main pages: does the shop answer at all?
 import { sleep } from 'k6';
-import { scenarioSetup, smokeLoad, shopPaths, getPage, checkPage, promoSummary, type SummaryData } from '../lib/index.ts';
+import { scenarioSetup, smokeLoad, shopPaths, getPage, checkPage, handleSummary } from '../lib/index.ts';
 
 const setup = scenarioSetup('smoke', smokeLoad);
 const paths = shopPaths();
@@ -14,6 +14,4 @@ export default function () {
   sleep(setup.profile.thinkTimeMs / 1000);
 }
 
-export function handleSummary(data: SummaryData) {
-  return promoSummary(data, { testid: setup.tags.testid });
-}
+export { handleSummary };

@@ -2,5 +2,5 @@
 export default {
   vu: { idInTest: 1, iterationInScenario: 0 },
   scenario: { name: 'default', iterationInTest: 0 },
-  test: { abort: (reason?: string) => { throw new Error(`aborted: ${reason ?? ''}`); } },
+  test: { options: { tags: { testid: 'shim_20260101_000000_00000000' } }, abort: (reason?: string) => { throw new Error(`aborted: ${reason ?? ''}`); } },
 };

@@ -1,0 +1,83 @@
+import { effectivePriceCents, findProduct } from './catalog.ts';
+
+export interface CartRules {
+  /** auto_cart: this percentage comes off once the subtotal reaches the threshold. */
+  autoCartThresholdCents: number;
+  autoCartPercent: number;
+  /** manual_code: the code users type at the cart (compared case-insensitively). */
+  promoCode: string;
+  promoCodePercent: number;
+}
+
+export const DEFAULT_CART_RULES: CartRules = {
+  autoCartThresholdCents: 100_00,
+  autoCartPercent: 10,
+  promoCode: 'BLACKFRIDAY',
+  promoCodePercent: 20,
+};
+
+/** A single line may not exceed this quantity; further adds are capped, not refused, so long k6 runs keep passing. */
+export const MAX_LINE_QTY = 99;
+
+export interface Cart {
+  /** productId → quantity, in the order products were first added. */
+  lines: Map<number, number>;
+  promoCodeApplied: boolean;
+}
+
+export interface CartDiscount {
+  type: 'auto_cart' | 'manual_code';
+  name: string;
+  amount: number;
+}
+
+export interface CartView {
+  items: Array<{ productId: number; name: string; qty: number; unitPrice: number; lineTotal: number }>;
+  subtotal: number;
+  discounts: CartDiscount[];
+  total: number;
+}
+
+export function emptyCart(): Cart {
+  return { lines: new Map(), promoCodeApplied: false };
+}
+
+export function addToCart(cart: Cart, productId: number, qty: number): void {
+  cart.lines.set(productId, Math.min(MAX_LINE_QTY, (cart.lines.get(productId) ?? 0) + qty));
+}
+
+export function promoCodeMatches(code: string, rules: CartRules): boolean {
+  return code.trim().toUpperCase() === rules.promoCode.toUpperCase();
+}
+
+const euros = (cents: number): number => cents / 100;
+
+/**
+ * Both percentages apply to the subtotal (they do not compound), each rounded
+ * to the cent, so e.g. a 198.00 subtotal gives 19.80 + 39.60 off = 138.60.
+ */
+export function priceCart(cart: Cart, rules: CartRules): CartView {
+  const items: CartView['items'] = [];
+  let subtotalCents = 0;
+  for (const [productId, qty] of cart.lines) {
+    const product = findProduct(productId);
+    if (!product) continue;
+    const unitCents = effectivePriceCents(product);
+    subtotalCents += unitCents * qty;
+    items.push({ productId, name: product.name, qty, unitPrice: euros(unitCents), lineTotal: euros(unitCents * qty) });
+  }
+  const discounts: CartDiscount[] = [];
+  let discountCents = 0;
+  if (subtotalCents >= rules.autoCartThresholdCents && subtotalCents > 0) {
+    const amount = Math.round((subtotalCents * rules.autoCartPercent) / 100);
+    discountCents += amount;
+    const name = `${rules.autoCartPercent}% off from ${euros(rules.autoCartThresholdCents).toFixed(2)}`;
+    discounts.push({ type: 'auto_cart', name, amount: euros(amount) });
+  }
+  if (cart.promoCodeApplied) {
+    const amount = Math.round((subtotalCents * rules.promoCodePercent) / 100);
+    discountCents += amount;
+    discounts.push({ type: 'manual_code', name: rules.promoCode, amount: euros(amount) });
+  }
+  return { items, subtotal: euros(subtotalCents), discounts, total: euros(subtotalCents - discountCents) };
+}

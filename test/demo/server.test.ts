@@ -1,0 +1,46 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const serverScript = fileURLToPath(new URL('../../demo/server.ts', import.meta.url));
+
+function startServer(args: string[], env: Record<string, string> = {}) {
+  const child = spawn(process.execPath, ['--import', 'tsx', serverScript, ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk) => (stdout += chunk));
+  child.stderr.on('data', (chunk) => (stderr += chunk));
+  const exited = once(child, 'exit').then(([code]) => code as number | null);
+  return { child, exited, output: () => ({ stdout, stderr }) };
+}
+
+describe('demo/server.ts', () => {
+  it('exits with code 2 and one sentence on stderr for a bad value', async () => {
+    for (const [args, env, sentence] of [
+      [['--port', 'abc'], {}, '--port must be a number, got "abc".'],
+      [[], { DEMO_SERVICE_TIME_MS: '-5' }, 'serviceTimeMs must be a number from 0 to 60000, got -5.'],
+    ] as const) {
+      const server = startServer([...args], env);
+      expect(await server.exited).toBe(2);
+      expect(server.output().stderr).toBe(`${sentence}\n`);
+    }
+  });
+
+  it('listens where told and takes its settings from the environment', async () => {
+    const server = startServer(['--port', '0', '--host', '127.0.0.1'], { DEMO_CACHE_TTL_S: '0' });
+    try {
+      while (!server.output().stdout.includes('\n')) await new Promise((resolve) => setTimeout(resolve, 20));
+      const url = /http:\/\/\S+/.exec(server.output().stdout)![0];
+      expect((await fetch(`${url}/health`)).status).toBe(200);
+      const page = await fetch(`${url}/product/1`);
+      expect(page.headers.get('cache-control')).toBe('public, max-age=0, stale-while-revalidate=30');
+    } finally {
+      server.child.kill('SIGTERM');
+      expect(await server.exited).toBe(0);
+    }
+  });
+});

@@ -1,0 +1,23 @@
+// The sink on a free loopback port, and the env that points k6's remote-write output at it.
+import { buildApp, type SinkDeps } from '../../sink/app.ts';
+
+export async function startSink(deps: SinkDeps = {}) {
+  const app = buildApp(deps);
+  const url = await app.listen({ host: '127.0.0.1', port: 0 });
+  return { app, url, close: () => app.close() };
+}
+
+export type RwMode = 'native' | 'trend-stats' | 'default';
+
+/** k6 env for experimental-prometheus-rw; a short push interval keeps test runs short. */
+export function remoteWriteEnv(sinkUrl: string, mode: RwMode): Record<string, string> {
+  const env: Record<string, string> = {
+    K6_PROMETHEUS_RW_SERVER_URL: `${sinkUrl}/api/v1/write`,
+    K6_PROMETHEUS_RW_PUSH_INTERVAL: '1s',
+    K6_PROMETHEUS_RW_STALE_MARKERS: 'true',
+    K6_NO_USAGE_REPORT: 'true',
+  };
+  if (mode === 'native') env.K6_FEATURES = 'native-histograms';
+  if (mode === 'trend-stats') env.K6_PROMETHEUS_RW_TREND_STATS = 'p(95),p(99)';
+  return env;
+}
