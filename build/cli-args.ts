@@ -1,6 +1,6 @@
 // Parsing `npm run k6 -- …`. Every mistake becomes one plain sentence.
 import { parseArgs } from 'node:util';
-import { ENVIRONMENTS, INTENSITY_NAMES, PROMO_TYPES } from '../lib/tags.ts';
+import { ENVIRONMENTS, INTENSITY_NAMES, PROMO_TYPES, TESTID_PATTERN } from '../lib/tags.ts';
 import { MIN_GRADES } from '../lib/thresholds.ts';
 import { parseDurationMs } from '../lib/env.ts';
 
@@ -20,6 +20,14 @@ export interface RunArgs {
   outDir: string;
   minGrade: string;
   abortOnFail: boolean;
+  /** A sink to report to; without it the CLI starts one in-process. */
+  sink?: string;
+  /** Run k6 with no sink at all. */
+  noSink: boolean;
+  /** Use this testid instead of making one up (runs started by the sink). */
+  testid?: string;
+  /** Local k6 processes sharing the load through execution segments. */
+  instances: number;
   extraK6Args: string[];
 }
 
@@ -40,6 +48,10 @@ Options:
   --min-grade A|B|C|D|none   thresholds that fail the run below this grade (default C)
   --abort-on-fail         stop as soon as a threshold fails (destructive runs)
   --out-dir DIR           where <testid>/summary.json and http_req_duration.csv go (default results)
+  --sink URL              report to this sink (token from SINK_TOKEN); default: an embedded sink
+  --no-sink               run k6 without a sink (no live grade, no history)
+  --instances N           run N local k6 processes with execution segments, one merged grade
+  --testid ID             use this testid (<slug>_<YYYYMMDD>_<HHMMSS>_<8 hex>)
   -h, --help              this text
 
 Exit code: k6's own (0 ok, 99 thresholds failed, 103/105/108 stopped or aborted).`;
@@ -49,7 +61,7 @@ function oneOf(flag: string, value: string, allowed: readonly string[]): string 
   return value;
 }
 
-const OPTION_NAMES = ['--target', '--env', '--intensity', '--promo-type', '--promo-name', '--vus', '--duration', '--min-grade', '--abort-on-fail', '--out-dir', '--help'];
+const OPTION_NAMES = ['--target', '--env', '--intensity', '--promo-type', '--promo-name', '--vus', '--duration', '--min-grade', '--abort-on-fail', '--out-dir', '--sink', '--no-sink', '--instances', '--testid', '--help'];
 
 export function parseCliArgs(argv: string[]): CliArgs {
   const split = argv.indexOf('--');
@@ -72,6 +84,10 @@ export function parseCliArgs(argv: string[]): CliArgs {
         'out-dir': { type: 'string' },
         'min-grade': { type: 'string' },
         'abort-on-fail': { type: 'boolean' },
+        sink: { type: 'string' },
+        'no-sink': { type: 'boolean' },
+        instances: { type: 'string' },
+        testid: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -93,6 +109,16 @@ export function parseCliArgs(argv: string[]): CliArgs {
   if (values.duration !== undefined && !(parseDurationMs(values.duration) ?? 0)) {
     throw new CliError(`--duration must be a duration such as 30s, 2m or 1m30s, not "${values.duration}".`);
   }
+  if (values.sink !== undefined && !/^https?:\/\/[^\s/]+/.test(values.sink)) {
+    throw new CliError(`--sink must be an http:// or https:// URL, not "${values.sink}".`);
+  }
+  if (values.sink !== undefined && values['no-sink']) throw new CliError('--sink and --no-sink cannot go together.');
+  if (values.instances !== undefined && !/^[1-9][0-9]?$/.test(values.instances)) {
+    throw new CliError(`--instances must be a whole number from 1 to 99, not "${values.instances}".`);
+  }
+  if (values.testid !== undefined && !TESTID_PATTERN.test(values.testid)) {
+    throw new CliError(`--testid must look like <slug>_<YYYYMMDD>_<HHMMSS>_<8 hex>, not "${values.testid}".`);
+  }
   return {
     command: 'run',
     script: positionals[0]!,
@@ -106,6 +132,10 @@ export function parseCliArgs(argv: string[]): CliArgs {
     outDir: values['out-dir'] ?? 'results',
     minGrade: oneOf('min-grade', values['min-grade'] ?? 'C', MIN_GRADES),
     abortOnFail: values['abort-on-fail'] ?? false,
+    sink: values.sink?.replace(/\/+$/, ''),
+    noSink: values['no-sink'] ?? false,
+    testid: values.testid,
+    instances: values.instances === undefined ? 1 : Number(values.instances),
     extraK6Args,
   };
 }

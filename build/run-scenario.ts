@@ -1,15 +1,22 @@
-// One `npm run k6 -- <scenario>` run: build, start the demo shop if needed, run k6,
-// then print the grade and write the run's files.
-import { spawn } from 'node:child_process';
+// One `npm run k6 -- <scenario>` run: build, start the demo shop and the embedded sink
+// when needed, run k6 (N instances with execution segments), show the live grade,
+// then print the final grade and write the run's files.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { constants } from 'node:os';
 import { basename, extname, join, resolve } from 'node:path';
 import { bundleFile, DIST_DIR, SCENARIO_DIR, scenarioNames } from './bundle.ts';
 import { resolveK6 } from './k6-binary.ts';
 import { CliError, type RunArgs } from './cli-args.ts';
 import { writeDurationCsv } from './samples-csv.ts';
+import { SinkClient, liveLine, type RunJson } from './sink-client.ts';
+import { K6_STOP_BODY } from '../sink/run-control.ts';
 import { makeTestId } from '../lib/tags.ts';
 import { figuresFromSummary, gradeFromSummary, gradeReport, type SummaryData } from '../lib/summary.ts';
 import { buildDemoApp } from '../demo/app.ts';
+import { buildApp } from '../sink/app.ts';
 
 export interface RunOutcome {
   exitCode: number;
@@ -44,57 +51,175 @@ export function k6Environment(args: RunArgs, testid: string, baseUrl: string): R
   return env;
 }
 
+/** `--execution-segment` for instance i of n, and the sequence they all share. */
+export function executionSegments(i: number, n: number): { segment: string; sequence: string } {
+  const point = (k: number) => (k === 0 ? '0' : k === n ? '1' : `${k}/${n}`);
+  return { segment: `${point(i)}:${point(i + 1)}`, sequence: Array.from({ length: n + 1 }, (_, k) => point(k)).join(',') };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+interface Instance {
+  index: number;
+  address: string;
+  summaryPath: string;
+  samplesPath: string;
+  child?: ChildProcess;
+  exit?: Promise<number>;
+}
+
 export async function runScenario(args: RunArgs): Promise<RunOutcome> {
   const script = scriptEntry(args.script);
   const bundle = await bundleFile(script.entry, script.bundled ? DIST_DIR : join(DIST_DIR, 'user'));
   const k6 = await resolveK6();
-  const testid = makeTestId(args.promoName ?? script.name);
-  const runDir = resolve(args.outDir, testid);
+  const testid = args.testid ?? makeTestId(args.promoName ?? script.name);
+  const outDir = resolve(args.outDir);
+  const runDir = join(outDir, testid);
   mkdirSync(runDir, { recursive: true });
+  const say = (line: string) => process.stdout.write(line + '\n');
 
-  const demo = args.target ? null : await buildDemoApp({ logger: false });
+  const demo = args.target ? null : buildDemoApp({ logger: false });
   const baseUrl = args.target ?? (await demo!.listen({ host: '127.0.0.1', port: 0 }));
-  process.stdout.write(`testid ${testid}\ntarget ${baseUrl}${demo ? ' (embedded demo shop)' : ''}\n`);
 
-  const summaryPath = join(runDir, 'summary.json');
-  const samplesPath = join(runDir, 'samples.json.gz');
+  // The embedded sink needs no infrastructure; its token is made up for this run only.
+  const embeddedToken = args.sink || args.noSink ? undefined : randomBytes(18).toString('hex');
+  const embedded = embeddedToken ? buildApp({ config: { token: embeddedToken, historyFile: join(outDir, 'history.jsonl') } }) : null;
+  const sinkUrl = args.sink ?? (embedded ? await embedded.listen({ host: '127.0.0.1', port: 0 }) : null);
+  const sinkToken = embeddedToken ?? process.env.SINK_TOKEN;
+  const sink = sinkUrl ? new SinkClient(sinkUrl.replace(/\/+$/, ''), sinkToken) : null;
+
+  say(`testid ${testid}`);
+  say(`target ${baseUrl}${demo ? ' (embedded demo shop)' : ''}`);
+  if (sink) {
+    say(`status page ${sink.url}/?testid=${testid}${embeddedToken ? `#token=${embeddedToken}` : ''}`);
+    if (process.env.GRAFANA_URL) say(`dashboard ${process.env.GRAFANA_URL.replace(/\/+$/, '')}/d/promo-marketing/promo-marketing-view?var-testid=${testid}`);
+  }
+
   const env = k6Environment(args, testid, baseUrl);
-  const k6Args = [
-    'run',
-    ...Object.entries(env).flatMap(([k, v]) => ['-e', `${k}=${v}`]),
-    `--summary-export=${summaryPath}`,
-    '--out', `json=${samplesPath}`,
-    ...args.extraK6Args,
-    bundle,
-  ];
-  let exitCode: number;
-  try {
-    exitCode = await runK6(k6, k6Args);
-  } finally {
-    await demo?.close();
+  const rwEnv: Record<string, string> = sink
+    ? {
+        K6_PROMETHEUS_RW_SERVER_URL: `${sink.url}/api/v1/write`,
+        K6_PROMETHEUS_RW_PUSH_INTERVAL: '1s',
+        K6_PROMETHEUS_RW_STALE_MARKERS: 'true',
+        ...(sinkToken ? { K6_PROMETHEUS_RW_BEARER_TOKEN: sinkToken } : {}),
+      }
+    : {};
+  const instances: Instance[] = [];
+  for (let i = 0; i < args.instances; i++) {
+    const suffix = args.instances > 1 ? `-${i}` : '';
+    instances.push({ index: i, address: `127.0.0.1:${await freePort()}`, summaryPath: join(runDir, `summary${suffix}.json`), samplesPath: join(runDir, `samples${suffix}.json.gz`) });
   }
 
-  if (existsSync(summaryPath)) {
-    const data = JSON.parse(readFileSync(summaryPath, 'utf8')) as SummaryData;
-    process.stdout.write('\n' + gradeReport(figuresFromSummary(data), gradeFromSummary(data), testid));
+  const started = Date.now();
+  for (const instance of instances) {
+    const k6Args = [
+      'run',
+      ...Object.entries(env).flatMap(([k, v]) => ['-e', `${k}=${v}`]),
+      '--address', instance.address,
+      `--summary-export=${instance.summaryPath}`,
+      '--out', `json=${instance.samplesPath}`,
+      ...(sink ? ['-o', 'experimental-prometheus-rw', '--features', 'native-histograms'] : []),
+      ...(args.instances > 1
+        ? (() => {
+            const { segment, sequence } = executionSegments(instance.index, args.instances);
+            // --tag replaces the script's options.tags rather than adding to them: repeat the standard tags.
+            const tags = { testid, environment: args.environment, promo_type: args.promoType, promo_name: args.promoName ?? 'none', intensity: args.intensity, instance: String(instance.index) };
+            return ['--execution-segment', segment, '--execution-segment-sequence', sequence, ...Object.entries(tags).flatMap(([k, v]) => ['--tag', `${k}=${v}`]), '--quiet'];
+          })()
+        : []),
+      ...args.extraK6Args,
+      bundle,
+    ];
+    // Its own process group: Ctrl-C reaches the CLI, which stops k6 through its REST API.
+    const child = spawn(k6, k6Args, { stdio: 'inherit', env: { ...process.env, ...rwEnv }, detached: true });
+    instance.child = child;
+    instance.exit = new Promise((resolveExit, reject) => {
+      child.on('error', reject);
+      child.on('exit', (code, signal) => resolveExit(code ?? 128 + (signal ? constants.signals[signal] : 0)));
+    });
   }
-  if (existsSync(samplesPath)) await writeDurationCsv(samplesPath, join(runDir, 'http_req_duration.csv'));
-  process.stdout.write(`results in ${runDir}\n`);
+  if (sink) {
+    for (const instance of instances) {
+      await sink
+        .register({ testid, scenario: script.name, tags: { environment: args.environment, promo_type: args.promoType, promo_name: args.promoName ?? 'none', intensity: args.intensity }, target: baseUrl, k6Address: instance.address, abortOnFail: args.abortOnFail })
+        .catch((err: Error) => say(`warning: could not register the run: ${err.message}`));
+    }
+  }
+
+  let stopping = 0;
+  const onInterrupt = () => {
+    stopping++;
+    if (stopping === 1) {
+      say('\nstopping the run (Ctrl-C again to kill k6)…');
+      void (sink ? sink.stop(testid) : stopDirectly(instances)).catch(() => stopDirectly(instances));
+    } else {
+      for (const i of instances) i.child?.kill('SIGINT');
+    }
+  };
+  process.on('SIGINT', onInterrupt);
+  process.on('SIGTERM', onInterrupt);
+  let lastLine = '';
+  const live = sink
+    ? setInterval(() => {
+        void sink
+          .run(testid)
+          .then((run: RunJson) => {
+            const line = liveLine(run, Date.now() - started);
+            if (line !== lastLine) say(line);
+            lastLine = line;
+          })
+          .catch(() => {});
+      }, 1000)
+    : null;
+
+  const codes = await Promise.all(instances.map((i) => i.exit!));
+  if (live) clearInterval(live);
+  process.off('SIGINT', onInterrupt);
+  process.off('SIGTERM', onInterrupt);
+  const exitCode = codes.find((c) => c !== 0) ?? 0;
+
+  let sinkRun: RunJson | null = null;
+  if (sink) {
+    await sink.finish(testid, exitCode).catch((err: Error) => say(`warning: could not report the end of the run: ${err.message}`));
+    sinkRun = await sink.run(testid).catch(() => null);
+  }
+  if (args.instances === 1 && existsSync(instances[0]!.summaryPath)) {
+    const data = JSON.parse(readFileSync(instances[0]!.summaryPath, 'utf8')) as SummaryData;
+    say('\n' + gradeReport(figuresFromSummary(data), gradeFromSummary(data), testid).trimEnd());
+  } else if (sinkRun) {
+    const f = sinkRun.final;
+    say(`\nGrade: ${f.grade.text} [${f.grade.colour}]  testid=${testid}  (${args.instances} instances, merged by the sink)`);
+    say(`  p95 ${f.p95Ms?.toFixed(1) ?? 'n/a'} ms   p99 ${f.p99Ms?.toFixed(1) ?? 'n/a'} ms   errors ${f.errorRatio === null ? 'n/a' : (f.errorRatio * 100).toFixed(2)} %`);
+    say(`  ${f.rps?.toFixed(1) ?? 'n/a'} req/s   ${f.requests} requests   ${f.iterations} iterations`);
+  }
+  if (sinkRun?.breakingPointVus) say(`  breaking point: ${sinkRun.breakingPointVus} VUs`);
+  const samples = instances.map((i) => i.samplesPath).filter((p) => existsSync(p));
+  if (samples.length > 0) await writeDurationCsv(samples, join(runDir, 'http_req_duration.csv'));
+  say(`results in ${runDir}`);
+  say(`k6 exited with ${exitCode}`);
+
+  await embedded?.close();
+  await demo?.close();
   return { exitCode, testid, runDir };
 }
 
-/** Runs k6 with our terminal; Ctrl-C reaches k6, which stops gracefully and still summarises. */
-function runK6(k6: string, args: string[]): Promise<number> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(k6, args, { stdio: 'inherit' });
-    const forward = (signal: NodeJS.Signals) => child.kill(signal);
-    process.on('SIGINT', forward);
-    process.on('SIGTERM', forward);
-    child.on('error', reject);
-    child.on('exit', (code, signal) => {
-      process.off('SIGINT', forward);
-      process.off('SIGTERM', forward);
-      resolvePromise(code ?? (signal ? 128 + 2 : 1));
-    });
-  });
+/** Without a sink, the CLI stops k6 itself, the same way the sink would. */
+async function stopDirectly(instances: Instance[]): Promise<void> {
+  await Promise.all(
+    instances.map((i) =>
+      fetch(`http://${i.address}/v1/status`, { method: 'PATCH', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(K6_STOP_BODY) })
+        .then((r) => r.text())
+        .catch(() => i.child?.kill('SIGINT')),
+    ),
+  );
 }

@@ -27,16 +27,19 @@ export function csvField(value: string): string {
   return /[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
 }
 
-export async function writeDurationCsv(samplesPath: string, csvPath: string): Promise<number> {
+/** One CSV for the whole run, from the samples of every k6 instance. */
+export async function writeDurationCsv(samplesPaths: string | string[], csvPath: string): Promise<number> {
   const out = createWriteStream(csvPath);
   out.write('time,value_ms,status,url\n');
   let rows = 0;
-  await forEachPoint(samplesPath, async (p) => {
-    if (p.metric !== 'http_req_duration') return;
-    const tags = p.data.tags ?? {};
-    rows++;
-    if (!out.write(`${p.data.time},${p.data.value},${tags.status ?? ''},${csvField(tags.url ?? '')}\n`)) await once(out, 'drain');
-  });
+  for (const samplesPath of Array.isArray(samplesPaths) ? samplesPaths : [samplesPaths]) {
+    await forEachPoint(samplesPath, async (p) => {
+      if (p.metric !== 'http_req_duration') return;
+      const tags = p.data.tags ?? {};
+      rows++;
+      if (!out.write(`${p.data.time},${p.data.value},${tags.status ?? ''},${csvField(tags.url ?? '')}\n`)) await once(out, 'drain');
+    });
+  }
   out.end();
   await once(out, 'finish');
   return rows;

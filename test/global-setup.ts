@@ -4,6 +4,7 @@ import type { TestProject } from 'vitest/node';
 import { resolveK6 } from '../build/k6-binary.ts';
 import { bundleScenarios } from '../build/bundle.ts';
 import { integrationSkipped } from './helpers/integration.ts';
+import { ensureDebianPackages } from './helpers/debian.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -17,5 +18,6 @@ export default async function setup(project: TestProject): Promise<void> {
     project.provide('k6Bin', '');
     return;
   }
+  ensureDebianPackages((line) => process.stderr.write(`[setup] ${line}\n`));
   project.provide('k6Bin', await resolveK6((line) => process.stderr.write(`[k6 setup] ${line}\n`)));
 }

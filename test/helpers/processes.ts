@@ -25,11 +25,9 @@ export function runProcess(cmd: string, args: string[], options: { env?: NodeJS.
   });
 }
 
-export const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
-
 /** The CLI exactly as `npm run k6 -- …` runs it, with k6 already resolved. */
 export function runCli(args: string[], k6Bin: string, env: NodeJS.ProcessEnv = {}): Promise<Finished> {
-  return runProcess(TSX, [join(ROOT, 'build', 'cli.ts'), ...args], { env: { K6_BIN: k6Bin, ...env } });
+  return runProcess(process.execPath, ['--import', 'tsx', join(ROOT, 'build', 'cli.ts'), ...args], { env: { K6_BIN: k6Bin, ...env } });
 }
 
 /** "Grade: A (97/100) [green]" → "A (97/100)". */

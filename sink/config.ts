@@ -1,0 +1,202 @@
+// The sink's settings, from flags with env twins (SINK_*). A bad value is one sentence.
+import { parseArgs } from 'node:util';
+import { parseDurationMs } from '../lib/env.ts';
+
+export interface SinkConfig {
+  port: number;
+  host: string;
+  /** Bearer token accepted on write (and, later, control) endpoints. */
+  token?: string;
+  /** "user:pass" accepted as basic auth on write endpoints. */
+  basicAuth?: string;
+  /** Largest decompressed remote-write body, checked from the snappy header first. */
+  maxBodyBytes: number;
+  maxLabels: number;
+  maxLabelValueBytes: number;
+  /** Length of the live window, in ms. */
+  windowMs: number;
+  maxSeries: number;
+  maxSeriesPerRun: number;
+  /** A series with no sample for this long stops counting as active, in ms. */
+  seriesTtlMs: number;
+  /** Ended runs kept for /api/runs. */
+  maxRuns: number;
+  logLevel: string;
+  /** Prometheus remote-write URLs to forward to (none: embedded mode, grading only). */
+  prometheusUrls: string[];
+  prometheusBearerToken?: string;
+  prometheusBasicAuth?: string;
+  /** Extra headers for the Prometheus destinations, as "Name: value". */
+  prometheusHeaders: string[];
+  influxUrl?: string;
+  influxDb?: string;
+  influxRp?: string;
+  influxUser?: string;
+  influxPassword?: string;
+  influxOrg?: string;
+  influxBucket?: string;
+  influxToken?: string;
+  /** Write-ahead spool on disk; without it the queue lives in memory only. */
+  spoolDir?: string;
+  spoolMaxBytes: number;
+  /** How often the grade series are sent to the destinations, in ms. */
+  gradeIntervalMs: number;
+  /** JSON lines of finished runs; none keeps no history. */
+  historyFile?: string;
+  /** POST /api/runs/start may launch bundled scenarios with the local k6. */
+  allowStart: boolean;
+  /** Slack incoming webhook and generic JSON webhook for notifications. */
+  slackWebhookUrl?: string;
+  webhookUrl?: string;
+  /** Live-window limits that notify: errors (CRITICAL) and p95 in ms (WARNING). */
+  alertErrorRatio: number;
+  alertP95Ms: number;
+  /** Grafana base URL, for dashboard links in notifications and on the status page. */
+  grafanaUrl?: string;
+}
+
+export const DEFAULT_CONFIG: SinkConfig = {
+  port: 9091,
+  host: '127.0.0.1',
+  maxBodyBytes: 32 * 1024 * 1024,
+  maxLabels: 64,
+  maxLabelValueBytes: 2048,
+  windowMs: 30_000,
+  maxSeries: 500_000,
+  maxSeriesPerRun: 200_000,
+  seriesTtlMs: 15 * 60_000,
+  maxRuns: 1000,
+  logLevel: 'info',
+  prometheusUrls: [],
+  prometheusHeaders: [],
+  spoolMaxBytes: 1024 * 1024 * 1024,
+  gradeIntervalMs: 5000,
+  allowStart: false,
+  alertErrorRatio: 0.05,
+  alertP95Ms: 3000,
+};
+
+export class ConfigError extends Error {}
+
+type Kind = 'port' | 'count' | 'duration' | 'text' | 'secret' | 'userpass' | 'level' | 'url' | 'urls' | 'headers' | 'flag' | 'ratio';
+const SETTINGS: Record<string, { key: keyof SinkConfig; env: string; kind: Kind }> = {
+  port: { key: 'port', env: 'SINK_PORT', kind: 'port' },
+  host: { key: 'host', env: 'SINK_HOST', kind: 'text' },
+  token: { key: 'token', env: 'SINK_TOKEN', kind: 'secret' },
+  'basic-auth': { key: 'basicAuth', env: 'SINK_BASIC_AUTH', kind: 'userpass' },
+  'max-body-bytes': { key: 'maxBodyBytes', env: 'SINK_MAX_BODY_BYTES', kind: 'count' },
+  'max-labels': { key: 'maxLabels', env: 'SINK_MAX_LABELS', kind: 'count' },
+  'max-label-value-bytes': { key: 'maxLabelValueBytes', env: 'SINK_MAX_LABEL_VALUE_BYTES', kind: 'count' },
+  window: { key: 'windowMs', env: 'SINK_WINDOW', kind: 'duration' },
+  'max-series': { key: 'maxSeries', env: 'SINK_MAX_SERIES', kind: 'count' },
+  'max-series-per-run': { key: 'maxSeriesPerRun', env: 'SINK_MAX_SERIES_PER_RUN', kind: 'count' },
+  'series-ttl': { key: 'seriesTtlMs', env: 'SINK_SERIES_TTL', kind: 'duration' },
+  'max-runs': { key: 'maxRuns', env: 'SINK_MAX_RUNS', kind: 'count' },
+  'log-level': { key: 'logLevel', env: 'SINK_LOG_LEVEL', kind: 'level' },
+  'prometheus-url': { key: 'prometheusUrls', env: 'SINK_PROMETHEUS_URL', kind: 'urls' },
+  'prometheus-bearer-token': { key: 'prometheusBearerToken', env: 'SINK_PROMETHEUS_BEARER_TOKEN', kind: 'text' },
+  'prometheus-basic-auth': { key: 'prometheusBasicAuth', env: 'SINK_PROMETHEUS_BASIC_AUTH', kind: 'text' },
+  'prometheus-header': { key: 'prometheusHeaders', env: 'SINK_PROMETHEUS_HEADERS', kind: 'headers' },
+  'influx-url': { key: 'influxUrl', env: 'SINK_INFLUX_URL', kind: 'url' },
+  'influx-db': { key: 'influxDb', env: 'SINK_INFLUX_DB', kind: 'text' },
+  'influx-rp': { key: 'influxRp', env: 'SINK_INFLUX_RP', kind: 'text' },
+  'influx-user': { key: 'influxUser', env: 'SINK_INFLUX_USER', kind: 'text' },
+  'influx-password': { key: 'influxPassword', env: 'SINK_INFLUX_PASSWORD', kind: 'text' },
+  'influx-org': { key: 'influxOrg', env: 'SINK_INFLUX_ORG', kind: 'text' },
+  'influx-bucket': { key: 'influxBucket', env: 'SINK_INFLUX_BUCKET', kind: 'text' },
+  'influx-token': { key: 'influxToken', env: 'SINK_INFLUX_TOKEN', kind: 'text' },
+  'spool-dir': { key: 'spoolDir', env: 'SINK_SPOOL_DIR', kind: 'text' },
+  'spool-max-bytes': { key: 'spoolMaxBytes', env: 'SINK_SPOOL_MAX_BYTES', kind: 'count' },
+  'grade-interval': { key: 'gradeIntervalMs', env: 'SINK_GRADE_INTERVAL', kind: 'duration' },
+  'history-file': { key: 'historyFile', env: 'SINK_HISTORY_FILE', kind: 'text' },
+  'allow-start': { key: 'allowStart', env: 'SINK_ALLOW_START', kind: 'flag' },
+  'slack-webhook-url': { key: 'slackWebhookUrl', env: 'SLACK_WEBHOOK_URL', kind: 'url' },
+  'webhook-url': { key: 'webhookUrl', env: 'SINK_WEBHOOK_URL', kind: 'url' },
+  'alert-error-ratio': { key: 'alertErrorRatio', env: 'SINK_ALERT_ERROR_RATIO', kind: 'ratio' },
+  'alert-p95-ms': { key: 'alertP95Ms', env: 'SINK_ALERT_P95_MS', kind: 'count' },
+  'grafana-url': { key: 'grafanaUrl', env: 'GRAFANA_URL', kind: 'url' },
+};
+
+const REPEATABLE = new Set(['prometheus-url', 'prometheus-header']);
+
+function httpUrl(what: string, raw: string): string {
+  if (!/^https?:\/\/[^\s/]+/.test(raw)) throw new ConfigError(`${what} must be an http:// or https:// URL, not "${raw}".`);
+  return raw;
+}
+
+function convert(what: string, kind: Kind, raw: string | string[]): string | number | string[] {
+  if (kind === 'urls') return (Array.isArray(raw) ? raw : raw.split(',')).map((u) => httpUrl(what, u.trim()));
+  if (kind === 'headers') {
+    const list = Array.isArray(raw) ? raw : raw.split(',');
+    for (const h of list) if (!/^[A-Za-z0-9-]+:\s*\S/.test(h)) throw new ConfigError(`${what} must be a header such as "X-Scope-OrgID: shop", not "${h}".`);
+    return list.map((h) => h.trim());
+  }
+  if (Array.isArray(raw)) raw = raw[raw.length - 1]!;
+  switch (kind) {
+    case 'flag':
+      if (!['true', 'false', '1', '0', ''].includes(raw)) throw new ConfigError(`${what} takes no value, or true or false, not "${raw}".`);
+      return raw === 'true' || raw === '1' || raw === '' ? 'true' : 'false';
+    case 'ratio':
+      if (!/^(0(\.[0-9]+)?|1(\.0+)?)$/.test(raw)) throw new ConfigError(`${what} must be a ratio between 0 and 1, not "${raw}".`);
+      return Number(raw);
+    case 'url':
+      return httpUrl(what, raw);
+    case 'port':
+      if (!/^[0-9]+$/.test(raw) || Number(raw) > 65535) throw new ConfigError(`${what} must be a port number from 0 to 65535, not "${raw}".`);
+      return Number(raw);
+    case 'count':
+      if (!/^[1-9][0-9]*$/.test(raw)) throw new ConfigError(`${what} must be a whole number of at least 1, not "${raw}".`);
+      return Number(raw);
+    case 'duration': {
+      const ms = parseDurationMs(raw);
+      if (!ms) throw new ConfigError(`${what} must be a duration such as 30s or 5m, not "${raw}".`);
+      return ms;
+    }
+    case 'secret':
+      if (raw.length < 8) throw new ConfigError(`${what} must be at least 8 characters long.`);
+      return raw;
+    case 'userpass':
+      if (!/^[^:]+:.{8,}$/.test(raw)) throw new ConfigError(`${what} must be user:password with a password of at least 8 characters.`);
+      return raw;
+    case 'level':
+      if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(raw)) {
+        throw new ConfigError(`${what} must be one of fatal, error, warn, info, debug, trace, silent, not "${raw}".`);
+      }
+      return raw;
+    default:
+      return raw;
+  }
+}
+
+/** Flags win over SINK_* env vars, which win over the defaults. */
+export function parseSinkConfig(argv: string[], env: NodeJS.ProcessEnv = process.env): SinkConfig {
+  let values: Record<string, string | string[] | boolean | undefined>;
+  try {
+    values = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: Object.fromEntries(
+        Object.entries(SETTINGS).map(([name, s]) => [name, s.kind === 'flag' ? { type: 'boolean' as const } : { type: 'string' as const, multiple: REPEATABLE.has(name) }]),
+      ),
+    }).values as Record<string, string | string[] | boolean | undefined>;
+  } catch (err) {
+    const message = (err as Error).message.split('\n')[0]!.replace(/\..*$/, '');
+    throw new ConfigError(`${message}; the options are ${Object.keys(SETTINGS).map((n) => `--${n}`).join(', ')}.`);
+  }
+  const config: Record<string, unknown> = { ...DEFAULT_CONFIG };
+  for (const [name, setting] of Object.entries(SETTINGS)) {
+    const flag = values[name];
+    const fromFlag = typeof flag === 'boolean' ? String(flag) : flag;
+    const raw = fromFlag ?? (env[setting.env] || undefined);
+    if (raw === undefined) continue;
+    const value = convert(fromFlag !== undefined ? `--${name}` : setting.env, setting.kind, raw);
+    config[setting.key] = setting.kind === 'flag' ? value === 'true' : value;
+  }
+  const result = config as unknown as SinkConfig;
+  if (result.influxUrl && !result.influxDb && !result.influxBucket) {
+    throw new ConfigError('--influx-url needs --influx-db (InfluxDB 1.x) or --influx-bucket with --influx-org and --influx-token (the v2/v3 API).');
+  }
+  if (!result.influxUrl && (result.influxDb || result.influxBucket)) throw new ConfigError('--influx-db and --influx-bucket need --influx-url.');
+  return result;
+}

@@ -1,0 +1,598 @@
+// Pure math over Prometheus native (sparse, exponential) histograms, as k6 sends
+// them over remote write: merge many series, subtract two cumulative samples of
+// one series (with counter-reset detection), and estimate quantiles the way
+// PromQL's histogram_quantile() does. No Node imports, no I/O.
+//
+// Bucket layout (schema s, -4 ≤ s ≤ 8): base = 2^(2^-s); positive bucket i holds
+// (base^(i-1), base^i], negative bucket i the mirror image [-base^i, -base^(i-1)),
+// and the zero bucket [-zeroThreshold, zeroThreshold]. Bound arithmetic mirrors
+// prometheus/model/histogram (getBound, targetIdx, reconcileZeroBuckets). Bounds
+// come from 2 ** (k/2^s - 1), which can differ from Prometheus' precomputed table in
+// the last bit or two; exact powers of two are exact in both.
+//
+// Quantiles follow promql/quantile.go HistogramQuantile as of Prometheus v3.0.0
+// (PR #14677, "exponential interpolation for native histograms"): within a
+// standard exponential bucket the estimate is interpolated on a log scale, i.e. as
+// if the bucket's observations filled a finer-resolution histogram evenly, while
+// the zero bucket still interpolates linearly. Prometheus v2.x (including 2.42,
+// the first with native histograms) interpolated linearly in every bucket. We
+// implement v3: it is what current Prometheus (and so Grafana) shows for the same
+// data, and log-uniform is the natural assumption inside exponential buckets.
+// Linear always lands at or above it; the gap is at most ~0.1% of the value at
+// schema 3 (~6% at schema 0). See `quantile()` for the exact rules.
+
+export interface BucketSpan {
+  offset: number;
+  length: number;
+}
+
+/** One native histogram sample, normalised by the remote-write decoder. */
+export interface NativeHistogram {
+  count: number;
+  sum: number;
+  schema: number;
+  zeroThreshold: number;
+  zeroCount: number;
+  positiveSpans: BucketSpan[];
+  /** Absolute counts, one per bucket covered by positiveSpans (deltas already summed). */
+  positiveBuckets: number[];
+  negativeSpans: BucketSpan[];
+  negativeBuckets: number[];
+  resetHint?: number;
+  timestamp: number;
+  isFloat: boolean;
+}
+
+/** Remote-write `Histogram.ResetHint` values. */
+export const ResetHint = { UNKNOWN: 0, YES: 1, NO: 2, GAUGE: 3 } as const;
+
+export const MIN_SCHEMA = -4;
+export const MAX_SCHEMA = 8;
+/**
+ * Finer input schemas are reduced to 8 on the way in, as Prometheus does. Its
+ * limit is 52; ours is 20 (OpenTelemetry's finest scale), where bucket indices
+ * still fit the int32 arithmetic used here.
+ */
+const MAX_INPUT_SCHEMA = 20;
+/** "No bucket is inside the zero bucket": below any reachable bucket index. */
+const NONE = -2147483648;
+
+// ---------------------------------------------------------------------------
+// Bucket bounds
+
+const fracTables: Float64Array[] = [];
+/** 2^(k/2^s - 1) for k < 2^s: bucket upper bounds inside [0.5, 1). */
+function fracTable(schema: number): Float64Array {
+  let t = fracTables[schema];
+  if (t === undefined) {
+    const n = 1 << schema;
+    t = new Float64Array(n);
+    for (let k = 0; k < n; k++) t[k] = 2 ** (k / n - 1);
+    fracTables[schema] = t;
+  }
+  return t;
+}
+
+/** x · 2^e without overflowing the power of two on the way. */
+function ldexp(x: number, e: number): number {
+  if (e > 1023) return x * 2 ** 1023 * 2 ** (e - 1023);
+  if (e < -1022) return x * 2 ** (e + 64) * 2 ** -64;
+  return x * 2 ** e;
+}
+
+/** Upper bound of bucket `idx` (Prometheus getBoundExponential), unchecked schema. */
+function upperBound(schema: number, idx: number): number {
+  if (schema <= 0) {
+    const exp = idx * 2 ** -schema;
+    // The last finite bucket ends at MAX_VALUE, not at 2^1024 = Infinity.
+    return exp === 1024 ? Number.MAX_VALUE : ldexp(1, exp);
+  }
+  const frac = fracTable(schema)[idx & ((1 << schema) - 1)];
+  const exp = (idx >> schema) + 1;
+  return frac === 0.5 && exp === 1025 ? Number.MAX_VALUE : ldexp(frac, exp);
+}
+
+/** Index of the bucket holding |v| > 0 (what client_golang computes per observation). */
+function indexOf(schema: number, v: number): number {
+  if (v === Infinity) return (schema >= 0 ? 1024 << schema : 1024 >> -schema) + 1;
+  let exp = Math.floor(Math.log2(v)) + 1;
+  let frac = ldexp(v, -exp); // frexp: v = frac · 2^exp, frac in [0.5, 1)
+  if (frac >= 1) {
+    frac /= 2;
+    exp++;
+  } else if (frac < 0.5) {
+    frac *= 2;
+    exp--;
+  }
+  if (schema > 0) {
+    const t = fracTable(schema);
+    let lo = 0;
+    let hi = t.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (t[mid] < frac) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo + (exp - 1) * t.length;
+  }
+  const key = frac === 0.5 ? exp - 1 : exp;
+  return (key + (1 << -schema) - 1) >> -schema;
+}
+
+function checkSchema(schema: number, max = MAX_SCHEMA): void {
+  if (!Number.isInteger(schema) || schema < MIN_SCHEMA || schema > max) {
+    throw new RangeError(`unsupported native histogram schema ${schema} (want ${MIN_SCHEMA}..${max})`);
+  }
+}
+
+/** The bounds of positive bucket `index`: it holds values in (lower, upper]. */
+export function bucketBounds(schema: number, index: number): { lower: number; upper: number } {
+  checkSchema(schema);
+  return { lower: upperBound(schema, index - 1), upper: upperBound(schema, index) };
+}
+
+/** Upper bound of positive bucket `index` (allocation-free half of bucketBounds). */
+export function bucketUpperBound(schema: number, index: number): number {
+  checkSchema(schema);
+  return upperBound(schema, index);
+}
+
+/** Bucket index of |value| in `schema`; NaN for 0 and NaN (those belong to the zero bucket / nowhere). */
+export function bucketIndex(schema: number, value: number): number {
+  checkSchema(schema);
+  const v = Math.abs(value);
+  return v > 0 ? indexOf(schema, v) : NaN;
+}
+
+// ---------------------------------------------------------------------------
+// Dense bucket storage: one Float64Array window over [base, base + length).
+
+class Buckets {
+  data = new Float64Array(0);
+  base = 0;
+  /** Touched index range (may hold zeros); empty when hi < lo. */
+  lo = 0;
+  hi = -1;
+
+  get(idx: number): number {
+    const i = idx - this.base;
+    return i >= 0 && i < this.data.length ? this.data[i] : 0;
+  }
+
+  /** Make room for [from, to] and mark it touched. */
+  cover(from: number, to: number): void {
+    const len = this.data.length;
+    const end = this.base + len - 1;
+    if (len === 0 || from < this.base || to > end) {
+      const lo = len === 0 ? from : Math.min(from, this.base);
+      const hi = len === 0 ? to : Math.max(to, end);
+      const need = hi - lo + 1;
+      const size = Math.max(need + 16, len * 2);
+      const slack = size - need;
+      // Leave the spare room on the side that grew (both sides when new).
+      const growsDown = len === 0 || from < this.base;
+      const growsUp = len === 0 || to > end;
+      const base = lo - (growsDown ? (growsUp ? slack >> 1 : slack) : 0);
+      const data = new Float64Array(size);
+      if (len !== 0) data.set(this.data, this.base - base);
+      this.data = data;
+      this.base = base;
+    }
+    if (this.hi < this.lo) {
+      this.lo = from;
+      this.hi = to;
+    } else {
+      if (from < this.lo) this.lo = from;
+      if (to > this.hi) this.hi = to;
+    }
+  }
+
+  /** Remove every bucket with index ≤ zIdx and return their total. */
+  foldTo(zIdx: number): number {
+    let total = 0;
+    if (this.hi < this.lo || this.lo > zIdx) return total;
+    const stop = Math.min(this.hi, zIdx);
+    for (let i = this.lo; i <= stop; i++) {
+      total += this.data[i - this.base];
+      this.data[i - this.base] = 0;
+    }
+    this.lo = stop + 1;
+    if (this.lo > this.hi) this.clear();
+    return total;
+  }
+
+  clear(): void {
+    if (this.hi >= this.lo) this.data.fill(0, this.lo - this.base, this.hi - this.base + 1);
+    this.lo = 0;
+    this.hi = -1;
+  }
+
+  /** A copy at a coarser schema: `d` steps down in resolution. */
+  reduced(d: number): Buckets {
+    const r = new Buckets();
+    if (this.hi < this.lo) return r;
+    r.cover(((this.lo - 1) >> d) + 1, ((this.hi - 1) >> d) + 1);
+    for (let i = this.lo; i <= this.hi; i++) {
+      const c = this.data[i - this.base];
+      if (c !== 0) r.data[((i - 1) >> d) + 1 - r.base] += c;
+    }
+    return r;
+  }
+
+  some(test: (c: number) => boolean): boolean {
+    for (let i = this.lo; i <= this.hi; i++) if (test(this.data[i - this.base])) return true;
+    return false;
+  }
+
+  /** Canonical spans/buckets: no empty buckets, no zero-length spans, adjacent spans joined. */
+  export(spans: BucketSpan[], counts: number[]): void {
+    let prev = 0;
+    for (let i = this.lo; i <= this.hi; i++) {
+      const c = this.data[i - this.base];
+      if (c === 0) continue;
+      if (counts.length > 0 && i === prev + 1) spans[spans.length - 1].length++;
+      else spans.push({ offset: counts.length === 0 ? i : i - prev - 1, length: 1 });
+      counts.push(c);
+      prev = i;
+    }
+  }
+}
+
+/** Does any populated bucket of these spans land on target index `t` after reducing by `d`? */
+function populatesTarget(spans: BucketSpan[], counts: number[], d: number, t: number): boolean {
+  let idx = 0;
+  let j = 0;
+  for (let k = 0; k < spans.length; k++) {
+    idx += spans[k].offset;
+    for (const end = idx + spans[k].length; idx < end; idx++, j++) {
+      if (counts[j] !== 0 && ((idx - 1) >> d) + 1 === t) return true;
+    }
+  }
+  return false;
+}
+
+// ---------------------------------------------------------------------------
+// Accumulator
+
+/**
+ * A mutable native histogram for merging many samples (sum over series, or
+ * bucket-wise subtraction). The first sample is taken as is; every later one
+ * moves it to the coarser schema and the wider zero bucket of the two, like
+ * Prometheus' FloatHistogram.Add (but reconciled at the common schema, so a
+ * mixed-schema merge never counts a bucket twice). Buckets live in two dense
+ * Float64Arrays, so add() allocates nothing once the index range has been seen.
+ */
+export class HistogramAccumulator {
+  private _schema = MAX_SCHEMA;
+  private _zeroThreshold = 0;
+  private _zeroCount = 0;
+  private _count = 0;
+  private _sum = 0;
+  private _timestamp = 0;
+  private _isFloat = false;
+  /** Highest bucket index wholly inside the zero bucket (NONE without one). */
+  private zIdx = NONE;
+  /** Is the zero threshold a bucket boundary of the current schema (or 0)? */
+  private thresholdOnBound = true;
+  private empty = true;
+  private pos = new Buckets();
+  private neg = new Buckets();
+
+  static from(hs: Iterable<NativeHistogram>): HistogramAccumulator {
+    const acc = new HistogramAccumulator();
+    for (const h of hs) acc.add(h);
+    return acc;
+  }
+
+  get schema(): number {
+    return this._schema;
+  }
+  get zeroThreshold(): number {
+    return this._zeroThreshold;
+  }
+  get zeroCount(): number {
+    return this._zeroCount;
+  }
+  get count(): number {
+    return this._count;
+  }
+  get sum(): number {
+    return this._sum;
+  }
+  /** Latest timestamp among the samples added (or subtracted). */
+  get timestamp(): number {
+    return this._timestamp;
+  }
+  get isFloat(): boolean {
+    return this._isFloat;
+  }
+
+  /** Add a histogram (another series, or another window's delta). */
+  add(h: NativeHistogram): this {
+    this.addScaled(h, 1);
+    return this;
+  }
+
+  /** Subtract bucket by bucket, with no reset detection (see subtractHistograms for that). */
+  subtract(h: NativeHistogram): this {
+    this.addScaled(h, -1);
+    return this;
+  }
+
+  /** Back to empty, keeping the allocated arrays. */
+  reset(): void {
+    this._schema = MAX_SCHEMA;
+    this._zeroThreshold = this._zeroCount = this._count = this._sum = this._timestamp = 0;
+    this._isFloat = false;
+    this.zIdx = NONE;
+    this.thresholdOnBound = this.empty = true;
+    this.pos.clear();
+    this.neg.clear();
+  }
+
+  /** True if any count (total, zero bucket or bucket) is negative. */
+  hasNegativeCounts(): boolean {
+    const neg = (c: number) => c < 0;
+    return this._count < 0 || this._zeroCount < 0 || this.pos.some(neg) || this.neg.some(neg);
+  }
+
+  private addScaled(h: NativeHistogram, sign: number): void {
+    checkSchema(h.schema, MAX_INPUT_SCHEMA);
+    const zt = h.zeroThreshold > 0 ? h.zeroThreshold : 0;
+    if (this.empty) {
+      // The first sample is taken as is, like the first operand of PromQL's sum().
+      this.empty = false;
+      this._schema = Math.min(h.schema, MAX_SCHEMA);
+      this.setThreshold(zt, false, null);
+    } else {
+      if (h.schema < this._schema) {
+        const d = this._schema - h.schema;
+        this.pos = this.pos.reduced(d);
+        this.neg = this.neg.reduced(d);
+        this._schema = h.schema;
+        this.setThreshold(this._zeroThreshold, false, null);
+      }
+      // Different zero thresholds: the larger wins, widened to the upper bound of
+      // a populated bucket of the other side that it would cut through.
+      if (zt > this._zeroThreshold) this.setThreshold(zt, true, null);
+      else if (zt < this._zeroThreshold && !this.thresholdOnBound) this.setThreshold(this._zeroThreshold, false, h);
+    }
+    const d = h.schema - this._schema;
+    const inZero =
+      this.addSide(this.pos, h.positiveSpans, h.positiveBuckets, d, sign) +
+      this.addSide(this.neg, h.negativeSpans, h.negativeBuckets, d, sign);
+    this._zeroCount += sign * (h.zeroCount + inZero);
+    this._count += sign * h.count;
+    this._sum += sign * h.sum;
+    if (h.timestamp > this._timestamp) this._timestamp = h.timestamp;
+    if (h.isFloat) this._isFloat = true;
+  }
+
+  /**
+   * Move the zero threshold to `threshold` (never below the current one) and fold
+   * our buckets that now lie inside the zero bucket into the zero count. If the
+   * threshold cuts through a populated bucket at our schema (ours when `ours`, or
+   * `h`'s), it is widened to that bucket's upper bound (Prometheus
+   * zeroCountForLargerThreshold). A bucket cut through but left alone stays a
+   * normal bucket; quantile() clips it to start at the threshold.
+   */
+  private setThreshold(threshold: number, ours: boolean, h: NativeHistogram | null): void {
+    const s = this._schema;
+    let zIdx = NONE;
+    let onBound = true;
+    if (threshold > 0) {
+      const i = indexOf(s, threshold); // threshold in (bound(i-1), bound(i)]
+      const up = upperBound(s, i);
+      if (up === threshold) {
+        zIdx = i;
+      } else if (
+        (ours && (this.pos.get(i) !== 0 || this.neg.get(i) !== 0)) ||
+        (h !== null &&
+          (populatesTarget(h.positiveSpans, h.positiveBuckets, h.schema - s, i) ||
+            populatesTarget(h.negativeSpans, h.negativeBuckets, h.schema - s, i)))
+      ) {
+        threshold = up;
+        zIdx = i;
+      } else {
+        zIdx = i - 1;
+        onBound = false;
+      }
+    }
+    this._zeroCount += this.pos.foldTo(zIdx) + this.neg.foldTo(zIdx);
+    this._zeroThreshold = threshold;
+    this.zIdx = zIdx;
+    this.thresholdOnBound = onBound;
+  }
+
+  /** Add one side's buckets, reduced by `d` schema steps; returns the count that fell into the zero bucket. */
+  private addSide(b: Buckets, spans: BucketSpan[], counts: number[], d: number, sign: number): number {
+    const n = spans.length;
+    let idx = 0;
+    let total = 0;
+    let min = Infinity;
+    let max = -Infinity;
+    for (let k = 0; k < n; k++) {
+      const { offset, length } = spans[k];
+      idx += offset;
+      if (length > 0) {
+        if (idx < min) min = idx;
+        if (idx + length - 1 > max) max = idx + length - 1;
+      }
+      idx += length;
+      total += length;
+    }
+    if (total !== counts.length) {
+      throw new RangeError(`native histogram spans cover ${total} buckets but ${counts.length} were given`);
+    }
+    if (total === 0) return 0;
+    const zIdx = this.zIdx;
+    const from = Math.max(((min - 1) >> d) + 1, zIdx + 1);
+    const to = ((max - 1) >> d) + 1;
+    if (from <= to) b.cover(from, to);
+    const data = b.data;
+    const base = b.base;
+    let inZero = 0;
+    let j = 0;
+    idx = 0;
+    for (let k = 0; k < n; k++) {
+      idx += spans[k].offset;
+      for (const end = idx + spans[k].length; idx < end; idx++, j++) {
+        const c = counts[j];
+        if (c === 0) continue;
+        const t = ((idx - 1) >> d) + 1;
+        if (t <= zIdx) inZero += c;
+        else data[t - base] += sign * c;
+      }
+    }
+    return inZero;
+  }
+
+  /**
+   * The q-quantile as PromQL's histogram_quantile() computes it for a native
+   * histogram (v3 rules): NaN when empty or q is NaN, -Inf for q < 0, +Inf for
+   * q > 1. Rank q·count is located by walking buckets from the low end (q < 0.5)
+   * or from the high end (q ≥ 0.5), skipping empty ones. Inside the zero bucket the
+   * estimate is linear, with 0 as the lower (upper) edge when only positive
+   * (negative) buckets exist; inside any other bucket it is exponential:
+   * lower·(upper/lower)^fraction. A bucket overlapping the zero bucket is clipped
+   * to start at the zero threshold.
+   */
+  quantile(q: number): number {
+    if (q < 0) return -Infinity;
+    if (q > 1) return Infinity;
+    const total = this._count;
+    if (total === 0 || Number.isNaN(q)) return NaN;
+    const P = this.pos;
+    const N = this.neg;
+    const zc = this._zeroCount;
+    const forward = Number.isNaN(this._sum) || q < 0.5;
+    let rank = forward ? q * total : (1 - q) * total;
+    let seen = 0;
+    let kind = 0; // 0 no bucket, 1 negative, 2 zero, 3 positive
+    let at = 0;
+    let c = 0;
+    const reached = (x: number, k: number, i: number): boolean => {
+      seen += x;
+      kind = k;
+      at = i;
+      c = x;
+      return seen >= rank;
+    };
+    // Forward: negative buckets from the most negative, zero, positive ascending.
+    // Backward: the mirror image. Empty buckets are skipped (they never hold the rank).
+    search: if (forward) {
+      for (let i = N.hi; i >= N.lo; i--) if (N.data[i - N.base] !== 0 && reached(N.data[i - N.base], 1, i)) break search;
+      if (zc > 0 && reached(zc, 2, 0)) break search;
+      for (let i = P.lo; i <= P.hi; i++) if (P.data[i - P.base] !== 0 && reached(P.data[i - P.base], 3, i)) break search;
+    } else {
+      for (let i = P.hi; i >= P.lo; i--) if (P.data[i - P.base] !== 0 && reached(P.data[i - P.base], 3, i)) break search;
+      if (zc > 0 && reached(zc, 2, 0)) break search;
+      for (let i = N.lo; i <= N.hi; i++) if (N.data[i - N.base] !== 0 && reached(N.data[i - N.base], 1, i)) break search;
+    }
+    const zt = this._zeroThreshold;
+    const s = this._schema;
+    let lower = 0;
+    let upper = 0;
+    if (kind === 3) {
+      lower = upperBound(s, at - 1);
+      upper = upperBound(s, at);
+      if (lower > 0 && lower < zt) lower = zt;
+    } else if (kind === 1) {
+      lower = -upperBound(s, at);
+      upper = -upperBound(s, at - 1);
+      if (upper < 0 && upper > -zt) upper = -zt;
+    } else if (kind === 2) {
+      lower = -zt;
+      upper = zt;
+      const nonZero = (x: number) => x !== 0;
+      const hasPos = P.some(nonZero);
+      const hasNeg = N.some(nonZero);
+      if (hasPos && !hasNeg) lower = 0;
+      else if (hasNeg && !hasPos) upper = 0;
+    }
+    if (seen > total) seen = total;
+    // Rank not reached: only possible with NaN observations (count > bucket total).
+    if (seen < rank) return upper;
+    rank = forward ? rank - (seen - c) : seen - rank;
+    const fraction = rank / c;
+    if (lower <= 0 && upper >= 0) return lower + (upper - lower) * fraction;
+    const logLower = Math.log2(Math.abs(lower));
+    const logUpper = Math.log2(Math.abs(upper));
+    if (lower > 0) return 2 ** (logLower + (logUpper - logLower) * fraction);
+    return -(2 ** (logUpper + (logLower - logUpper) * (1 - fraction)));
+  }
+
+  /** A snapshot in canonical form (only populated buckets, joined spans), ready to re-encode. */
+  toNativeHistogram(): NativeHistogram {
+    const out: NativeHistogram = {
+      count: this._count,
+      sum: this._sum,
+      schema: this._schema,
+      zeroThreshold: this._zeroThreshold,
+      zeroCount: this._zeroCount,
+      positiveSpans: [],
+      positiveBuckets: [],
+      negativeSpans: [],
+      negativeBuckets: [],
+      timestamp: this._timestamp,
+      isFloat: this._isFloat,
+    };
+    this.pos.export(out.positiveSpans, out.positiveBuckets);
+    this.neg.export(out.negativeSpans, out.negativeBuckets);
+    return out;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Pure functions
+
+/** Sum of histograms of one metric across series (empty input: an empty histogram at schema 8). */
+export function mergeHistograms(hs: Iterable<NativeHistogram>): NativeHistogram {
+  return HistogramAccumulator.from(hs).toNativeHistogram();
+}
+
+/**
+ * later − earlier, both cumulative samples of one series, as an accumulator, and
+ * whether a counter reset happened in between (then the result is `later` itself).
+ * Reset rules follow Prometheus' DetectReset, except that a NO hint is not trusted:
+ * YES hint; count went down; resolution went up (schema increase); zero threshold
+ * went down; the zero threshold had to widen past `later`'s; or any bucket or the
+ * zero count went down.
+ */
+export function histogramIncrease(
+  later: NativeHistogram,
+  earlier: NativeHistogram,
+): { delta: HistogramAccumulator; reset: boolean } {
+  const delta = new HistogramAccumulator().add(later);
+  if (
+    later.resetHint === ResetHint.YES ||
+    later.count < earlier.count ||
+    Math.min(later.schema, MAX_SCHEMA) > Math.min(earlier.schema, MAX_SCHEMA) ||
+    later.zeroThreshold < earlier.zeroThreshold
+  ) {
+    return { delta, reset: true };
+  }
+  const threshold = delta.zeroThreshold;
+  delta.subtract(earlier);
+  if (delta.zeroThreshold !== threshold || delta.hasNegativeCounts()) {
+    return { delta: new HistogramAccumulator().add(later), reset: true };
+  }
+  return { delta, reset: false };
+}
+
+/** The histogram of the observations between two cumulative samples of one series (`later` on a reset). */
+export function subtractHistograms(later: NativeHistogram, earlier: NativeHistogram): NativeHistogram {
+  const out = histogramIncrease(later, earlier).delta.toNativeHistogram();
+  out.timestamp = later.timestamp;
+  return out;
+}
+
+/** Did the series reset between `earlier` and `later`? */
+export function detectReset(later: NativeHistogram, earlier: NativeHistogram): boolean {
+  return histogramIncrease(later, earlier).reset;
+}
+
+/** PromQL histogram_quantile(q, h) for one native histogram; see HistogramAccumulator.quantile. */
+export function histogramQuantile(q: number, h: NativeHistogram): number {
+  return new HistogramAccumulator().add(h).quantile(q);
+}

@@ -1,0 +1,144 @@
+// The sink's own /metrics, on a Registry passed in: per-run grade figures (computed
+// at scrape time, never on the write path) and the sink's health.
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { RunRegistry } from './ingest.ts';
+import type { Figures } from './run-state.ts';
+import type { FanOut } from './fanout.ts';
+import type { PipelineCounters } from './pipeline.ts';
+
+export interface SinkMetrics {
+  requests: Counter<'version'>;
+  rejected: Counter<'reason'>;
+  samples: Counter;
+  histograms: Counter;
+  decodeSeconds: Histogram;
+}
+
+const WINDOWS = ['live', 'run'] as const;
+
+export function registerSinkMetrics(register: Registry, runs: RunRegistry): SinkMetrics {
+  const perRun = (name: string, help: string, labelNames: string[], value: (f: Figures) => number | null, extra?: (testid: string) => Record<string, string>) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ['testid', 'window', ...labelNames],
+      registers: [register],
+      collect() {
+        this.reset();
+        for (const [testid, run] of runs.runs) {
+          const figures = run.figures();
+          for (const window of WINDOWS) {
+            const v = value(figures[window]);
+            if (v !== null && Number.isFinite(v)) this.set({ testid, window, ...(extra?.(testid) ?? {}) }, v);
+          }
+        }
+      },
+    });
+  const source = (testid: string) => ({ p95_source: runs.run(testid)?.p95Source ?? 'none' });
+
+  perRun('promo_grade_score', 'Grade score 0–100 per run and window (absent while N/A).', [], (f) => f.grade.score);
+  new Gauge({
+    name: 'promo_grade_info',
+    help: 'Always 1; the grade letter and colour per run and window are labels (N/A included).',
+    labelNames: ['testid', 'window', 'grade', 'colour'],
+    registers: [register],
+    collect() {
+      this.reset();
+      for (const [testid, run] of runs.runs) {
+        const figures = run.figures();
+        for (const window of WINDOWS) this.set({ testid, window, grade: figures[window].grade.letter, colour: figures[window].grade.colour }, 1);
+      }
+    },
+  });
+  perRun('promo_p95_ms', 'p95 of http_req_duration in ms. p95_source="trend_stats_per_series": the largest per-series p95, which cannot be merged across series.', ['p95_source'], (f) => f.p95Ms, source);
+  perRun('promo_p99_ms', 'p99 of http_req_duration in ms; p95_source says where it comes from, as for promo_p95_ms.', ['p95_source'], (f) => f.p99Ms, source);
+  perRun('promo_error_ratio', 'Failed / total HTTP requests, weighted by each series\' request count.', [], (f) => f.errorRatio);
+  perRun('promo_rps', 'HTTP requests per second.', [], (f) => f.rps);
+  perRun('promo_vus', 'Virtual users: now for window="live", the peak for window="run".', [], (f) => f.vus);
+  new Gauge({
+    name: 'promo_breaking_point_vus',
+    help: 'VUs at which the run broke: the first of two live windows in a row over 2000 ms p95 or 1 % errors.',
+    labelNames: ['testid'],
+    registers: [register],
+    collect() {
+      this.reset();
+      for (const [testid, run] of runs.runs) if (run.breakingPointVus !== null) this.set({ testid }, run.breakingPointVus);
+    },
+  });
+  new Gauge({
+    name: 'promo_run_info',
+    help: 'Always 1; a run\'s standard tags and status as labels.',
+    labelNames: ['testid', 'environment', 'promo_type', 'promo_name', 'intensity', 'status'],
+    registers: [register],
+    collect() {
+      this.reset();
+      for (const [testid, run] of runs.runs) {
+        const t = run.tags;
+        this.set({ testid, environment: t.environment ?? '', promo_type: t.promo_type ?? '', promo_name: t.promo_name ?? '', intensity: t.intensity ?? '', status: run.ended ? 'ended' : 'running' }, 1);
+      }
+    },
+  });
+
+  const fromCounters = (name: string, help: string, read: () => number) =>
+    new Gauge({ name, help, registers: [register], collect() { this.set(read()); } });
+  fromCounters('sink_active_series', 'Series the sink keeps state for.', () => runs.activeSeries);
+  fromCounters('sink_runs', 'Runs (testids) the sink keeps.', () => runs.runs.size);
+  new Counter({
+    name: 'sink_refused_series_total',
+    help: 'New series refused because a series limit was reached, by limit.',
+    labelNames: ['reason'],
+    registers: [register],
+    collect() {
+      this.reset();
+      for (const [reason, n] of Object.entries(runs.counters.refusedSeries)) this.inc({ reason }, n);
+    },
+  });
+  const counterFrom = (name: string, help: string, read: () => number) =>
+    new Counter({ name, help, registers: [register], collect() { this.reset(); this.inc(read()); } });
+  counterFrom('sink_refused_samples_total', 'Samples of refused series, not aggregated (the series limit was reached).', () => runs.counters.refusedSamples);
+  counterFrom('sink_out_of_order_samples_total', 'Samples not newer than the series\' latest (late or repeated), skipped by grading: cumulative values carry nothing newer.', () => runs.counters.outOfOrder);
+  counterFrom('sink_stale_markers_total', 'Stale markers received.', () => runs.counters.staleMarkers);
+  counterFrom('sink_counter_resets_total', 'Counter or histogram resets seen (k6 restarted).', () => runs.counters.counterResets);
+
+  return {
+    requests: new Counter({ name: 'sink_write_requests_total', help: 'Accepted remote-write requests, by protocol version.', labelNames: ['version'], registers: [register] }),
+    rejected: new Counter({ name: 'sink_rejected_requests_total', help: 'Rejected remote-write requests, by error code.', labelNames: ['reason'], registers: [register] }),
+    samples: new Counter({ name: 'sink_samples_received_total', help: 'Float samples accepted.', registers: [register] }),
+    histograms: new Counter({ name: 'sink_histograms_received_total', help: 'Native histogram samples accepted.', registers: [register] }),
+    decodeSeconds: new Histogram({
+      name: 'sink_decode_seconds',
+      help: 'Time to decompress, decode and grade one request.',
+      buckets: [0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25],
+      registers: [register],
+    }),
+  };
+}
+
+/** Per destination: samples sent, failed, retried and dropped; queue depth; spool bytes; last success. */
+export function registerFanOutMetrics(register: Registry, fanOut: FanOut): void {
+  const perDestination = (name: string, help: string, read: (c: PipelineCounters, destination: string) => number, type: 'counter' | 'gauge') => {
+    const Metric = type === 'counter' ? Counter : Gauge;
+    return new Metric({
+      name,
+      help,
+      labelNames: ['destination'],
+      registers: [register],
+      collect(this: Counter<'destination'> | Gauge<'destination'>) {
+        this.reset();
+        for (const destination of fanOut.names) {
+          const v = read(fanOut.counters[destination]!, destination);
+          if (this instanceof Counter) this.inc({ destination }, v);
+          else this.set({ destination }, v);
+        }
+      },
+    } as never);
+  };
+  perDestination('sink_destination_samples_sent_total', 'Samples delivered to the destination.', (c) => c.sent, 'counter');
+  perDestination('sink_destination_samples_failed_total', 'Samples the destination refused with a 4xx that a retry cannot fix (logged).', (c) => c.failed, 'counter');
+  perDestination('sink_destination_samples_retried_total', 'Samples sent again after a network error, a 5xx or a 429.', (c) => c.retried, 'counter');
+  perDestination('sink_destination_samples_dropped_total', 'Samples dropped before delivery: the spool bound was reached, or shutdown without a spool dir.', (c) => c.dropped, 'counter');
+  perDestination('sink_destination_queue_records', 'Records waiting for the destination.', (_c, d) => fanOut.spool.lag(d).records, 'gauge');
+  perDestination('sink_destination_queue_samples', 'Samples waiting for the destination.', (_c, d) => fanOut.spool.lag(d).weight, 'gauge');
+  perDestination('sink_destination_last_success_timestamp_seconds', 'When the destination last accepted a request (0: never).', (c) => c.lastSuccessMs / 1000, 'gauge');
+  new Gauge({ name: 'sink_spool_bytes', help: 'Bytes in the spool (disk with --spool-dir, memory without).', registers: [register], collect() { this.set(fanOut.spool.stats().bytes); } });
+}

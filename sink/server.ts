@@ -1,0 +1,20 @@
+// `npm run sink -- --port 9091 [--host 127.0.0.1]`: listens, and nothing else.
+import { buildApp } from './app.ts';
+import { ConfigError, parseSinkConfig } from './config.ts';
+
+let config;
+try {
+  config = parseSinkConfig(process.argv.slice(2));
+} catch (err) {
+  if (!(err instanceof ConfigError)) throw err;
+  process.stderr.write(err.message + '\n');
+  process.exit(2);
+}
+const app = buildApp({ config, logger: { level: config.logLevel } });
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    app.log.info(`${signal}: closing`);
+    void app.close().then(() => process.exit(0));
+  });
+}
+await app.listen({ port: config.port, host: config.host });

@@ -1,0 +1,87 @@
+// POST /api/v1/write: remote write 1.0 and 2.0, as k6's experimental-prometheus-rw sends it.
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { performance } from 'node:perf_hooks';
+import { DecodedBatch, RemoteWriteDecoder, type RemoteWriteVersion } from './decode.ts';
+import { checkSnappyLength } from './snappy.ts';
+import { isDecodeError } from './decode-errors.ts';
+import { SinkErrors, errorForDecodeReason } from './errors.ts';
+import { authorized, type Credentials } from './auth.ts';
+import type { RunRegistry } from './ingest.ts';
+import type { SinkMetrics } from './metrics.ts';
+
+export interface WriteRouteOptions {
+  credentials: Credentials;
+  maxBodyBytes: number;
+  maxLabels: number;
+  maxLabelValueBytes: number;
+  runs: RunRegistry;
+  metrics: SinkMetrics;
+  /** The request body to forward, after grading; the reply waits for it (the spool's fsync). */
+  forward?: (version: RemoteWriteVersion, weight: number, body: Buffer) => Promise<void>;
+}
+
+const PROTO_V1 = 'prometheus.WriteRequest';
+const PROTO_V2 = 'io.prometheus.write.v2.Request';
+
+/** `application/x-protobuf;proto=…` → the remote-write version, or an error from the catalogue. */
+export function versionFromContentType(header: string | undefined): RemoteWriteVersion {
+  const [type = '', ...params] = (header ?? '').split(';').map((p) => p.trim());
+  if (type.toLowerCase() !== 'application/x-protobuf') throw new SinkErrors.UNSUPPORTED_CONTENT_TYPE(JSON.stringify(header ?? ''));
+  const proto = params.find((p) => p.toLowerCase().startsWith('proto='))?.slice(6).replace(/^"|"$/g, '');
+  if (proto === undefined || proto === PROTO_V1) return 1;
+  if (proto === PROTO_V2) return 2;
+  throw new SinkErrors.UNSUPPORTED_PROTO(JSON.stringify(proto));
+}
+
+export async function writeRoute(app: FastifyInstance, options: WriteRouteOptions): Promise<void> {
+  const decoder = new RemoteWriteDecoder({
+    maxLabels: options.maxLabels,
+    maxLabelValueBytes: options.maxLabelValueBytes,
+    maxUncompressedBytes: options.maxBodyBytes,
+  });
+  // Decoding is synchronous and the batch is consumed before the handler returns,
+  // so one batch's buffers serve every request.
+  const batch = new DecodedBatch();
+
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: snappyBound(options.maxBodyBytes) }, (_req, body, done) => done(null, body));
+
+  app.addHook('onRequest', async (request: FastifyRequest) => {
+    if (!authorized(request.headers.authorization, options.credentials)) throw new SinkErrors.UNAUTHORIZED('remote write');
+  });
+
+  app.post('/api/v1/write', async (request, reply) => {
+    const version = versionFromContentType(request.headers['content-type']);
+    const encoding = request.headers['content-encoding'];
+    if ((encoding ?? '').toLowerCase() !== 'snappy') throw new SinkErrors.UNSUPPORTED_ENCODING(JSON.stringify(encoding ?? ''));
+    const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+    const started = performance.now();
+    try {
+      checkSnappyLength(body, options.maxBodyBytes);
+      decoder.decodeSnappy(body, version, batch);
+    } catch (err) {
+      if (isDecodeError(err)) throw errorForDecodeReason(err.reason, err.message);
+      throw err;
+    }
+    // Grading is synchronous: the shared batch is used up before any await.
+    options.runs.ingest(batch);
+    const samples = batch.sampleCount;
+    const histograms = batch.histogramCount;
+    options.metrics.decodeSeconds.observe((performance.now() - started) / 1000);
+    options.metrics.requests.inc({ version: String(version) });
+    options.metrics.samples.inc(samples);
+    options.metrics.histograms.inc(histograms);
+    if (options.forward) await options.forward(version, samples + histograms, body);
+    if (version === 2) {
+      reply.header('X-Prometheus-Remote-Write-Samples-Written', String(samples));
+      reply.header('X-Prometheus-Remote-Write-Histograms-Written', String(histograms));
+      reply.header('X-Prometheus-Remote-Write-Exemplars-Written', '0');
+    }
+    reply.code(204).send();
+  });
+}
+
+/** The largest snappy encoding of maxBytes (snappy's MaxEncodedLen). */
+function snappyBound(maxBytes: number): number {
+  return 32 + maxBytes + Math.ceil(maxBytes / 6);
+}

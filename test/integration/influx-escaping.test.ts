@@ -1,0 +1,219 @@
+// The line protocol of sink/influx-lines.ts against a real InfluxDB 1.x (Debian's
+// influxd): label values full of special characters are decoded from a real
+// remote-write protobuf, written, and read back with InfluxQL.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RemoteWriteDecoder, type DecodedBatch } from '../../sink/decode.ts';
+import { HistogramAccumulator } from '../../sink/histogram.ts';
+import { UNREPRESENTABLE, batchToLines, gradeLines } from '../../sink/influx-lines.ts';
+import type { Figures } from '../../sink/run-state.ts';
+import { startInfluxDB, type InfluxDB } from '../helpers/influxdb.ts';
+import { encodeV1, type HistogramObj, type TimeSeriesObj } from '../sink/fixtures/remote-write-proto.ts';
+
+const T0 = Date.UTC(2026, 10, 27, 8, 0, 0);
+
+function series(name: string, labels: Record<string, string>, samples: Array<[number, number]>, histograms: HistogramObj[] = []): TimeSeriesObj {
+  const all: Record<string, string> = { __name__: name, ...labels };
+  return {
+    labels: Object.keys(all).sort().map((k) => ({ name: k, value: all[k] })),
+    samples: samples.map(([timestamp, value]) => ({ timestamp, value })),
+    histograms,
+  };
+}
+
+function decode(...ts: TimeSeriesObj[]): DecodedBatch {
+  return new RemoteWriteDecoder().decode(encodeV1({ timeseries: ts }), 1);
+}
+
+/** Label values that exercise every rule of the line protocol. */
+const NASTY = [
+  'plain',
+  'comma,inside',
+  'space inside',
+  'equals=inside',
+  'all, of=them together',
+  '"double quoted"',
+  "it's",
+  'back\\slash',
+  'C:\\path\\to\\file.txt',
+  'backslash before comma\\,x',
+  'backslash before space\\ x',
+  'backslash before equals\\=x',
+  'backslash before quote\\"x',
+  'two backslashes before comma\\\\,x',
+  '  leading and trailing spaces  ',
+  '=leading equals',
+  ',leading comma',
+  '\\leading backslash',
+  'tab\there',
+  'carriage\rreturn',
+  'ünïcödé ✓ 😀 中文',
+  'nul\u0000byte',
+  '#hash',
+  'x',
+  'newline\ninside',
+  'trailing newline\n',
+  'trailing backslash\\',
+  'two trailing backslashes\\\\',
+];
+
+/** What InfluxDB 1.x stores for a tag value (the documented lossy cases: newline, trailing backslash). */
+function storedTag(v: string): string {
+  const s = v.replace(/\n/g, '\\n');
+  return s.endsWith('\\') ? s.slice(0, -1) + UNREPRESENTABLE : s;
+}
+
+/** Rows of a SELECT as objects keyed by column. */
+function rows(result: any): Array<Record<string, any>> {
+  const out: Array<Record<string, any>> = [];
+  for (const s of result.results[0].series ?? []) {
+    for (const v of s.values) out.push(Object.fromEntries(s.columns.map((c: string, i: number) => [c, v[i]])));
+  }
+  return out;
+}
+
+async function writeOk(influx: InfluxDB, lines: string, db: string): Promise<void> {
+  const res = await influx.write(lines, db);
+  const body = await res.text();
+  expect({ status: res.status, body }).toEqual({ status: 204, body: '' });
+}
+
+describe('influx line protocol against a real InfluxDB 1.x', () => {
+  let influx: InfluxDB;
+
+  beforeAll(async () => {
+    influx = await startInfluxDB();
+  }, 120_000);
+
+  afterAll(async () => {
+    await influx?.stop();
+  });
+
+  it('round-trips tag values and the url field full of special characters', async () => {
+    await influx.query('CREATE DATABASE esc');
+    const batch = decode(
+      ...NASTY.map((v, i) =>
+        series('k6_http_reqs_total', { testid: 'esc', case_no: String(i).padStart(2, '0'), group: `::${v}`, name: v, zz_last: v, url: v }, [[T0 + i, i + 1]]),
+      ),
+    );
+    const out = batchToLines(batch);
+    expect(out.lines_count).toBe(NASTY.length);
+    await writeOk(influx, out.lines, 'esc');
+
+    const got = rows(await influx.query(`SELECT * FROM http_reqs WHERE testid = 'esc'`, 'esc'));
+    expect(got).toHaveLength(NASTY.length);
+    for (const row of got) {
+      const i = Number(row.case_no);
+      const v = NASTY[i];
+      expect({ i, time: Date.parse(row.time), value: row.value, name: row.name, group: row.group, zz_last: row.zz_last, url: row.url }).toEqual({
+        i,
+        time: T0 + i,
+        value: i + 1,
+        name: storedTag(v),
+        group: storedTag(`::${v}`),
+        zz_last: storedTag(v),
+        url: v, // string fields are exact, newlines and trailing backslashes included
+      });
+    }
+
+    // Exact for everything but newlines and a trailing backslash.
+    const exact = NASTY.filter((v) => !v.includes('\n') && !v.endsWith('\\'));
+    expect(exact.length).toBe(NASTY.length - 4);
+    for (const v of exact) expect(storedTag(v)).toBe(v);
+
+    const tagValues = await influx.query('SHOW TAG VALUES FROM http_reqs WITH KEY = "name"', 'esc');
+    const names = tagValues.results[0].series[0].values.map((kv: [string, string]) => kv[1]);
+    expect([...names].sort()).toEqual(NASTY.map(storedTag).sort());
+  });
+
+  it('keeps measurement names of non-k6 metrics, escaped', async () => {
+    await influx.query('CREATE DATABASE meas');
+    const names: Array<[string, string]> = [
+      ['shop metric, v2', 'shop metric, v2'],
+      ['a=b', 'a=b'],
+      ['uni 😀', 'uni 😀'],
+      ['quote"d', 'quote"d'],
+      ['back\\slash', 'back\\slash'],
+      ['#hash', `${UNREPRESENTABLE}hash`],
+      ['x\\,y', `x${UNREPRESENTABLE},y`],
+      ['ends\\', `ends${UNREPRESENTABLE}`],
+      ['two\nlines', 'two\\nlines'],
+    ];
+    const out = batchToLines(decode(...names.map(([n], i) => series(n, { k: String(i) }, [[T0, i]]))));
+    expect(out.lines_count).toBe(names.length);
+    await writeOk(influx, out.lines, 'meas');
+    const got = (await influx.query('SHOW MEASUREMENTS', 'meas')).results[0].series[0].values.map((v: string[]) => v[0]);
+    expect([...got].sort()).toEqual(names.map(([, stored]) => stored).sort());
+  });
+
+  it('stores a k6 push (counters, rates, gauges, trend stats, native histograms) and grades with stable field types', async () => {
+    await influx.query('CREATE DATABASE k6');
+    const tags = { testid: 'run-1', scenario: 'browse', method: 'GET', name: '/product/{id}', status: '200', url: 'http://shop.test/product/1?ref=a,b c', environment: 'staging', promo_type: 'flash sale' };
+    const hist = (t: number, fast: number, slow: number): HistogramObj => ({
+      count_int: fast + slow,
+      sum: fast * 0.1 + slow * 3,
+      schema: 3,
+      zero_threshold: 2 ** -128,
+      zero_count_int: 0,
+      timestamp: t,
+      positive_spans: [{ offset: -26, length: 1 }, { offset: 38, length: 1 }],
+      positive_deltas: [fast, slow - fast],
+    });
+    const push = (t: number, n: number) =>
+      batchToLines(
+        decode(
+          series('k6_http_reqs_total', tags, [[t, n]]),
+          series('k6_http_req_failed_rate', tags, [[t, 0.1]]),
+          series('k6_vus', { testid: 'run-1' }, [[t, n / 10]]),
+          series('k6_http_req_duration_avg', tags, [[t, 0.25]]),
+          series('k6_http_req_duration_count', tags, [[t, n / 1000]]),
+          series('k6_http_req_duration_seconds', tags, [], [hist(t, n - n / 10, n / 10)]),
+          // An empty histogram: count and sum only.
+          series('k6_http_req_waiting_seconds', tags, [], [hist(t, 0, 0)]),
+        ),
+      );
+    const first = push(T0, 100);
+    const second = push(T0 + 1000, 200);
+    expect([first.lines_count, second.lines_count]).toEqual([7, 7]);
+    await writeOk(influx, first.lines, 'k6');
+    await writeOk(influx, second.lines, 'k6');
+
+    const figures: Figures = {
+      requests: 200, p50Ms: 100, p95Ms: 3000, p99Ms: 3000, errorRatio: 0.1, rps: 100, vus: 20, checksRate: null, iterations: 0,
+      grade: { letter: 'F', score: 0, colour: 'red', latencyScore: 0, errorScore: 0 },
+    };
+    await writeOk(influx, gradeLines('run-1', { environment: 'staging', promo_type: 'flash sale', scenario: 'browse' }, { live: figures, run: figures }, T0 + 1000), 'k6');
+
+    const types = Object.fromEntries(
+      (await influx.query('SHOW FIELD KEYS', 'k6')).results[0].series.map((s: any) => [s.name, Object.fromEntries(s.values)]),
+    );
+    expect(types).toEqual({
+      http_reqs: { url: 'string', value: 'float' },
+      http_req_failed: { url: 'string', value: 'float' },
+      vus: { value: 'float' },
+      http_req_duration: { avg: 'float', count: 'float', p50: 'float', p90: 'float', p95: 'float', p99: 'float', sum: 'float', url: 'string' },
+      http_req_waiting: { count: 'float', sum: 'float', url: 'string' },
+      promo_grade: { error_ratio: 'float', grade: 'string', p95_ms: 'float', rps: 'float', score: 'float', vus: 'float' },
+    });
+
+    const durations = rows(await influx.query('SELECT * FROM http_req_duration', 'k6'));
+    // Trend-stat lines and the histogram line share measurement, tags and timestamp: InfluxDB merges their fields.
+    expect(durations).toHaveLength(2);
+    const acc = new HistogramAccumulator().add(decode(series('k6_http_req_duration_seconds', tags, [], [hist(T0 + 1000, 180, 20)])).histograms[0]);
+    expect(durations.map((d) => Date.parse(d.time))).toEqual([T0, T0 + 1000]);
+    expect(durations[1]).toMatchObject({
+      avg: 250,
+      count: 200,
+      sum: (180 * 0.1 + 20 * 3) * 1000,
+      p95: acc.quantile(0.95) * 1000,
+      p99: acc.quantile(0.99) * 1000,
+      url: tags.url,
+      name: '/product/{id}',
+      promo_type: 'flash sale',
+    });
+
+    const grades = rows(await influx.query('SELECT * FROM promo_grade', 'k6'));
+    expect(grades.map((g) => g.window).sort()).toEqual(['live', 'run']);
+    expect(grades[0]).toMatchObject({ testid: 'run-1', environment: 'staging', promo_type: 'flash sale', grade: 'F', score: 0, p95_ms: 3000, vus: 20 });
+    expect(Object.keys(grades[0])).not.toContain('scenario');
+  });
+});
