@@ -11,6 +11,7 @@ import { createFanOut, type FanOut } from './fanout.ts';
 import { History } from './history.ts';
 import { RunControl } from './run-control.ts';
 import { controlRoutes } from './control-routes.ts';
+import { Notifier } from './notify.ts';
 
 export interface SinkDeps {
   config?: Partial<SinkConfig>;
@@ -23,7 +24,7 @@ export interface SinkDeps {
 }
 
 export type SinkApp = FastifyInstance & {
-  sink: { runs: RunRegistry; registry: Registry; metrics: SinkMetrics; config: SinkConfig; fanOut: FanOut | null; control: RunControl | null; history: History | null };
+  sink: { runs: RunRegistry; registry: Registry; metrics: SinkMetrics; config: SinkConfig; fanOut: FanOut | null; control: RunControl | null; history: History | null; notifier: Notifier | null };
 };
 
 /** Fastify's own errors, put in the catalogue's words. */
@@ -33,7 +34,8 @@ function catalogued(err: FastifyError): InstanceType<(typeof SinkErrors)[keyof t
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return new SinkErrors.BODY_TOO_LARGE('the compressed body is over the limit');
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return new SinkErrors.UNSUPPORTED_CONTENT_TYPE('of this request');
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return new SinkErrors.BAD_REQUEST(err.message);
     default:
       return err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500 ? new SinkErrors.BAD_REQUEST(err.message) : null;
   }
@@ -47,10 +49,19 @@ export function buildApp(deps: SinkDeps = {}): SinkApp {
     bodyLimit: 1024 * 1024,
     // Unknown fields are an error (400), not something to strip silently.
     ajv: { customOptions: { removeAdditional: false } },
+    // Shutting down answers from the catalogue (below), not with Fastify's own body.
+    return503OnClosing: false,
   }) as unknown as SinkApp;
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onRequest', async () => {
+    if (closing) throw new SinkErrors.SHUTTING_DOWN();
+  });
   const runs = new RunRegistry(config, (line) => app.log.warn(line));
   const metrics = registerSinkMetrics(registry, runs);
-  const sink: SinkApp['sink'] = { runs, registry, metrics, config, fanOut: null, control: null, history: null };
+  const sink: SinkApp['sink'] = { runs, registry, metrics, config, fanOut: null, control: null, history: null, notifier: null };
   app.decorate('sink', sink);
 
   app.setErrorHandler((err: FastifyError, request, reply) => {
@@ -60,6 +71,10 @@ export function buildApp(deps: SinkDeps = {}): SinkApp {
       request.log.error(err);
       const internal = new SinkErrors.INTERNAL();
       return reply.code(500).send({ code: internal.code, message: internal.message } satisfies ErrorBody);
+    }
+    if (known.statusCode === 401) {
+      const challenges = [config.token ? 'Bearer realm="promo-sink"' : '', config.basicAuth ? 'Basic realm="promo-sink"' : ''].filter(Boolean);
+      if (challenges.length > 0) reply.header('WWW-Authenticate', challenges.join(', '));
     }
     return reply.code(known.statusCode!).send({ code: known.code, message: known.message } satisfies ErrorBody);
   });
@@ -92,7 +107,29 @@ export function buildApp(deps: SinkDeps = {}): SinkApp {
   app.register(async (scope) => {
     const log = (line: string) => app.log.warn(line);
     sink.history = config.historyFile ? await History.open(config.historyFile, log) : null;
-    const control = new RunControl(runs, sink.history, {}, log);
+    const notifier = config.slackWebhookUrl || config.webhookUrl ? new Notifier({
+      slackWebhookUrl: config.slackWebhookUrl,
+      webhookUrl: config.webhookUrl,
+      errorRatioCritical: config.alertErrorRatio,
+      p95WarningMs: config.alertP95Ms,
+      windowMs: config.windowMs,
+      dashboardUrl: config.grafanaUrl ? (testid) => `${config.grafanaUrl!.replace(/\/+$/, '')}/d/promo-marketing/promo-marketing-view?var-testid=${encodeURIComponent(testid)}` : undefined,
+      log,
+    }) : null;
+    sink.notifier = notifier;
+    const control = new RunControl(runs, sink.history, {
+      finished: (entry) => {
+        if (!notifier) return;
+        if (entry.exitReason === 'stopped manually' || entry.exitReason === 'aborted by thresholds') {
+          notifier.aborted(entry.testid, { tags: entry.tags, target: entry.target, grade: entry.grade.text, reason: entry.exitReason });
+        }
+        notifier.completed(entry);
+      },
+    }, log);
+    if (notifier) {
+      runs.onTouched = (run) => notifier.evaluate(run, control.registrations.get(run.testid)?.target ?? null);
+      app.addHook('onClose', async () => notifier.drain(5000));
+    }
     sink.control = control;
     app.addHook('onClose', async () => control.close());
     await controlRoutes(scope, {

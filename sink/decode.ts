@@ -683,34 +683,42 @@ function hashRange(s: number, e: number): number {
 }
 
 interface RawEntry {
-  /** Copy of the raw label-field bytes. */
-  readonly key: Buffer;
+  /** Arena holding a copy of the raw label-field bytes at keyOffset. */
+  readonly arena: Buffer;
+  readonly keyOffset: number;
+  readonly keyLength: number;
   readonly labels: SeriesLabels;
   /** Next entry with the same hash (collisions are rare). */
   next: RawEntry | undefined;
 }
 
+/** Keys are copied into shared arenas: one allocation per ~1000 label sets, not one each. */
+const ARENA_BYTES = 256 * 1024;
+
 /**
  * Raw label bytes -> SeriesLabels, bounded: two generations of `half`
- * entries; a hit in the old generation is promoted, a full young generation
- * becomes the old one (the previous old one is dropped).
+ * entries; a hit in the old generation is promoted (its key copied into the
+ * current arena, so old arenas die with their generation), a full young
+ * generation becomes the old one and the previous old one is dropped.
  */
 class RawLabelCache {
   private young = new Map<number, RawEntry>();
   private old = new Map<number, RawEntry>();
   private youngCount = 0;
   private oldCount = 0;
+  private arena: Buffer = Buffer.alloc(0);
+  private arenaUsed = 0;
   constructor(private readonly half: number) {}
 
   /** Look up buf[s..e) (its hash is `h`). */
   get(h: number, s: number, e: number): SeriesLabels | undefined {
     const len = e - s;
     for (let x = this.young.get(h); x !== undefined; x = x.next) {
-      if (x.key.length === len && buf.compare(x.key, 0, len, s, e) === 0) return x.labels;
+      if (x.keyLength === len && buf.compare(x.arena, x.keyOffset, x.keyOffset + len, s, e) === 0) return x.labels;
     }
     for (let x = this.old.get(h); x !== undefined; x = x.next) {
-      if (x.key.length === len && buf.compare(x.key, 0, len, s, e) === 0) {
-        this.insert(h, x.key, x.labels);
+      if (x.keyLength === len && buf.compare(x.arena, x.keyOffset, x.keyOffset + len, s, e) === 0) {
+        this.insert(h, s, e, x.labels);
         return x.labels;
       }
     }
@@ -719,20 +727,32 @@ class RawLabelCache {
 
   /** Remember buf[s..e) (hash `h`) -> labels. */
   set(h: number, s: number, e: number, labels: SeriesLabels): void {
-    if (this.half === 0) return;
-    const key = Buffer.allocUnsafeSlow(e - s);
-    buf.copy(key, 0, s, e);
-    this.insert(h, key, labels);
+    if (this.half !== 0) this.insert(h, s, e, labels);
   }
 
-  private insert(h: number, key: Buffer, labels: SeriesLabels): void {
+  private insert(h: number, s: number, e: number, labels: SeriesLabels): void {
     if (this.youngCount >= this.half) {
       this.old = this.young;
       this.oldCount = this.youngCount;
       this.young = new Map();
       this.youngCount = 0;
     }
-    this.young.set(h, { key, labels, next: this.young.get(h) });
+    const len = e - s;
+    let arena: Buffer;
+    let keyOffset = 0;
+    if (len > ARENA_BYTES / 8) {
+      arena = Buffer.allocUnsafeSlow(len);
+    } else {
+      if (this.arenaUsed + len > this.arena.length) {
+        this.arena = Buffer.allocUnsafeSlow(ARENA_BYTES);
+        this.arenaUsed = 0;
+      }
+      arena = this.arena;
+      keyOffset = this.arenaUsed;
+      this.arenaUsed += len;
+    }
+    buf.copy(arena, keyOffset, s, e);
+    this.young.set(h, { arena, keyOffset, keyLength: len, labels, next: this.young.get(h) });
     this.youngCount++;
   }
 
@@ -745,6 +765,8 @@ class RawLabelCache {
     this.old.clear();
     this.youngCount = 0;
     this.oldCount = 0;
+    this.arena = Buffer.alloc(0);
+    this.arenaUsed = 0;
   }
 }
 

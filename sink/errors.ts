@@ -1,4 +1,4 @@
-// Every error the sink answers with, in one catalogue. docs/sink.md lists the same
+// Every error the sink answers with, in one catalogue. docs/errors.md lists the same
 // codes; test/sink/errors-doc.test.ts keeps the two in step.
 import createError from '@fastify/error';
 import type { DecodeErrorReason } from './decode-errors.ts';

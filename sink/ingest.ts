@@ -83,6 +83,8 @@ export class RunRegistry {
     counterResets: 0,
   };
   private readonly refusalLogged = new Set<string>();
+  /** Called for each run a batch touched, after its figures changed (notifications hook in here). */
+  onTouched: ((run: RunState) => void) | null = null;
   private readonly touchedRuns = new Set<RunState>();
 
   constructor(
@@ -118,6 +120,7 @@ export class RunRegistry {
     this.counters.histograms += batch.histogramCount;
     for (const run of this.touchedRuns) {
       run.touched();
+      this.onTouched?.(run);
       if (!run.naLogged && run.p95Source === null && run.groups.size > 0) {
         run.naLogged = true;
         this.log(`run ${run.testid} has no p95 of http_req_duration, so its grade is N/A: ${NO_P95_HINT}`);
@@ -235,10 +238,14 @@ export class RunRegistry {
     }
     this.revive(state);
     const run = state.run;
+    if (state.role === 'duration_histogram') this.addDuration(state, h);
     state.lastTimestamp = h.timestamp;
     if (h.timestamp > run.lastSampleAt) run.lastSampleAt = h.timestamp;
     if (h.timestamp < run.firstSampleAt) run.firstSampleAt = h.timestamp;
-    if (state.role !== 'duration_histogram') return;
+  }
+
+  private addDuration(state: SeriesState, h: NativeHistogram): void {
+    const run = state.run;
     // The run's histogram is the sum over series of each series' latest cumulative
     // histogram (plus what a series had before a reset): add the new one, take the old one out.
     const previous = state.lastHistogram;
@@ -260,6 +267,10 @@ export class RunRegistry {
         if (state.stale) state.run.staleSeries--;
       }
     }
+    // A run whose series all went quiet without stale markers is over too.
+    for (const run of this.runs.values()) if (run.seriesCount === 0 && !run.ended) run.endedAt = run.lastSampleAt;
+    this.evictRuns();
+    this.refusalLogged.clear();
   }
 
   private evictRuns(): void {

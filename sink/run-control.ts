@@ -4,6 +4,7 @@ import type { RunRegistry } from './ingest.ts';
 import type { RunState } from './run-state.ts';
 import { exitReason, type History, type HistoryEntry } from './history.ts';
 import { formatGrade } from '../lib/grade.ts';
+import { iso } from './runs-routes.ts';
 
 export interface Registration {
   testid: string;
@@ -130,7 +131,6 @@ export class RunControl {
   }
 }
 
-const iso = (ms: number | null | undefined) => (ms === null || ms === undefined || !Number.isFinite(ms) ? null : new Date(ms).toISOString());
 
 export function historyEntry(testid: string, run: RunState | undefined, registration: Registration | null): HistoryEntry {
   const final = run?.figures().run;
@@ -142,7 +142,7 @@ export function historyEntry(testid: string, run: RunState | undefined, registra
     tags: { ...(run?.tags ?? {}), ...(registration?.tags ?? {}) },
     target: registration?.target ?? null,
     startedAt: iso(registration?.registeredAt ?? run?.firstSampleAt),
-    endedAt: iso(registration?.finishedAt ?? run?.endedAt ?? Date.now())!,
+    endedAt: iso(registration?.finishedAt ?? run?.endedAt) ?? new Date().toISOString(),
     exitCode,
     exitReason: registration?.stopRequestedAt && exitCode === 103 ? 'stopped manually' : exitReason(exitCode, registration?.abortOnFail ?? false),
     requests: final?.requests ?? 0,

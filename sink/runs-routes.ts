@@ -5,7 +5,8 @@ import type { Figures, RunState } from './run-state.ts';
 import { formatGrade } from '../lib/grade.ts';
 import { SinkErrors } from './errors.ts';
 
-const iso = (ms: number | null) => (ms === null || !Number.isFinite(ms) ? null : new Date(ms).toISOString());
+/** Dates beyond ±8.64e15 ms cannot be written as ISO strings: a wild timestamp shows as null. */
+export const iso = (ms: number | null | undefined) => (ms === null || ms === undefined || !Number.isFinite(ms) || Math.abs(ms) > 8.64e15 ? null : new Date(ms).toISOString());
 
 function figuresJson(f: Figures) {
   const { grade, ...rest } = f;

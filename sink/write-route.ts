@@ -46,14 +46,16 @@ export async function writeRoute(app: FastifyInstance, options: WriteRouteOption
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: snappyBound(options.maxBodyBytes) }, (_req, body, done) => done(null, body));
 
+  // Credentials, content type and encoding are checked before the body is read.
   app.addHook('onRequest', async (request: FastifyRequest) => {
     if (!authorized(request.headers.authorization, options.credentials)) throw new SinkErrors.UNAUTHORIZED('remote write');
+    versionFromContentType(request.headers['content-type']);
+    const encoding = request.headers['content-encoding'];
+    if ((encoding ?? '').toLowerCase() !== 'snappy') throw new SinkErrors.UNSUPPORTED_ENCODING(JSON.stringify(encoding ?? ''));
   });
 
   app.post('/api/v1/write', async (request, reply) => {
     const version = versionFromContentType(request.headers['content-type']);
-    const encoding = request.headers['content-encoding'];
-    if ((encoding ?? '').toLowerCase() !== 'snappy') throw new SinkErrors.UNSUPPORTED_ENCODING(JSON.stringify(encoding ?? ''));
     const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
     const started = performance.now();
     try {

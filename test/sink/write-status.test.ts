@@ -348,7 +348,7 @@ const unsupported: Refusal[] = [
     headers: writeHeaders('garbage'),
     body: PRIME,
     status: 415,
-    error: err('SINK_ERR_UNSUPPORTED_CONTENT_TYPE', 'Unsupported content type of this request; send application/x-protobuf.'),
+    error: err('SINK_ERR_UNSUPPORTED_CONTENT_TYPE', 'Unsupported content type "garbage"; send application/x-protobuf.'),
     decoderNotCalled: true,
   },
   {
