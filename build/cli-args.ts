@@ -28,6 +28,8 @@ export interface RunArgs {
   testid?: string;
   /** Local k6 processes sharing the load through execution segments. */
   instances: number;
+  /** Print a k6-operator TestRun and its ConfigMap instead of running. */
+  k8s?: { parallelism: number; namespace: string; sinkUrl: string };
   extraK6Args: string[];
 }
 
@@ -52,6 +54,13 @@ Options:
   --no-sink               run k6 without a sink (no live grade, no history)
   --instances N           run N local k6 processes with execution segments, one merged grade
   --testid ID             use this testid (<slug>_<YYYYMMDD>_<HHMMSS>_<8 hex>)
+  --k8s                   print a k6-operator TestRun and ConfigMap (YAML) instead of running;
+                          with --parallelism N (default 1), --namespace NS (default default),
+                          --sink-url URL (required) and --target URL (required)
+
+Other commands:
+  npm run k6 -- history [--csv] [--file PATH] [--sink URL]
+  npm run k6 -- compare <baseline> <candidate> [--json] [--file PATH] [--sink URL] [--no-color]
   -h, --help              this text
 
 Exit code: k6's own (0 ok, 99 thresholds failed, 103/105/108 stopped or aborted).`;
@@ -61,7 +70,7 @@ function oneOf(flag: string, value: string, allowed: readonly string[]): string 
   return value;
 }
 
-const OPTION_NAMES = ['--target', '--env', '--intensity', '--promo-type', '--promo-name', '--vus', '--duration', '--min-grade', '--abort-on-fail', '--out-dir', '--sink', '--no-sink', '--instances', '--testid', '--help'];
+const OPTION_NAMES = ['--target', '--env', '--intensity', '--promo-type', '--promo-name', '--vus', '--duration', '--min-grade', '--abort-on-fail', '--out-dir', '--sink', '--no-sink', '--instances', '--testid', '--k8s', '--parallelism', '--namespace', '--sink-url', '--help'];
 
 export function parseCliArgs(argv: string[]): CliArgs {
   const split = argv.indexOf('--');
@@ -88,6 +97,10 @@ export function parseCliArgs(argv: string[]): CliArgs {
         'no-sink': { type: 'boolean' },
         instances: { type: 'string' },
         testid: { type: 'string' },
+        k8s: { type: 'boolean' },
+        parallelism: { type: 'string' },
+        namespace: { type: 'string' },
+        'sink-url': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -119,8 +132,22 @@ export function parseCliArgs(argv: string[]): CliArgs {
   if (values.testid !== undefined && !TESTID_PATTERN.test(values.testid)) {
     throw new CliError(`--testid must look like <slug>_<YYYYMMDD>_<HHMMSS>_<8 hex>, not "${values.testid}".`);
   }
+  let k8s: RunArgs['k8s'];
+  if (values.k8s) {
+    if (values.parallelism !== undefined && !/^[1-9][0-9]{0,4}$/.test(values.parallelism)) {
+      throw new CliError(`--parallelism must be a whole number of at least 1, not "${values.parallelism}".`);
+    }
+    if (!values['sink-url'] || !/^https?:\/\/[^\s/]+/.test(values['sink-url'])) {
+      throw new CliError('--k8s needs --sink-url with the http:// or https:// address the pods reach the sink at.');
+    }
+    if (!values.target) throw new CliError('--k8s needs --target: the pods cannot reach an embedded demo shop.');
+    k8s = { parallelism: Number(values.parallelism ?? 1), namespace: values.namespace ?? 'default', sinkUrl: values['sink-url'] };
+  } else if (values.parallelism !== undefined || values.namespace !== undefined || values['sink-url'] !== undefined) {
+    throw new CliError('--parallelism, --namespace and --sink-url go with --k8s.');
+  }
   return {
     command: 'run',
+    k8s,
     script: positionals[0]!,
     target: values.target,
     environment: oneOf('env', values.env ?? 'preprod', ENVIRONMENTS),

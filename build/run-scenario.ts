@@ -17,6 +17,7 @@ import { makeTestId } from '../lib/tags.ts';
 import { figuresFromSummary, gradeFromSummary, gradeReport, type SummaryData } from '../lib/summary.ts';
 import { buildDemoApp } from '../demo/app.ts';
 import { buildApp } from '../sink/app.ts';
+import { k8sManifests, k8sNameFromTestId } from './k8s.ts';
 
 export interface RunOutcome {
   exitCode: number;
@@ -188,14 +189,20 @@ export async function runScenario(args: RunArgs): Promise<RunOutcome> {
   process.off('SIGTERM', onInterrupt);
   const exitCode = codes.find((c) => c !== 0) ?? 0;
 
+  // One instance: k6's own summary is the record, for the CLI and the sink alike.
+  const k6Data = args.instances === 1 && existsSync(instances[0]!.summaryPath) ? (JSON.parse(readFileSync(instances[0]!.summaryPath, 'utf8')) as SummaryData) : null;
   let sinkRun: RunJson | null = null;
   if (sink) {
-    await sink.finish(testid, exitCode).catch((err: Error) => say(`warning: could not report the end of the run: ${err.message}`));
+    const f = k6Data ? figuresFromSummary(k6Data) : null;
+    const med = k6Data?.metrics.http_req_duration?.med;
+    const k6Summary = f
+      ? { requests: f.requests, p50Ms: typeof med === 'number' ? med : null, p95Ms: Number.isFinite(f.p95Ms) ? f.p95Ms : null, p99Ms: f.p99Ms, errorRatio: f.errorRatio, rps: f.rps, checksRate: f.checksRate, iterations: f.iterations }
+      : undefined;
+    await sink.finish(testid, exitCode, k6Summary).catch((err: Error) => say(`warning: could not report the end of the run: ${err.message}`));
     sinkRun = await sink.run(testid).catch(() => null);
   }
-  if (args.instances === 1 && existsSync(instances[0]!.summaryPath)) {
-    const data = JSON.parse(readFileSync(instances[0]!.summaryPath, 'utf8')) as SummaryData;
-    say('\n' + gradeReport(figuresFromSummary(data), gradeFromSummary(data), testid).trimEnd());
+  if (k6Data) {
+    say('\n' + gradeReport(figuresFromSummary(k6Data), gradeFromSummary(k6Data), testid).trimEnd());
   } else if (sinkRun) {
     const f = sinkRun.final;
     say(`\nGrade: ${f.grade.text} [${f.grade.colour}]  testid=${testid}  (${args.instances} instances, merged by the sink)`);
@@ -211,6 +218,26 @@ export async function runScenario(args: RunArgs): Promise<RunOutcome> {
   await embedded?.close();
   await demo?.close();
   return { exitCode, testid, runDir };
+}
+
+/** `--k8s`: the bundle in a ConfigMap and a k6-operator TestRun, as YAML. Nothing runs. */
+export async function k8sYaml(args: RunArgs): Promise<string> {
+  const script = scriptEntry(args.script);
+  const bundle = await bundleFile(script.entry, script.bundled ? DIST_DIR : join(DIST_DIR, 'user'));
+  const testid = args.testid ?? makeTestId(args.promoName ?? script.name);
+  const { parallelism, namespace, sinkUrl } = args.k8s!;
+  return k8sManifests({
+    name: k8sNameFromTestId(testid, parallelism),
+    namespace,
+    parallelism,
+    sinkUrl,
+    testid,
+    env: k6Environment(args, testid, args.target!),
+    tags: {},
+    scriptName: basename(bundle),
+    script: readFileSync(bundle, 'utf8'),
+    extraArgs: args.extraK6Args,
+  });
 }
 
 /** Without a sink, the CLI stops k6 itself, the same way the sink would. */

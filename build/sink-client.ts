@@ -1,4 +1,5 @@
 // The CLI's side of run control: register the run with the sink, follow it, finish it.
+import type { K6SummaryFigures } from '../sink/run-control.ts';
 export interface RunFiguresJson {
   requests: number;
   p95Ms: number | null;
@@ -53,8 +54,8 @@ export class SinkClient {
     return this.call('POST', `/api/runs/${encodeURIComponent(testid)}/stop`);
   }
 
-  finish(testid: string, exitCode: number | null) {
-    return this.call('POST', `/api/runs/${encodeURIComponent(testid)}/finish`, { exitCode });
+  finish(testid: string, exitCode: number | null, k6Summary?: K6SummaryFigures) {
+    return this.call('POST', `/api/runs/${encodeURIComponent(testid)}/finish`, { exitCode, ...(k6Summary ? { k6Summary } : {}) });
   }
 }
 

@@ -12,6 +12,7 @@ import { History } from './history.ts';
 import { RunControl } from './run-control.ts';
 import { controlRoutes } from './control-routes.ts';
 import { Notifier } from './notify.ts';
+import { statusPageRoutes } from './status-page/routes.ts';
 
 export interface SinkDeps {
   config?: Partial<SinkConfig>;
@@ -90,6 +91,7 @@ export function buildApp(deps: SinkDeps = {}): SinkApp {
     return registry.metrics();
   });
   app.register(runsRoutes, { runs });
+  app.register(statusPageRoutes, { grafanaUrl: config.grafanaUrl });
   // Opening a disk spool is asynchronous, so the fan-out starts as a plugin: ready()
   // and listen() wait for it, and the write route sees it.
   app.register(async () => {

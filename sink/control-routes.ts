@@ -2,7 +2,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import type { RunControl } from './run-control.ts';
+import type { RunControl, K6SummaryFigures } from './run-control.ts';
 import type { RunRegistry } from './ingest.ts';
 import type { History } from './history.ts';
 import { historyCsv } from './history.ts';
@@ -71,16 +71,39 @@ export async function controlRoutes(app: FastifyInstance, options: ControlOption
     return { testid, ...result };
   });
 
-  app.post<{ Params: { testid: string }; Body: { exitCode: number | null } }>(
+  const nullableNumber = { type: ['number', 'null'], minimum: 0 } as const;
+  app.post<{ Params: { testid: string }; Body: { exitCode: number | null; k6Summary?: K6SummaryFigures } }>(
     '/api/runs/:testid/finish',
     {
       onRequest: requireAuth(false),
       schema: {
         params: testidParam,
-        body: { type: 'object', additionalProperties: false, required: ['exitCode'], properties: { exitCode: { type: ['integer', 'null'], minimum: 0, maximum: 255 } } },
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['exitCode'],
+          properties: {
+            exitCode: { type: ['integer', 'null'], minimum: 0, maximum: 255 },
+            k6Summary: {
+              type: 'object',
+              additionalProperties: false,
+              required: ['requests', 'p50Ms', 'p95Ms', 'p99Ms', 'errorRatio', 'rps', 'checksRate', 'iterations'],
+              properties: {
+                requests: { type: 'integer', minimum: 0 },
+                p50Ms: nullableNumber,
+                p95Ms: nullableNumber,
+                p99Ms: nullableNumber,
+                errorRatio: { type: 'number', minimum: 0, maximum: 1 },
+                rps: { type: 'number', minimum: 0 },
+                checksRate: { type: ['number', 'null'], minimum: 0, maximum: 1 },
+                iterations: { type: 'integer', minimum: 0 },
+              },
+            },
+          },
+        },
       },
     },
-    async (request) => control.finish(request.params.testid, request.body.exitCode),
+    async (request) => control.finish(request.params.testid, request.body.exitCode, request.body.k6Summary ?? null),
   );
 
   app.get<{ Params: { testid: string } }>('/api/runs/:testid/events', { schema: { params: testidParam } }, async (request, reply) => {

@@ -104,7 +104,10 @@ export interface DecoderOptions {
   maxLabelValueBytes?: number;
   /** Largest uncompressed protobuf accepted by `decodeSnappy`. Default 32 MiB. */
   maxUncompressedBytes?: number;
-  /** Label sets kept in the cache (two generations of half this size). 0 disables it. Default 200,000. */
+  /**
+   * Label sets kept in the cache: two generations of half this size, so a
+   * working set of up to half of it always hits. 0 disables it. Default 200,000.
+   */
   seriesCacheSize?: number;
 }
 
@@ -785,6 +788,7 @@ class RefsLabelCache {
   private young = new Map<number, RefsEntry>();
   private old = new Map<number, RefsEntry>();
   private youngCount = 0;
+  private oldCount = 0;
   constructor(private readonly half: number) {}
 
   get(h: number, ids: Int32Array, n: number): SeriesLabels | undefined {
@@ -806,6 +810,7 @@ class RefsLabelCache {
   private insert(h: number, key: Int32Array, labels: SeriesLabels): void {
     if (this.youngCount >= this.half) {
       this.old = this.young;
+      this.oldCount = this.youngCount;
       this.young = new Map();
       this.youngCount = 0;
     }
@@ -813,10 +818,15 @@ class RefsLabelCache {
     this.youngCount++;
   }
 
+  get size(): number {
+    return this.youngCount + this.oldCount;
+  }
+
   clear(): void {
     this.young.clear();
     this.old.clear();
     this.youngCount = 0;
+    this.oldCount = 0;
   }
 }
 
@@ -858,7 +868,7 @@ export interface DecoderStats {
   cacheHits: number;
   /** Series whose labels were decoded and validated. */
   cacheMisses: number;
-  /** Label sets currently cached. */
+  /** Cache entries (RW1 and RW2; an entry promoted to the young generation may count twice). */
   cachedLabelSets: number;
 }
 
@@ -909,7 +919,7 @@ export class RemoteWriteDecoder {
   }
 
   get stats(): DecoderStats {
-    return { cacheHits: this.hits, cacheMisses: this.misses, cachedLabelSets: this.byRaw.size };
+    return { cacheHits: this.hits, cacheMisses: this.misses, cachedLabelSets: this.byRaw.size + this.byRefs.size };
   }
 
   clearCache(): void {

@@ -140,7 +140,7 @@ export class RequestBuilder {
         text += batchToLines(this.decoder.decodeSnappy(r.payload, r.kind === RecordKind.RW1 ? 1 : 2, this.batch)).lines;
       } else if (r.kind === RecordKind.GRADE) {
         const g = JSON.parse(r.payload.toString('utf8')) as GradeRecord;
-        for (const run of g.runs) text += gradeLines(run.testid, run.tags, { live: run.live, run: run.run }, g.t);
+        text += g.runs.map((run) => gradeLines(run.testid, run.tags, { live: run.live, run: run.run }, g.t)).join('\n');
       }
       if (text.length > 0 && !text.endsWith('\n')) text += '\n';
     }

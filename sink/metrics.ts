@@ -74,7 +74,7 @@ export function registerSinkMetrics(register: Registry, runs: RunRegistry): Sink
       this.reset();
       for (const [testid, run] of runs.runs) {
         const t = run.tags;
-        this.set({ testid, environment: t.environment ?? '', promo_type: t.promo_type ?? '', promo_name: t.promo_name ?? '', intensity: t.intensity ?? '', status: run.ended ? 'ended' : 'running' }, 1);
+        this.set({ testid, environment: t.environment ?? '', promo_type: t.promo_type ?? '', promo_name: t.promo_name ?? '', intensity: t.intensity ?? '', status: run.status }, 1);
       }
     },
   });

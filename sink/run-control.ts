@@ -3,7 +3,7 @@
 import type { RunRegistry } from './ingest.ts';
 import type { RunState } from './run-state.ts';
 import { exitReason, type History, type HistoryEntry } from './history.ts';
-import { formatGrade } from '../lib/grade.ts';
+import { formatGrade, grade } from '../lib/grade.ts';
 import { iso } from './runs-routes.ts';
 
 export interface Registration {
@@ -18,6 +18,20 @@ export interface Registration {
   finishedAt: number | null;
   exitCode: number | null;
   abortOnFail: boolean;
+  /** k6's own end-of-test figures, sent by the CLI of a single-instance run. */
+  k6Summary: K6SummaryFigures | null;
+}
+
+/** What the CLI reads from k6's --summary-export; the exact figures the CLI grades. */
+export interface K6SummaryFigures {
+  requests: number;
+  p50Ms: number | null;
+  p95Ms: number | null;
+  p99Ms: number | null;
+  errorRatio: number;
+  rps: number;
+  checksRate: number | null;
+  iterations: number;
 }
 
 export interface RunEvents {
@@ -66,6 +80,7 @@ export class RunControl {
       finishedAt: null,
       exitCode: null,
       abortOnFail: input.abortOnFail ?? false,
+      k6Summary: null,
     };
     // Each instance of a distributed run registers its own k6 address under the same testid.
     if (input.k6Address && !registration.k6Addresses.includes(input.k6Address)) registration.k6Addresses.push(input.k6Address);
@@ -80,32 +95,18 @@ export class RunControl {
     if (!registration) return { reached: [], failed: [] };
     registration.stopRequestedAt ??= Date.now();
     this.events.stopRequested?.(registration);
-    const results = await Promise.all(
-      registration.k6Addresses.map(async (address) => {
-        try {
-          const res = await fetch(`http://${address}/v1/status`, {
-            method: 'PATCH',
-            headers: { 'Content-Type': 'application/json' },
-            body: JSON.stringify(K6_STOP_BODY),
-            signal: AbortSignal.timeout(5000),
-          });
-          await res.text();
-          return res.ok ? { address } : { address, error: `k6 answered ${res.status}` };
-        } catch (err) {
-          return { address, error: (err as Error).message };
-        }
-      }),
-    );
-    const failed = results.filter((r): r is { address: string; error: string } => 'error' in r);
+    const results = await Promise.all(registration.k6Addresses.map((address) => stopK6(address)));
+    const failed = results.filter((r): r is { address: string; error: string } => r.error !== undefined);
     for (const f of failed) this.log(`stopping run ${testid}: k6 at ${f.address} did not take the stop: ${f.error}`);
-    return { reached: results.filter((r) => !('error' in r)).map((r) => r.address), failed };
+    return { reached: results.filter((r) => r.error === undefined).map((r) => r.address), failed };
   }
 
   /** The CLI reports k6's exit code: the run is over, write it down. */
-  async finish(testid: string, exitCode: number | null): Promise<HistoryEntry> {
+  async finish(testid: string, exitCode: number | null, k6Summary: K6SummaryFigures | null = null): Promise<HistoryEntry> {
     const registration = this.registrations.get(testid) ?? this.register({ testid });
     registration.finishedAt = Date.now();
     registration.exitCode = exitCode;
+    registration.k6Summary = k6Summary;
     return this.write(testid, registration);
   }
 
@@ -125,6 +126,7 @@ export class RunControl {
     this.written.add(testid);
     const run = this.runs.run(testid);
     const entry = historyEntry(testid, run, registration);
+    if (run) run.outcome = entry.exitReason;
     await this.history?.append(entry);
     this.events.finished?.(entry, run);
     return entry;
@@ -132,8 +134,17 @@ export class RunControl {
 }
 
 
+/**
+ * The history entry of a run. When the CLI sent k6's own summary, its figures and the
+ * grade from them are the record, so the history, the notification and the CLI agree;
+ * otherwise the sink's own figures are.
+ */
 export function historyEntry(testid: string, run: RunState | undefined, registration: Registration | null): HistoryEntry {
-  const final = run?.figures().run;
+  const sinkFinal = run?.figures().run;
+  const k6 = registration?.k6Summary ?? null;
+  const final = k6
+    ? { ...k6, vus: sinkFinal?.vus ?? 0, grade: k6.p95Ms === null ? grade({ p95Ms: NaN, errorRatio: 0 }) : grade({ p95Ms: k6.p95Ms, errorRatio: k6.errorRatio, requests: k6.requests }) }
+    : sinkFinal;
   const g = final?.grade;
   const exitCode = registration?.finishedAt ? registration.exitCode : null;
   return {
@@ -157,4 +168,23 @@ export function historyEntry(testid: string, run: RunState | undefined, registra
     grade: g ? { letter: g.letter, score: g.score, colour: g.colour, text: formatGrade(g) } : { letter: 'N/A', score: null, colour: 'grey', text: 'N/A' },
     breakingPointVus: run?.breakingPointVus ?? null,
   };
+}
+
+/** PATCHes k6's status; an instance still starting its REST API gets a few more tries. */
+async function stopK6(address: string, attempts = 6): Promise<{ address: string; error?: string }> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const res = await fetch(`http://${address}/v1/status`, {
+        method: 'PATCH',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify(K6_STOP_BODY),
+        signal: AbortSignal.timeout(5000),
+      });
+      await res.text();
+      return res.ok ? { address } : { address, error: `k6 answered ${res.status}` };
+    } catch (err) {
+      if (attempt >= attempts) return { address, error: (err as Error).message };
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
 }

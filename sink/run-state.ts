@@ -64,6 +64,8 @@ export class RunState {
   maxVus = 0;
   readonly checksBySeries = new Map<string, number>();
 
+  /** How the run ended, once its history entry is written (e.g. 'stopped manually'). */
+  outcome: string | null = null;
   /** Lowest VU level at which the site broke; null until it does. */
   breakingPointVus: number | null = null;
   private breachCandidate: number | null = null;
@@ -78,6 +80,13 @@ export class RunState {
 
   get ended(): boolean {
     return this.endedAt !== null;
+  }
+
+  /** running, ended, stopped (manually) or aborted: what the status page and annotations show. */
+  get status(): 'running' | 'ended' | 'stopped' | 'aborted' {
+    if (this.outcome === 'stopped manually') return 'stopped';
+    if (this.outcome?.startsWith('aborted')) return 'aborted';
+    return this.ended || this.outcome ? 'ended' : 'running';
   }
 
   group(key: string): RequestGroup {

@@ -17,7 +17,7 @@ export function runJson(run: RunState) {
   const { live, run: whole } = run.figures();
   return {
     testid: run.testid,
-    status: run.ended ? 'ended' : 'running',
+    status: run.status,
     tags: run.tags,
     firstSampleAt: iso(run.firstSampleAt),
     lastSampleAt: iso(run.lastSampleAt),

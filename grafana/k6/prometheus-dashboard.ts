@@ -21,6 +21,12 @@ export function k6PrometheusDashboard(): dashboard.Dashboard {
     .withVariable(prometheusLabelVariable('environment', 'k6_vus', 'environment', { label: 'Environment', description: 'prod or preprod.', multi: true }))
     .withVariable(prometheusLabelVariable('promo_type', 'k6_vus', 'promo_type', { label: 'Promo type', description: 'striked_price, auto_cart, manual_code or none.', multi: true }))
     .withVariable(prometheusLabelVariable('scenario', 'k6_http_reqs_total', 'scenario', { label: 'Scenario', description: 'k6 scenario name.', multi: true }))
-    .withVariable(prometheusLabelVariable('app_job', 'demo_http_requests_total', 'job', { label: 'Application job', description: 'Prometheus job of the application under test, for the server-side row.', multi: true }));
+    .withVariable(
+      prometheusLabelVariable('app_job', 'process_cpu_seconds_total', 'job', { label: 'Application', description: 'Prometheus job of the application under test, for the server-side row (any job with process metrics).', multi: true }).current({
+        selected: true,
+        text: ['demo'],
+        value: ['demo'],
+      }),
+    );
   return buildDashboard(addSections(builder, [...k6Sections(prometheusK6Queries), serverSideSection()]));
 }

@@ -11,9 +11,13 @@ const FAILED = [eq('expected_response', 'false')];
 
 const percentiles = (['p50', 'p95', 'p99'] as const).map((p) => ({ p, q: Number(p.slice(1)) / 100 }));
 
-/** Native-histogram quantile `or` the trend-stats value: whichever mode the run used. */
+/**
+ * Native-histogram quantile over the range `or` the trend-stats value: whichever mode the
+ * run used. The trend stat is cumulative, so its last value in the range is the run's; a
+ * plain selector would find nothing once k6's stale markers have ended the series.
+ */
 function p95Either(by: readonly string[]): string {
-  return `${nativeQuantile(0.95, k6(DURATION), by, '$__range')} or max by (${by.join(', ')}) (${k6('k6_http_req_duration_p95')})`;
+  return `${nativeQuantile(0.95, k6(DURATION), by, '$__range')} or max by (${by.join(', ')}) (last_over_time(${k6('k6_http_req_duration_p95')}[$__range]))`;
 }
 
 /** Failed share per group over the range, 0 (not blank) for groups without failures. */

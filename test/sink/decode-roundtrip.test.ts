@@ -339,6 +339,25 @@ describe('decoding remote write 1.0', () => {
     expect(Object.isFrozen(second.series[0]) && Object.isFrozen(second.series[0].names)).toBe(true);
   });
 
+  it('keeps at most seriesCacheSize label sets and decodes evicted ones again correctly', () => {
+    const decoder = new RemoteWriteDecoder({ seriesCacheSize: 10 });
+    const all: TimeSeriesObj[] = Array.from({ length: 60 }, (_, i) => ({ labels: k6SeriesLabels(i), samples: [{ value: i, timestamp: T0 }] }));
+    for (let round = 0; round < 3; round++) {
+      for (let i = 0; i < all.length; i += 7) {
+        const series = all.slice(i, i + 7);
+        expectBatchMatches(decoder.decode(encodeV1({ timeseries: series }), 1), series);
+        expect(decoder.stats.cachedLabelSets).toBeLessThanOrEqual(10);
+      }
+    }
+    // A working set of up to half the cache size always hits after the first time.
+    const hot = all.slice(0, 5);
+    decoder.decode(encodeV1({ timeseries: hot }), 1);
+    const before = decoder.stats;
+    for (let i = 0; i < 5; i++) decoder.decode(encodeV1({ timeseries: hot }), 1);
+    expect(decoder.stats.cacheHits - before.cacheHits).toBe(25);
+    expect(decoder.stats.cacheMisses).toBe(before.cacheMisses);
+  });
+
   it('reuses a batch: decoding into it replaces the previous content', () => {
     const decoder = new RemoteWriteDecoder();
     const batch = new DecodedBatch();

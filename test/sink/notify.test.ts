@@ -284,6 +284,7 @@ function registration(testid: string, exitCode: number | null, extra: Partial<Re
     finishedAt: T0 + 60_000,
     exitCode,
     abortOnFail: true,
+    k6Summary: null,
     ...extra,
   };
 }

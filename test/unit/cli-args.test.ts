@@ -6,7 +6,7 @@ describe('CLI arguments', () => {
     expect(parseCliArgs(['promo', '--target', 'http://127.0.0.1:9', '--env', 'prod', '--intensity', 'medium', '--promo-type', 'auto_cart',
       '--promo-name', 'BF', '--vus', '4', '--duration', '20s', '--out-dir', 'x', '--min-grade', 'A', '--abort-on-fail', '--', '--http-debug'])).toEqual({
       command: 'run', script: 'promo', target: 'http://127.0.0.1:9', environment: 'prod', intensity: 'medium', promoType: 'auto_cart',
-      promoName: 'BF', vus: 4, duration: '20s', outDir: 'x', minGrade: 'A', abortOnFail: true, sink: undefined, noSink: false, testid: undefined, instances: 1, extraK6Args: ['--http-debug'],
+      promoName: 'BF', vus: 4, duration: '20s', outDir: 'x', minGrade: 'A', abortOnFail: true, k8s: undefined, sink: undefined, noSink: false, testid: undefined, instances: 1, extraK6Args: ['--http-debug'],
     });
   });
 
@@ -17,7 +17,7 @@ describe('CLI arguments', () => {
     [['ramp', '--vus', 'many'], '--vus must be a whole number of at least 1, not "many".'],
     [['ramp', '--duration', 'forever'], '--duration must be a duration such as 30s, 2m or 1m30s, not "forever".'],
     [['ramp', '--target', 'shop.example'], '--target must be an http:// or https:// URL, not "shop.example".'],
-    [['ramp', '--bogus'], "Unknown option '--bogus'; the options are --target, --env, --intensity, --promo-type, --promo-name, --vus, --duration, --min-grade, --abort-on-fail, --out-dir, --sink, --no-sink, --instances, --testid, --help."],
+    [['ramp', '--bogus'], "Unknown option '--bogus'; the options are --target, --env, --intensity, --promo-type, --promo-name, --vus, --duration, --min-grade, --abort-on-fail, --out-dir, --sink, --no-sink, --instances, --testid, --k8s, --parallelism, --namespace, --sink-url, --help."],
     [['ramp', '--instances', '0'], '--instances must be a whole number from 1 to 99, not "0".'],
     [['ramp', '--sink', 'sink:9091'], '--sink must be an http:// or https:// URL, not "sink:9091".'],
     [['ramp', '--testid', 'x'], '--testid must look like <slug>_<YYYYMMDD>_<HHMMSS>_<8 hex>, not "x".'],
