@@ -3,12 +3,12 @@
 // then print the final grade and write the run's files.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import { basename, extname, join, resolve } from 'node:path';
 import { bundleFile, DIST_DIR, SCENARIO_DIR, scenarioNames } from './bundle.ts';
 import { resolveK6 } from './k6-binary.ts';
+import { freePort } from './free-port.ts';
 import { CliError, type RunArgs } from './cli-args.ts';
 import { writeDurationCsv } from './samples-csv.ts';
 import { SinkClient, liveLine, type RunJson } from './sink-client.ts';
@@ -56,18 +56,6 @@ export function k6Environment(args: RunArgs, testid: string, baseUrl: string): R
 export function executionSegments(i: number, n: number): { segment: string; sequence: string } {
   const point = (k: number) => (k === 0 ? '0' : k === n ? '1' : `${k}/${n}`);
   return { segment: `${point(i)}:${point(i + 1)}`, sequence: Array.from({ length: n + 1 }, (_, k) => point(k)).join(',') };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolvePort(port));
-    });
-  });
 }
 
 interface Instance {

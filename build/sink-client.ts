@@ -1,16 +1,8 @@
 // The CLI's side of run control: register the run with the sink, follow it, finish it.
 import type { K6SummaryFigures } from '../sink/run-control.ts';
-export interface RunFiguresJson {
-  requests: number;
-  p95Ms: number | null;
-  p99Ms: number | null;
-  errorRatio: number | null;
-  rps: number | null;
-  vus: number;
-  checksRate: number | null;
-  iterations: number;
-  grade: { letter: string; score: number | null; colour: string; text: string; reason?: string };
-}
+import type { Figures } from '../sink/run-state.ts';
+/** A run's figures as the sink's JSON carries them (grade with its text). */
+export type RunFiguresJson = Omit<Figures, 'grade'> & { grade: Figures['grade'] & { text: string } };
 
 export interface RunJson {
   testid: string;

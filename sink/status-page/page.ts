@@ -172,14 +172,23 @@ function renderRun(e: RunEvent): void {
   const canStop = shown === 'running' || shown === 'stopping' || shown === 'waiting';
   const stoppable = (e.registration?.k6Addresses.length ?? 0) > 0;
   el<HTMLButtonElement>('stop').disabled = !(canStop && stoppable);
+  const result = el('stop-result');
+  if (!canStop && result.dataset.outcome === 'ok') {
+    // The stop went through: one sentence says so, instead of "stopping…".
+    stopResult('ok', shown === 'stopped' ? 'The load test was stopped. The figures above are those of the whole test.' : 'The load test is over.');
+    result.dataset.outcome = 'done';
+  }
   show(
     el('stop-note'),
     !canStop
-      ? 'The test is over: there is nothing to stop.'
+      ? result.dataset.outcome === 'done'
+        ? null
+        : 'The test is over: there is nothing to stop.'
       : stoppable
         ? null
         : 'This test did not tell the sink where its load generator (k6) listens, so it cannot be stopped from here.',
   );
+  el('stop-which').textContent = [tags.promo_name && tags.promo_name !== 'none' ? tags.promo_name : null, e.testid].filter(Boolean).join(' · ');
   document.title = `${g.letter} · ${STATUS_WORDS[shown]} · Load test status`;
 
   // A run that just ended, or whose exit code just arrived, lands in the history soon.
@@ -362,11 +371,16 @@ function gradeCell(row: HTMLTableRowElement, g: HistoryEntry['grade']): void {
 }
 
 function label(e: HistoryEntry): string {
-  const promo = e.tags?.promo_name && e.tags.promo_name !== 'none' ? ` ${e.tags.promo_name}` : '';
-  return `${e.testid}${promo} · ${e.grade.letter} · ${when(e.endedAt)}`;
+  const promo = e.tags?.promo_name && e.tags.promo_name !== 'none' ? ` (${e.tags.promo_name})` : '';
+  return `${e.testid}${promo} · ${e.grade.letter}`;
 }
 
+/** Loads may overlap (a run ending, the timer): an older answer never replaces a newer one. */
+let historyAsked = 0;
+let historyShown = 0;
+
 async function loadHistory(): Promise<void> {
+  const asked = ++historyAsked;
   let list: HistoryEntry[];
   try {
     const res = await fetch('/api/history', NO_COOKIES);
@@ -375,6 +389,8 @@ async function loadHistory(): Promise<void> {
   } catch {
     return;
   }
+  if (asked < historyShown) return;
+  historyShown = asked;
   // Newest first; the history file is oldest first.
   entries = [...list].reverse();
   const table = el<HTMLTableElement>('history');
@@ -404,17 +420,19 @@ function fillPickers(): void {
   const baseline = el<HTMLSelectElement>('baseline');
   const candidate = el<HTMLSelectElement>('candidate');
   const keep = [baseline.value, candidate.value];
-  // Indexes, not testids: a history may hold the same testid twice.
-  for (const select of [baseline, candidate]) {
-    select.replaceChildren(...entries.map((e, i) => new Option(label(e), String(i))));
-  }
+  for (const select of [baseline, candidate]) select.replaceChildren(...entries.map((e) => new Option(label(e), entryKey(e))));
+  // What the user picked stays picked when a new run arrives; at first, the newest two.
   const pick = (select: HTMLSelectElement, previous: string | undefined, fallback: number) => {
-    select.value = previous && Number(previous) < entries.length ? previous : String(fallback);
+    select.value = previous && entries.some((e) => entryKey(e) === previous) ? previous : entryKey(entries[fallback]!);
   };
   pick(baseline, keep[0], 1);
   pick(candidate, keep[1], 0);
   renderComparison();
 }
+
+/** A history may hold the same testid twice (a run finished again): the end time tells them apart. */
+const entryKey = (e: HistoryEntry) => `${e.testid}@${e.endedAt}`;
+const entryFor = (key: string) => entries.find((e) => entryKey(e) === key);
 
 const METRIC_WORDS: Record<string, string> = {
   'p50 (ms)': 'Typical response time, p50 (ms)',
@@ -441,8 +459,8 @@ function judgement(row: ComparisonRow, decimals: number): string | undefined {
 }
 
 function renderComparison(): void {
-  const b = entries[Number(el<HTMLSelectElement>('baseline').value)];
-  const c = entries[Number(el<HTMLSelectElement>('candidate').value)];
+  const b = entryFor(el<HTMLSelectElement>('baseline').value);
+  const c = entryFor(el<HTMLSelectElement>('candidate').value);
   const body = el<HTMLTableElement>('comparison').tBodies[0]!;
   body.replaceChildren();
   if (!b || !c) return;

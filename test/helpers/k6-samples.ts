@@ -1,5 +1,6 @@
 // Reading k6's raw `--out json` samples: the oracle for tags and counts.
 import { forEachPoint, type K6Point } from '../../build/samples-csv.ts';
+import { DEFAULT_BANDS } from '../../lib/grade.ts';
 
 export async function readPoints(path: string, metric?: string): Promise<K6Point[]> {
   const points: K6Point[] = [];
@@ -17,4 +18,9 @@ export function k6Percentile(values: number[], p: number): number {
   const lo = Math.floor(rank);
   const hi = Math.ceil(rank);
   return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (rank - lo);
+}
+
+/** True when a p95 is within 5 % of a latency band edge, where two fair measurements may get different letters. */
+export function nearBandEdge(p95Ms: number): boolean {
+  return DEFAULT_BANDS.latency.some(([edge]) => edge > 0 && Math.abs(p95Ms - edge) <= 0.05 * edge);
 }

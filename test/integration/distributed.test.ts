@@ -8,11 +8,10 @@ import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { DIST_DIR, ROOT } from '../../build/bundle.ts';
 import { runCli, runProcess, printedTestId } from '../helpers/processes.ts';
-import { readPoints, k6Percentile } from '../helpers/k6-samples.ts';
+import { readPoints, k6Percentile, nearBandEdge } from '../helpers/k6-samples.ts';
 import { startDemo } from '../helpers/demo.ts';
 import { startSink } from '../helpers/sink.ts';
 import { waitFor } from '../helpers/stores.ts';
-import { DEFAULT_BANDS } from '../../lib/grade.ts';
 
 const k6 = inject('k6Bin');
 const TOKEN = 'distributed-token-0123';
@@ -31,7 +30,6 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const nearBandEdge = (p95: number) => DEFAULT_BANDS.latency.some(([edge]) => edge > 0 && Math.abs(p95 - edge) <= 0.05 * edge);
 const profile = ['ramp', '--vus', '8', '--duration', '8s', '--min-grade', 'none', '--', '-e', 'RAMP_MAX_VUS=12', '-e', 'THINK_TIME_MS=30'];
 
 describe('four local instances of ramp against the demo shop', () => {

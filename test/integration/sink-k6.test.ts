@@ -6,10 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DIST_DIR } from '../../build/bundle.ts';
 import { runProcess } from '../helpers/processes.ts';
-import { readPoints, k6Percentile } from '../helpers/k6-samples.ts';
+import { readPoints, k6Percentile, nearBandEdge } from '../helpers/k6-samples.ts';
 import { startDemo } from '../helpers/demo.ts';
 import { startSink, remoteWriteEnv, type RwMode } from '../helpers/sink.ts';
-import { grade, DEFAULT_BANDS } from '../../lib/grade.ts';
+import { grade } from '../../lib/grade.ts';
 import { makeTestId } from '../../lib/tags.ts';
 import { runJson } from '../../sink/runs-routes.ts';
 
@@ -53,10 +53,6 @@ async function runThroughSink(scenario: string, mode: RwMode, extraEnv: string[]
   return { testid, exitCode: res.code, summary: JSON.parse(readFileSync(summary, 'utf8')), samples };
 }
 
-/** True when a p95 is within 5 % of a latency band edge, where the letter may fairly differ. */
-function nearBandEdge(p95: number): boolean {
-  return DEFAULT_BANDS.latency.some(([edge]) => edge > 0 && Math.abs(p95 - edge) <= 0.05 * edge);
-}
 
 describe.each(['smoke', 'ramp'])('%s through the sink with native histograms', (scenario) => {
   let run: K6Run;
