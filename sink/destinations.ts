@@ -13,7 +13,7 @@ export const RecordKind = { RW1: 1, RW2: 2, GRADE: 3 } as const;
 export interface GradeRecord {
   /** Wall-clock ms of the emission: the timestamp of every grade sample in it. */
   t: number;
-  runs: Array<{ testid: string; tags: Record<string, string>; p95Source: string | null; live: Figures; run: Figures }>;
+  runs: Array<{ testid: string; tags: Record<string, string>; p95Source: string | null; status: string; breakingPointVus: number | null; live: Figures; run: Figures }>;
 }
 
 export interface PrometheusDestination {
@@ -61,6 +61,11 @@ export function gradeSeries(record: GradeRecord): SeriesToEncode[] {
     out.push({ names, values: names.map((n) => all[n]!), samples: [{ value, timestamp: record.t }] });
   };
   for (const run of record.runs) {
+    // Runs' tags and status and their breaking point reach Prometheus too, so dashboards
+    // and annotations work without scraping the sink.
+    const t = run.tags;
+    add('promo_run_info', { testid: run.testid, environment: t.environment ?? '', promo_type: t.promo_type ?? '', promo_name: t.promo_name ?? '', intensity: t.intensity ?? '', status: run.status }, 1);
+    add('promo_breaking_point_vus', { testid: run.testid }, run.breakingPointVus);
     for (const window of ['live', 'run'] as const) {
       const f = run[window];
       const base = { testid: run.testid, window };

@@ -80,7 +80,8 @@ export async function createFanOut(config: SinkConfig, runs: RunRegistry, log: (
   const notify = () => {
     for (const p of pipelines) p.notify();
   };
-  const graded = new Map<string, number>();
+  /** What each run looked like when its grades were last queued. */
+  const graded = new Map<string, string>();
 
   const fanOut: FanOut = {
     names,
@@ -93,10 +94,11 @@ export async function createFanOut(config: SinkConfig, runs: RunRegistry, log: (
     async emitGrades(now = Date.now()) {
       const record: GradeRecord = { t: now, runs: [] };
       for (const [testid, run] of runs.runs) {
-        if (graded.get(testid) === run.lastSampleAt) continue;
-        graded.set(testid, run.lastSampleAt);
+        const state = `${run.lastSampleAt} ${run.status} ${run.breakingPointVus}`;
+        if (graded.get(testid) === state) continue;
+        graded.set(testid, state);
         const { live, run: whole } = run.figures();
-        record.runs.push({ testid, tags: run.tags, p95Source: run.p95Source, live, run: whole });
+        record.runs.push({ testid, tags: run.tags, p95Source: run.p95Source, status: run.status, breakingPointVus: run.breakingPointVus, live, run: whole });
       }
       for (const testid of graded.keys()) if (!runs.runs.has(testid)) graded.delete(testid);
       if (record.runs.length === 0) return;

@@ -1,20 +1,21 @@
 // Start, stop and abort marks on the marketing view, from the sink's promo_run_info
-// (status label: running, ended, and aborted once the sink reports aborts). Each mark is
-// the moment a status first appears for a run: present now, absent a minute earlier.
+// (status label: running, ended, stopped (manually) or aborted). Each mark is the moment
+// a status first appears for a run: present now, absent a minute earlier.
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import * as prometheus from '@grafana/grafana-foundation-sdk/prometheus';
 import { PROMETHEUS_DATASOURCE } from '../shared/panels.ts';
-import { eq, re, selector } from '../shared/promql.ts';
+import { re, selector } from '../shared/promql.ts';
 
 export const RUN_STATUS_MARKS = [
   { name: 'Test started', status: 'running', color: 'green', title: 'Test started' },
-  { name: 'Test stopped', status: 'ended', color: 'blue', title: 'Test stopped' },
+  // A run that ran to its end and one stopped by hand both stop; the title says which.
+  { name: 'Test stopped', status: 'ended|stopped', color: 'blue', title: 'Test stopped' },
   { name: 'Test aborted', status: 'aborted', color: 'red', title: 'Test aborted' },
 ] as const;
 
-/** Series that exist now but did not `lookback` ago: the first moments of a status. */
+/** Series that exist now but did not `lookback` ago: the first moments of a status (a regex). */
 export function statusAppeared(status: string, lookback = '1m'): string {
-  const info = `promo_run_info${selector([re('testid', '$testid'), eq('status', status)])}`;
+  const info = `promo_run_info${selector([re('testid', '$testid'), re('status', status)])}`;
   return `max by (testid, promo_name, environment) (${info}) unless max by (testid, promo_name, environment) (${info} offset ${lookback})`;
 }
 
