@@ -17,6 +17,7 @@ import { makeTestId } from '../lib/tags.ts';
 import { figuresFromSummary, gradeFromSummary, gradeReport, type SummaryData } from '../lib/summary.ts';
 import { buildDemoApp } from '../demo/app.ts';
 import { buildApp } from '../sink/app.ts';
+import { marketingDashboardUrl } from '../sink/links.ts';
 import { k8sManifests, k8sNameFromTestId } from './k8s.ts';
 
 export interface RunOutcome {
@@ -91,7 +92,7 @@ export async function runScenario(args: RunArgs): Promise<RunOutcome> {
   say(`target ${baseUrl}${demo ? ' (embedded demo shop)' : ''}`);
   if (sink) {
     say(`status page ${sink.url}/?testid=${testid}${embeddedToken ? `#token=${embeddedToken}` : ''}`);
-    if (process.env.GRAFANA_URL) say(`dashboard ${process.env.GRAFANA_URL.replace(/\/+$/, '')}/d/promo-marketing/promo-marketing-view?var-testid=${testid}`);
+    if (process.env.GRAFANA_URL) say(`dashboard ${marketingDashboardUrl(process.env.GRAFANA_URL, testid)}`);
   }
 
   const env = k6Environment(args, testid, baseUrl);

@@ -11,7 +11,7 @@ import { createFanOut, type FanOut } from './fanout.ts';
 import { History } from './history.ts';
 import { RunControl } from './run-control.ts';
 import { controlRoutes } from './control-routes.ts';
-import { Notifier } from './notify.ts';
+import { notifierFromConfig, type Notifier } from './notify.ts';
 import { statusPageRoutes } from './status-page/routes.ts';
 
 export interface SinkDeps {
@@ -109,25 +109,9 @@ export function buildApp(deps: SinkDeps = {}): SinkApp {
   app.register(async (scope) => {
     const log = (line: string) => app.log.warn(line);
     sink.history = config.historyFile ? await History.open(config.historyFile, log) : null;
-    const notifier = config.slackWebhookUrl || config.webhookUrl ? new Notifier({
-      slackWebhookUrl: config.slackWebhookUrl,
-      webhookUrl: config.webhookUrl,
-      errorRatioCritical: config.alertErrorRatio,
-      p95WarningMs: config.alertP95Ms,
-      windowMs: config.windowMs,
-      dashboardUrl: config.grafanaUrl ? (testid) => `${config.grafanaUrl!.replace(/\/+$/, '')}/d/promo-marketing/promo-marketing-view?var-testid=${encodeURIComponent(testid)}` : undefined,
-      log,
-    }) : null;
+    const notifier = notifierFromConfig(config, log);
     sink.notifier = notifier;
-    const control = new RunControl(runs, sink.history, {
-      finished: (entry) => {
-        if (!notifier) return;
-        if (entry.exitReason === 'stopped manually' || entry.exitReason === 'aborted by thresholds') {
-          notifier.aborted(entry.testid, { tags: entry.tags, target: entry.target, grade: entry.grade.text, reason: entry.exitReason });
-        }
-        notifier.completed(entry);
-      },
-    }, log);
+    const control = new RunControl(runs, sink.history, { finished: (entry) => notifier?.finished(entry) }, log);
     if (notifier) {
       runs.onTouched = (run) => notifier.evaluate(run, control.registrations.get(run.testid)?.target ?? null);
       app.addHook('onClose', async () => notifier.drain(5000));

@@ -19,6 +19,8 @@
 import type { RunState } from './run-state.ts';
 import type { HistoryEntry } from './history.ts';
 import { formatGrade } from '../lib/grade.ts';
+import type { SinkConfig } from './config.ts';
+import { marketingDashboardUrl } from './links.ts';
 
 export interface NotifierOptions {
   /** Slack incoming webhook: POST {text}. */
@@ -292,6 +294,14 @@ export class Notifier {
   }
 
   /** The run ended and its history entry is written: one SUCCESS or FAILURE per run (see completionLevel). */
+  /** A run's history entry is written: a WARNING first if it was aborted or stopped, then its completion. */
+  finished(entry: HistoryEntry): void {
+    if (entry.exitReason === 'stopped manually' || entry.exitReason === 'aborted by thresholds') {
+      this.aborted(entry.testid, { tags: entry.tags, target: entry.target, grade: entry.grade.text, reason: entry.exitReason });
+    }
+    this.completed(entry);
+  }
+
   completed(entry: HistoryEntry): void {
     try {
       if (!this.enabled) return;
@@ -535,4 +545,19 @@ function safeOrigin(url: string): string {
   } catch {
     return '(unparsable URL)';
   }
+}
+
+/** The sink's notifier, or null when neither a Slack nor a generic webhook is configured. */
+export function notifierFromConfig(config: SinkConfig, log: (line: string) => void): Notifier | null {
+  if (!config.slackWebhookUrl && !config.webhookUrl) return null;
+  const grafanaUrl = config.grafanaUrl;
+  return new Notifier({
+    slackWebhookUrl: config.slackWebhookUrl,
+    webhookUrl: config.webhookUrl,
+    errorRatioCritical: config.alertErrorRatio,
+    p95WarningMs: config.alertP95Ms,
+    windowMs: config.windowMs,
+    dashboardUrl: grafanaUrl ? (testid) => marketingDashboardUrl(grafanaUrl, testid) : undefined,
+    log,
+  });
 }

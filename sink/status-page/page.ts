@@ -10,6 +10,7 @@ import { compareRuns, overheadLine, type ComparisonRow } from '../../build/compa
 import type { HistoryEntry } from '../history.ts';
 import type { Registration } from '../run-control.ts';
 import type { runJson } from '../runs-routes.ts';
+import { marketingDashboardUrl } from '../links.ts';
 
 type RunJson = ReturnType<typeof runJson>;
 type Figures = RunJson['live'];
@@ -204,7 +205,7 @@ function follow(id: string): void {
   const grafana = document.querySelector<HTMLMetaElement>('meta[name="grafana-url"]')?.content ?? '';
   if (/^https?:\/\//i.test(grafana)) {
     const link = el('dashboard');
-    link.querySelector('a')!.href = `${grafana.replace(/\/+$/, '')}/d/promo-marketing/promo-marketing-view?var-testid=${encodeURIComponent(id)}`;
+    link.querySelector('a')!.href = marketingDashboardUrl(grafana, id);
     link.hidden = false;
   }
   const connection = el('connection');
