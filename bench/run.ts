@@ -2,10 +2,12 @@
 // reference measured in the same run.
 import { benchPromoVsPlain } from './promo-vs-plain.ts';
 import { benchSinkIngest } from './sink-ingest.ts';
+import { benchRelay } from './relay.ts';
 
 const benches: Record<string, () => Promise<void>> = {
   'promo-vs-plain': benchPromoVsPlain,
   'sink-ingest': benchSinkIngest,
+  relay: benchRelay,
 };
 
 const wanted = process.argv.slice(2);

@@ -3,7 +3,7 @@
  * VictoriaMetrics, measured in the same run on the same pre-encoded k6-shaped
  * bodies (1,000 series × 10 labels, one sample each, snappy + protobuf RW 1.0),
  * sent by 8 concurrent keep-alive HTTP clients. Each target runs in its own
- * process on a free loopback port (the sink as `node --import tsx sink/server.ts`),
+ * process on a free loopback port (the sink as `npm run sink` starts it: `node sink/start.mjs`),
  * so the load generator does not share its event loop.
  *
  * Every client owns a disjoint slice of the series and sends its requests one
@@ -40,19 +40,19 @@ import {
   type Service,
 } from './services.ts';
 
-const CONCURRENCY = 8;
-const SERIES_PER_REQUEST = 1000;
-const LABELS_PER_SERIES = 10;
+export const CONCURRENCY = 8;
+export const SERIES_PER_REQUEST = 1000;
+export const LABELS_PER_SERIES = 10;
 /** Distinct series each client slides its window over (like k6-payloads: 2 × per request). */
-const POOL_PER_CLIENT = 2 * SERIES_PER_REQUEST;
+export const POOL_PER_CLIENT = 2 * SERIES_PER_REQUEST;
 /** Timed requests per client: 8 × 250 × 1,000 = 2M samples per target. */
-const TIMED_PER_CLIENT = 250;
+export const TIMED_PER_CLIENT = 250;
 /** Untimed requests first: with the window sliding by a quarter, 5 touch every series of a client. */
-const WARMUP_PER_CLIENT = 8;
+export const WARMUP_PER_CLIENT = 8;
 /** Sample time between two requests of a client (k6 with K6_PROMETHEUS_RW_PUSH_INTERVAL=1s). */
 const INTERVAL_MS = 1000;
 /** Series sets of the memory phase: 100 × 1,000 = 100k active series. */
-const RSS_SETS = 100;
+export const RSS_SETS = 100;
 const RSS_PASSES = 2;
 /** Throughput rounds (each target once per round); no new round after ROUNDS_BUDGET_MS. */
 const MAX_ROUNDS = 3;
@@ -88,7 +88,7 @@ function encode(labelSets: LabelObj[][], indices: number[], timestampMs: number,
 }
 
 /** Per client: WARMUP + TIMED bodies over its own POOL_PER_CLIENT series. */
-function makeThroughputBodies(startMs: number): { clients: Buffer[][]; rawBytes: number; compressedBytes: number } {
+export function makeThroughputBodies(startMs: number): { clients: Buffer[][]; rawBytes: number; compressedBytes: number } {
   const total = CONCURRENCY * POOL_PER_CLIENT;
   const labelSets: LabelObj[][] = [];
   for (let i = 0; i < total; i++) labelSets.push(k6SeriesLabels(i, LABELS_PER_SERIES));
@@ -112,7 +112,7 @@ function makeThroughputBodies(startMs: number): { clients: Buffer[][]; rawBytes:
 }
 
 /** RSS_PASSES passes over RSS_SETS disjoint sets of SERIES_PER_REQUEST series. */
-function makeRssBodies(startMs: number): Buffer[][] {
+export function makeRssBodies(startMs: number): Buffer[][] {
   const passes: Buffer[][] = [];
   const labelSets: LabelObj[][] = [];
   for (let i = 0; i < RSS_SETS * SERIES_PER_REQUEST; i++) labelSets.push(k6SeriesLabels(i, LABELS_PER_SERIES));
@@ -127,7 +127,7 @@ function makeRssBodies(startMs: number): Buffer[][] {
   return passes;
 }
 
-class Failures {
+export class Failures {
   count = 0;
   first = '';
   add(what: string): void {
@@ -155,7 +155,7 @@ function post(agent: Agent, url: URL, body: Buffer): Promise<{ status: number; t
 }
 
 /** Each client sends its bodies one after the other; the clients run concurrently. */
-async function sendAll(agent: Agent, writeUrl: string, clients: Buffer[][], failures: Failures): Promise<void> {
+export async function sendAll(agent: Agent, writeUrl: string, clients: Buffer[][], failures: Failures): Promise<void> {
   const url = new URL(writeUrl);
   await Promise.all(
     clients.map(async (bodies) => {
@@ -168,7 +168,7 @@ async function sendAll(agent: Agent, writeUrl: string, clients: Buffer[][], fail
 }
 
 /** Spread `items` over `n` lists round-robin (each list keeps the original order). */
-function spread<T>(items: T[], n: number): T[][] {
+export function spread<T>(items: T[], n: number): T[][] {
   const lists: T[][] = Array.from({ length: n }, () => []);
   items.forEach((item, i) => lists[i % n]!.push(item));
   return lists;
@@ -224,7 +224,7 @@ async function measure(service: Service, clients: Buffer[][]): Promise<Measured>
   }
 }
 
-async function withService<T>(start: () => Promise<Service>, use: (s: Service) => Promise<T>): Promise<T> {
+export async function withService<T>(start: () => Promise<Service>, use: (s: Service) => Promise<T>): Promise<T> {
   const service = await start();
   try {
     return await use(service);
@@ -233,11 +233,11 @@ async function withService<T>(start: () => Promise<Service>, use: (s: Service) =
   }
 }
 
-function fmt(n: number): string {
+export function fmt(n: number): string {
   return Math.round(n).toLocaleString('en-US');
 }
 
-const MB = 1024 * 1024;
+export const MB = 1024 * 1024;
 
 export async function benchSinkIngest(): Promise<void> {
   const benchStart = performance.now();
@@ -327,7 +327,7 @@ export async function benchSinkIngest(): Promise<void> {
       console.log(
         `\nRSS at 100k active series: ${(mem.rssBytes / MB).toFixed(0)} MB (goal ≤ 200 MB)   ` +
           `[sink_active_series ${fmt(active)}; ${RSS_SETS} sets × ${SERIES_PER_REQUEST} series sent ${RSS_PASSES}×; ` +
-          `idle after start ${(idle.rssBytes / MB).toFixed(0)} MB; peak ${(mem.hwmBytes / MB).toFixed(0)} MB; includes the tsx loader]`,
+          `idle after start ${(idle.rssBytes / MB).toFixed(0)} MB; peak ${(mem.hwmBytes / MB).toFixed(0)} MB; started as npm run sink does]`,
       );
     },
   );

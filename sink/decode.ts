@@ -15,14 +15,20 @@
  * decoder keeps a bounded cache of immutable `SeriesLabels` (decoded,
  * validated, with their identity string):
  *   - RW1: keyed by the raw bytes of the series' label fields. A hit costs a
- *     32-bit hash of those bytes (4 at a time, alignment-independent), one Map
- *     lookup and one native byte comparison: no string is created, no UTF-8
- *     decoded, nothing validated again.
+ *     32-bit hash of those bytes (4 at a time, alignment-independent), a probe
+ *     of an open-addressing table over typed arrays and one native byte
+ *     comparison: no string is created, no UTF-8 decoded, nothing validated
+ *     again.
  *   - RW2: keyed by the label refs translated to decoder-wide symbol ids
  *     (symbol strings are decoded once per request anyway): a hit is a hash
  *     and comparison of a few integers.
  * Label sets whose fields are not contiguous (RW1 labels interleaved with
  * samples) are decoded every time.
+ *
+ * Memory (per cached label set): the key bytes in shared arenas, ~30 bytes of
+ * table, and the SeriesLabels, whose value strings and name lists are shared
+ * with the label sets decoded before (bounded interning) and whose identity
+ * string is not kept (see SeriesLabels.id).
  *
  * Strings: label names must be ASCII (they are validated against
  * [a-zA-Z_][a-zA-Z0-9_]*). Label values and RW2 symbols must be valid UTF-8:
@@ -87,6 +93,10 @@ export interface SeriesLabels {
    * (validated, sorted) order and values escaped like the Prometheus text
    * format (\\, \", \n). A metric name that is not a legacy metric name is
    * written inside the braces, quoted: `{"my.metric",a="b"}`.
+   *
+   * On the objects the decoder makes it is computed from `names` and `values`
+   * each time it is read (hundreds of bytes per series are not kept for it): keep
+   * the string if you need it more than once.
    */
   readonly id: string;
   /** Value of the __name__ label. */
@@ -95,6 +105,17 @@ export interface SeriesLabels {
   readonly names: readonly string[];
   /** Label values, parallel to `names`. */
   readonly values: readonly string[];
+  /**
+   * A mutable cell that stays with this object (the object itself is frozen): the
+   * one consumer of a decoder's batches may keep per-series state in it, so that a
+   * series seen again costs no lookup. Set on every object the decoder makes.
+   */
+  readonly slot?: SeriesSlot;
+}
+
+/** See `SeriesLabels.slot`. */
+export interface SeriesSlot {
+  value: unknown;
 }
 
 export interface DecoderOptions {
@@ -109,6 +130,15 @@ export interface DecoderOptions {
    * working set of up to half of it always hits. 0 disables it. Default 200,000.
    */
   seriesCacheSize?: number;
+  /**
+   * @internal For decode workers (see decode-pool.ts). Called on every cache miss
+   * with the label set just decoded; returns the object to keep in the cache and to
+   * put in the batch instead. `cached` is false for label sets the cache will not
+   * keep (cache disabled, or label fields not contiguous).
+   */
+  adopt?: (labels: SeriesLabels, cached: boolean) => SeriesLabels;
+  /** @internal Called once for each adopted object the cache drops for good. */
+  dropped?: (labels: SeriesLabels) => void;
 }
 
 export type RemoteWriteVersion = 1 | 2;
@@ -143,7 +173,7 @@ export function isStaleNaN(value: number): boolean {
 // The batch
 
 function grownU32(a: Uint32Array, need: number): Uint32Array<ArrayBuffer> {
-  let cap = a.length * 2;
+  let cap = Math.max(16, a.length * 2);
   while (cap < need) cap *= 2;
   const b = new Uint32Array(cap);
   b.set(a);
@@ -151,11 +181,24 @@ function grownU32(a: Uint32Array, need: number): Uint32Array<ArrayBuffer> {
 }
 
 function grownF64(a: Float64Array, need: number): Float64Array<ArrayBuffer> {
-  let cap = a.length * 2;
+  let cap = Math.max(16, a.length * 2);
   while (cap < need) cap *= 2;
   const b = new Float64Array(cap);
   b.set(a);
   return b;
+}
+
+/** @internal What `DecodedBatch.setColumns` takes: exact-length arrays. */
+export interface DecodedColumns {
+  version: RemoteWriteVersion;
+  protobufByteLength: number;
+  series: SeriesLabels[];
+  sampleStart: Uint32Array<ArrayBuffer>;
+  sampleValues: Float64Array<ArrayBuffer>;
+  sampleTimestamps: Float64Array<ArrayBuffer>;
+  histogramStart: Uint32Array<ArrayBuffer>;
+  histograms: NativeHistogram[];
+  createdTimestamps: Float64Array<ArrayBuffer>;
 }
 
 /**
@@ -326,6 +369,26 @@ export class DecodedBatch {
   addHistogram(h: NativeHistogram): void {
     this.histograms.push(h);
     this.histogramCount++;
+  }
+
+  /**
+   * @internal Takes over columns decoded elsewhere (a decode worker, see
+   * decode-pool.ts), as they are: the arrays are not copied.
+   */
+  setColumns(c: DecodedColumns): void {
+    this.reset(c.version);
+    this.seriesCount = c.series.length;
+    this.sampleCount = c.sampleValues.length;
+    this.histogramCount = c.histograms.length;
+    this.protobufByteLength = c.protobufByteLength;
+    this.series = c.series;
+    this.sampleStart = c.sampleStart;
+    this.sampleValues = c.sampleValues;
+    this.sampleTimestamps = c.sampleTimestamps;
+    this.histogramStart = c.histogramStart;
+    this.histograms = c.histograms;
+    this.createdTimestamps = c.createdTimestamps;
+    this.valueBits = new Uint32Array(c.sampleValues.buffer, c.sampleValues.byteOffset, 2 * c.sampleValues.length);
   }
 
   /** @internal Called on failure: nothing partial may be seen. */
@@ -585,33 +648,6 @@ function isValidNameBytes(start: number, end: number): boolean {
   return true;
 }
 
-const SCAN_ASCII = 0;
-const SCAN_ESCAPE = 1;
-const SCAN_NON_ASCII = 2;
-
-/** SCAN_NON_ASCII if any byte >= 0x80, else SCAN_ESCAPE if it holds \\, " or \n, else SCAN_ASCII. */
-function scanValue(start: number, end: number): number {
-  let result = SCAN_ASCII;
-  for (let i = start; i < end; i++) {
-    const c = buf[i];
-    if (c >= 0x80) return SCAN_NON_ASCII;
-    if (c === 0x5c || c === 0x22 || c === 0x0a) result = SCAN_ESCAPE;
-  }
-  return result;
-}
-
-/** [a-zA-Z_:][a-zA-Z0-9_:]* on raw bytes. */
-function isLegacyMetricBytes(start: number, end: number): boolean {
-  if (start === end) return false;
-  let c = buf[start];
-  if (!((c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || c === 0x5f || c === 0x3a)) return false;
-  for (let i = start + 1; i < end; i++) {
-    c = buf[i];
-    if (!((c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39) || c === 0x5f || c === 0x3a)) return false;
-  }
-  return true;
-}
-
 const NAME_RE = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 const LEGACY_METRIC_RE = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 const NEEDS_ESCAPE_RE = /[\\"\n]/;
@@ -633,6 +669,21 @@ export function seriesIdentity(names: readonly string[], values: readonly string
   }
   if (LEGACY_METRIC_RE.test(metric)) return `${metric}{${body}}`;
   return `{"${escapeValue(metric)}"${body === '' ? '' : ','}${body}}`;
+}
+
+/**
+ * The identity without the metric name, `{name="value",...}` (what follows the
+ * metric name in `seriesIdentity` for a legacy metric name), as one flat string.
+ */
+export function labelsIdentity(names: readonly string[], values: readonly string[]): string {
+  const parts: string[] = ['{'];
+  for (let k = 0; k < names.length; k++) {
+    if (names[k] === '__name__') continue;
+    if (parts.length > 1) parts.push(',');
+    parts.push(names[k], '="', escapeValue(values[k]), '"');
+  }
+  parts.push('}');
+  return parts.join('');
 }
 
 // ---------------------------------------------------------------------------
@@ -685,44 +736,170 @@ function hashRange(s: number, e: number): number {
   return h | 0;
 }
 
-interface RawEntry {
-  /** Arena holding a copy of the raw label-field bytes at keyOffset. */
-  readonly arena: Buffer;
-  readonly keyOffset: number;
-  readonly keyLength: number;
-  readonly labels: SeriesLabels;
-  /** Next entry with the same hash (collisions are rare). */
-  next: RawEntry | undefined;
+/** Keys are copied into shared arenas: one allocation per ~1000 label sets, not one each. */
+const ARENA_CHUNK_BYTES = 256 * 1024;
+
+/**
+ * One generation of the raw-bytes cache: an open-addressing table (linear probing)
+ * over parallel typed arrays, with the keys copied into one arena. Per entry: a
+ * probe slot, the hash, the key's place in the arena and the SeriesLabels: about
+ * 30 bytes besides the key itself, and no object of its own.
+ */
+class RawGeneration {
+  count = 0;
+  /** Entry index + 1 per probe slot; 0 is empty. Length: a power of two, at least 2 × capacity. */
+  private slots: Int32Array;
+  private mask: number;
+  private hashes: Int32Array;
+  /** Where each key is: arena chunk, offset in it, length. */
+  private chunkOf: Int32Array;
+  private offsets: Int32Array;
+  private lengths: Int32Array;
+  /** 1 once the entry was copied into the next generation (the cache drops it with that one). */
+  private promoted: Uint8Array;
+  private labels: (SeriesLabels | undefined)[] = [];
+  /** Key arenas: filled one after the other and never moved (a key longer than a chunk gets its own). */
+  private chunks: Buffer[] = [];
+  /** The chunk small keys go into, and how much of it is used. */
+  private sharedChunk = -1;
+  private chunkUsed = ARENA_CHUNK_BYTES;
+
+  constructor(capacity: number) {
+    const size = Math.max(16, capacity);
+    this.hashes = new Int32Array(size);
+    this.chunkOf = new Int32Array(size);
+    this.offsets = new Int32Array(size);
+    this.lengths = new Int32Array(size);
+    this.promoted = new Uint8Array(size);
+    this.slots = new Int32Array(slotsFor(size));
+    this.mask = this.slots.length - 1;
+  }
+
+  /** The entry holding buf[s..e) (hash h), or -1. */
+  find(h: number, s: number, e: number): number {
+    const len = e - s;
+    const slots = this.slots;
+    const mask = this.mask;
+    for (let i = h & mask; ; i = (i + 1) & mask) {
+      const x = slots[i];
+      if (x === 0) return -1;
+      const k = x - 1;
+      if (this.hashes[k] === h && this.lengths[k] === len) {
+        const off = this.offsets[k];
+        if (buf.compare(this.chunks[this.chunkOf[k]], off, off + len, s, e) === 0) return k;
+      }
+    }
+  }
+
+  labelsAt(k: number): SeriesLabels {
+    return this.labels[k]!;
+  }
+
+  markPromoted(k: number): void {
+    this.promoted[k] = 1;
+  }
+
+  /** Calls `f` with every entry's labels that was not promoted. */
+  forEachUnpromoted(f: (labels: SeriesLabels) => void): void {
+    for (let k = 0; k < this.count; k++) if (this.promoted[k] === 0) f(this.labels[k]!);
+  }
+
+  /** Adds buf[s..e) (hash h) -> labels; the caller checks count against its bound first. */
+  add(h: number, s: number, e: number, labels: SeriesLabels): void {
+    const k = this.count;
+    if (k === this.hashes.length) this.grow();
+    const len = e - s;
+    let chunk: number;
+    let off: number;
+    if (len > ARENA_CHUNK_BYTES / 8) {
+      chunk = this.chunks.push(Buffer.allocUnsafeSlow(len)) - 1;
+      off = 0;
+    } else {
+      if (this.chunkUsed + len > ARENA_CHUNK_BYTES) {
+        this.sharedChunk = this.chunks.push(Buffer.allocUnsafeSlow(ARENA_CHUNK_BYTES)) - 1;
+        this.chunkUsed = 0;
+      }
+      chunk = this.sharedChunk;
+      off = this.chunkUsed;
+      this.chunkUsed += len;
+    }
+    buf.copy(this.chunks[chunk], off, s, e);
+    this.hashes[k] = h;
+    this.chunkOf[k] = chunk;
+    this.offsets[k] = off;
+    this.lengths[k] = len;
+    this.labels[k] = labels;
+    this.count = k + 1;
+    this.place(h, k);
+  }
+
+  private place(h: number, k: number): void {
+    const slots = this.slots;
+    const mask = this.mask;
+    let i = h & mask;
+    while (slots[i] !== 0) i = (i + 1) & mask;
+    slots[i] = k + 1;
+  }
+
+  private grow(): void {
+    const size = this.hashes.length * 2;
+    const widen = (a: Int32Array) => {
+      const b = new Int32Array(size);
+      b.set(a);
+      return b;
+    };
+    this.hashes = widen(this.hashes);
+    this.chunkOf = widen(this.chunkOf);
+    this.offsets = widen(this.offsets);
+    this.lengths = widen(this.lengths);
+    const promoted = new Uint8Array(size);
+    promoted.set(this.promoted);
+    this.promoted = promoted;
+    this.slots = new Int32Array(slotsFor(size));
+    this.mask = this.slots.length - 1;
+    for (let k = 0; k < this.count; k++) this.place(this.hashes[k], k);
+  }
 }
 
-/** Keys are copied into shared arenas: one allocation per ~1000 label sets, not one each. */
-const ARENA_BYTES = 256 * 1024;
+/** Probe slots for `entries` entries: a power of two, load factor at most 1/2. */
+function slotsFor(entries: number): number {
+  let n = 16;
+  while (n < 2 * entries) n *= 2;
+  return n;
+}
 
 /**
  * Raw label bytes -> SeriesLabels, bounded: two generations of `half`
  * entries; a hit in the old generation is promoted (its key copied into the
- * current arena, so old arenas die with their generation), a full young
- * generation becomes the old one and the previous old one is dropped.
+ * current generation, so the old one dies whole), a full young generation
+ * becomes the old one and the previous old one is dropped.
  */
 class RawLabelCache {
-  private young = new Map<number, RawEntry>();
-  private old = new Map<number, RawEntry>();
-  private youngCount = 0;
-  private oldCount = 0;
-  private arena: Buffer = Buffer.alloc(0);
-  private arenaUsed = 0;
-  constructor(private readonly half: number) {}
+  private young: RawGeneration;
+  private old: RawGeneration | null = null;
+  constructor(
+    private readonly half: number,
+    private readonly dropped?: (labels: SeriesLabels) => void,
+  ) {
+    this.young = new RawGeneration(Math.min(half, 1024));
+  }
+
+  /** False when the cache keeps nothing (size 0). */
+  get enabled(): boolean {
+    return this.half !== 0;
+  }
 
   /** Look up buf[s..e) (its hash is `h`). */
   get(h: number, s: number, e: number): SeriesLabels | undefined {
-    const len = e - s;
-    for (let x = this.young.get(h); x !== undefined; x = x.next) {
-      if (x.keyLength === len && buf.compare(x.arena, x.keyOffset, x.keyOffset + len, s, e) === 0) return x.labels;
-    }
-    for (let x = this.old.get(h); x !== undefined; x = x.next) {
-      if (x.keyLength === len && buf.compare(x.arena, x.keyOffset, x.keyOffset + len, s, e) === 0) {
-        this.insert(h, s, e, x.labels);
-        return x.labels;
+    const k = this.young.find(h, s, e);
+    if (k >= 0) return this.young.labelsAt(k);
+    if (this.old !== null) {
+      const o = this.old.find(h, s, e);
+      if (o >= 0) {
+        const labels = this.old.labelsAt(o);
+        this.old.markPromoted(o); // before insert(), which may drop this very generation
+        this.insert(h, s, e, labels);
+        return labels;
       }
     }
     return undefined;
@@ -734,42 +911,29 @@ class RawLabelCache {
   }
 
   private insert(h: number, s: number, e: number, labels: SeriesLabels): void {
-    if (this.youngCount >= this.half) {
+    if (this.young.count >= this.half) {
+      const gone = this.old;
       this.old = this.young;
-      this.oldCount = this.youngCount;
-      this.young = new Map();
-      this.youngCount = 0;
+      // Sized like the generation it follows: it will most likely fill up the same way.
+      this.young = new RawGeneration(this.half);
+      if (gone !== null && this.dropped) gone.forEachUnpromoted(this.dropped);
     }
-    const len = e - s;
-    let arena: Buffer;
-    let keyOffset = 0;
-    if (len > ARENA_BYTES / 8) {
-      arena = Buffer.allocUnsafeSlow(len);
-    } else {
-      if (this.arenaUsed + len > this.arena.length) {
-        this.arena = Buffer.allocUnsafeSlow(ARENA_BYTES);
-        this.arenaUsed = 0;
-      }
-      arena = this.arena;
-      keyOffset = this.arenaUsed;
-      this.arenaUsed += len;
-    }
-    buf.copy(arena, keyOffset, s, e);
-    this.young.set(h, { arena, keyOffset, keyLength: len, labels, next: this.young.get(h) });
-    this.youngCount++;
+    this.young.add(h, s, e, labels);
   }
 
   get size(): number {
-    return this.youngCount + this.oldCount;
+    return this.young.count + (this.old?.count ?? 0);
   }
 
   clear(): void {
-    this.young.clear();
-    this.old.clear();
-    this.youngCount = 0;
-    this.oldCount = 0;
-    this.arena = Buffer.alloc(0);
-    this.arenaUsed = 0;
+    const young = this.young;
+    const old = this.old;
+    this.young = new RawGeneration(Math.min(this.half, 1024));
+    this.old = null;
+    if (this.dropped) {
+      young.forEachUnpromoted(this.dropped);
+      old?.forEachUnpromoted(this.dropped);
+    }
   }
 }
 
@@ -778,6 +942,8 @@ interface RefsEntry {
   readonly key: Int32Array;
   readonly labels: SeriesLabels;
   next: RefsEntry | undefined;
+  /** Copied into the next generation (see RawGeneration). */
+  promoted: boolean;
 }
 
 /**
@@ -789,12 +955,20 @@ class RefsLabelCache {
   private old = new Map<number, RefsEntry>();
   private youngCount = 0;
   private oldCount = 0;
-  constructor(private readonly half: number) {}
+  constructor(
+    private readonly half: number,
+    private readonly dropped?: (labels: SeriesLabels) => void,
+  ) {}
+
+  get enabled(): boolean {
+    return this.half !== 0;
+  }
 
   get(h: number, ids: Int32Array, n: number): SeriesLabels | undefined {
     for (let x = this.young.get(h); x !== undefined; x = x.next) if (sameIds(x.key, ids, n)) return x.labels;
     for (let x = this.old.get(h); x !== undefined; x = x.next) {
       if (sameIds(x.key, ids, n)) {
+        x.promoted = true; // before insert(), which may drop this very generation
         this.insert(h, x.key, x.labels);
         return x.labels;
       }
@@ -809,13 +983,22 @@ class RefsLabelCache {
 
   private insert(h: number, key: Int32Array, labels: SeriesLabels): void {
     if (this.youngCount >= this.half) {
+      const gone = this.old;
       this.old = this.young;
       this.oldCount = this.youngCount;
       this.young = new Map();
       this.youngCount = 0;
+      this.drop(gone);
     }
-    this.young.set(h, { key, labels, next: this.young.get(h) });
+    this.young.set(h, { key, labels, next: this.young.get(h), promoted: false });
     this.youngCount++;
+  }
+
+  private drop(generation: Map<number, RefsEntry>): void {
+    if (!this.dropped) return;
+    for (const first of generation.values()) {
+      for (let x: RefsEntry | undefined = first; x !== undefined; x = x.next) if (!x.promoted) this.dropped(x.labels);
+    }
   }
 
   get size(): number {
@@ -823,10 +1006,14 @@ class RefsLabelCache {
   }
 
   clear(): void {
-    this.young.clear();
-    this.old.clear();
+    const young = this.young;
+    const old = this.old;
+    this.young = new Map();
+    this.old = new Map();
     this.youngCount = 0;
     this.oldCount = 0;
+    this.drop(young);
+    this.drop(old);
   }
 }
 
@@ -860,6 +1047,50 @@ interface KnownName {
   readonly next: KnownName | undefined;
 }
 
+/**
+ * Label values repeat across series (testid, method, status, url, ...): a new label
+ * set shares the strings already held by earlier ones. Bounded: the table starts
+ * over beyond this many distinct values (strings already shared stay shared).
+ */
+const VALUE_INTERN_MAX = 1 << 16;
+/** Label-name lists repeat even more: label sets with the same names share one frozen array. */
+const NAMES_INTERN_MAX = 4096;
+
+/** One string per distinct value, bounded (see VALUE_INTERN_MAX). */
+class StringInterner {
+  private map = new Map<string, string>();
+  constructor(private readonly max: number) {}
+  intern(s: string): string {
+    const known = this.map.get(s);
+    if (known !== undefined) return known;
+    if (this.map.size >= this.max) this.map.clear();
+    this.map.set(s, s);
+    return s;
+  }
+  clear(): void {
+    this.map.clear();
+  }
+}
+
+/** One frozen array per distinct list of (interned) label names, bounded. */
+class NamesInterner {
+  private map = new Map<string, readonly string[]>();
+  constructor(private readonly max: number) {}
+  intern(names: string[]): readonly string[] {
+    // Label names are [a-zA-Z0-9_]: a comma cannot be part of one.
+    const key = names.join(',');
+    const known = this.map.get(key);
+    if (known !== undefined) return known;
+    if (this.map.size >= this.max) this.map.clear();
+    const shared = Object.freeze(names.slice());
+    this.map.set(key, shared);
+    return shared;
+  }
+  clear(): void {
+    this.map.clear();
+  }
+}
+
 // ---------------------------------------------------------------------------
 // The decoder
 
@@ -884,6 +1115,7 @@ export class RemoteWriteDecoder {
 
   private readonly byRaw: RawLabelCache;
   private readonly byRefs: RefsLabelCache;
+  private readonly adopt: DecoderOptions['adopt'];
   /** Symbol string -> decoder-wide id (RW2). */
   private symbolIds = new Map<string, number>();
   /** Per symbol of the current request: its decoder-wide id. */
@@ -892,6 +1124,11 @@ export class RemoteWriteDecoder {
   private refIds = new Int32Array(128);
   private nameSlots: (KnownName | undefined)[] = new Array<KnownName | undefined>(NAME_SLOTS).fill(undefined);
   private nameCount = 0;
+  private readonly valueStrings = new StringInterner(VALUE_INTERN_MAX);
+  private readonly nameLists = new NamesInterner(NAMES_INTERN_MAX);
+  /** Scratch lists for the label set being decoded (copied, exact size, when kept). */
+  private scratchNames: string[] = [];
+  private scratchValues: string[] = [];
   private scratch: Buffer = Buffer.alloc(0);
   /** Label message ranges of the current series (RW1). */
   private labelStarts: Int32Array;
@@ -912,8 +1149,9 @@ export class RemoteWriteDecoder {
     this.maxLabelValueBytes = options.maxLabelValueBytes ?? 2048;
     this.maxUncompressedBytes = options.maxUncompressedBytes ?? 32 * 1024 * 1024;
     const cacheSize = options.seriesCacheSize ?? 200_000;
-    this.byRaw = new RawLabelCache(Math.ceil(cacheSize / 2));
-    this.byRefs = new RefsLabelCache(Math.ceil(cacheSize / 2));
+    this.byRaw = new RawLabelCache(Math.ceil(cacheSize / 2), options.dropped);
+    this.byRefs = new RefsLabelCache(Math.ceil(cacheSize / 2), options.dropped);
+    this.adopt = options.adopt;
     this.labelStarts = new Int32Array(this.maxLabels + 1);
     this.labelEnds = new Int32Array(this.maxLabels + 1);
   }
@@ -928,6 +1166,8 @@ export class RemoteWriteDecoder {
     this.symbolIds.clear();
     this.nameSlots.fill(undefined);
     this.nameCount = 0;
+    this.valueStrings.clear();
+    this.nameLists.clear();
   }
 
   /**
@@ -1070,6 +1310,26 @@ export class RemoteWriteDecoder {
     let rawEnd = -1;
     let contiguous = true;
     const maxLabels = this.maxLabels;
+    if (pos < end && buf[pos] === 0x0a) {
+      // Fast path for the usual layout, labels first, each with a one-byte tag (field 1,
+      // length-delimited) and a one-byte length: the same checks as the loop below, which
+      // takes over at the first field that is anything else (and reports any error).
+      const starts = this.labelStarts;
+      const ends = this.labelEnds;
+      let p = pos;
+      rawStart = p;
+      while (labelCount < maxLabels && p + 1 < end && buf[p] === 0x0a) {
+        const len = buf[p + 1];
+        if (len >= 0x80 || len > end - p - 2) break;
+        starts[labelCount] = p + 2;
+        ends[labelCount] = p + 2 + len;
+        labelCount++;
+        p += 2 + len;
+      }
+      pos = p;
+      rawEnd = p;
+      if (labelCount === 0) rawStart = -1;
+    }
     while (pos < end) {
       const tagStart = pos;
       const tag = readTag(end);
@@ -1125,6 +1385,7 @@ export class RemoteWriteDecoder {
     if (labels === undefined) {
       this.misses++;
       labels = this.decodeLabelsV1(seriesIndex, labelCount);
+      if (this.adopt) labels = this.adopt(labels, contiguous && this.byRaw.enabled);
       if (contiguous) this.byRaw.set(h, rawStart, rawEnd, labels);
     } else {
       this.hits++;
@@ -1135,11 +1396,11 @@ export class RemoteWriteDecoder {
 
   /** Decode and validate the label messages recorded for the current series. */
   private decodeLabelsV1(seriesIndex: number, labelCount: number): SeriesLabels {
-    const names: string[] = [];
-    const values: string[] = [];
+    const names = this.scratchNames;
+    const values = this.scratchValues;
+    names.length = 0;
+    values.length = 0;
     let metricName: string | undefined;
-    let legacyMetric = false;
-    let idBody = '';
     let prevStart = 0;
     let prevEnd = 0;
     for (let k = 0; k < labelCount; k++) {
@@ -1202,13 +1463,9 @@ export class RemoteWriteDecoder {
           { seriesIndex, labelName: name },
         );
       }
-      // One pass over the value: ASCII? needs escaping in the identity?
       let value: string;
-      let escape = false;
-      const scan = scanValue(valueStart, valueEnd);
-      if (scan !== SCAN_NON_ASCII) {
+      if (isAsciiRange(valueStart, valueEnd)) {
         value = valueStart === valueEnd ? '' : latin1(valueStart, valueEnd);
-        escape = scan === SCAN_ESCAPE;
       } else {
         if (!isUtf8(buf.subarray(valueStart, valueEnd))) {
           throw new DecodeError('bad_protobuf', `Series ${seriesIndex} has a value for label ${quoteForMessage(name)} that is not valid UTF-8.`, {
@@ -1218,8 +1475,8 @@ export class RemoteWriteDecoder {
           });
         }
         value = utf8(valueStart, valueEnd);
-        escape = NEEDS_ESCAPE_RE.test(value);
       }
+      value = this.valueStrings.intern(value);
       if (name === '__name__') {
         if (value === '') {
           throw new DecodeError('invalid_label_name', `Series ${seriesIndex} has an empty __name__ label.`, {
@@ -1228,9 +1485,6 @@ export class RemoteWriteDecoder {
           });
         }
         metricName = value;
-        legacyMetric = scan === SCAN_ASCII && isLegacyMetricBytes(valueStart, valueEnd);
-      } else {
-        idBody += `${idBody === '' ? '' : ','}${name}="${escape ? escapeValue(value) : value}"`;
       }
       names.push(name);
       values.push(value);
@@ -1238,8 +1492,7 @@ export class RemoteWriteDecoder {
     if (metricName === undefined) {
       throw new DecodeError('missing_metric_name', `Series ${seriesIndex} has no __name__ label.`, { seriesIndex });
     }
-    const id = legacyMetric ? `${metricName}{${idBody}}` : `{"${escapeValue(metricName)}"${idBody === '' ? '' : ','}${idBody}}`;
-    return Object.freeze({ id, metricName, names: Object.freeze(names), values: Object.freeze(values) });
+    return makeSeriesLabels(metricName, this.nameLists.intern(names), values.slice());
   }
 
   /** The label name in buf[start..end) (already validated as ASCII), one string per distinct name. */
@@ -1356,7 +1609,8 @@ export class RemoteWriteDecoder {
       return cached;
     }
     this.misses++;
-    const labels = this.validateLabelsV2(seriesIndex, nRefs);
+    let labels = this.validateLabelsV2(seriesIndex, nRefs);
+    if (this.adopt) labels = this.adopt(labels, this.byRefs.enabled);
     this.byRefs.set(h, ids, nRefs, labels);
     return labels;
   }
@@ -1417,15 +1671,53 @@ export class RemoteWriteDecoder {
     if (metricName === undefined) {
       throw new DecodeError('missing_metric_name', `Series ${seriesIndex} has no __name__ label.`, { seriesIndex });
     }
-    const names: string[] = [];
-    const values: string[] = [];
+    const names = this.scratchNames;
+    const values = this.scratchValues;
+    names.length = 0;
+    values.length = 0;
     for (let k = 0; k < nRefs; k += 2) {
       names.push(symbols[refs[k]]);
-      values.push(symbols[refs[k + 1]]);
+      values.push(this.valueStrings.intern(symbols[refs[k + 1]]));
     }
-    const id = seriesIdentity(names, values);
-    return Object.freeze({ id, metricName, names: Object.freeze(names), values: Object.freeze(values) });
+    return makeSeriesLabels(metricName, this.nameLists.intern(names), values.slice());
   }
+}
+
+/**
+ * @internal SeriesLabels made from strings decoded elsewhere (a decode worker's
+ * definitions, see decode-pool.ts), sharing strings and name lists with the label
+ * sets made before, as the decoder's own do.
+ */
+export class SeriesLabelsFactory {
+  private readonly valueStrings = new StringInterner(VALUE_INTERN_MAX);
+  private readonly nameLists = new NamesInterner(NAMES_INTERN_MAX);
+
+  make(metricName: string, names: readonly string[], values: readonly string[]): SeriesLabels {
+    const interned = new Array<string>(values.length);
+    for (let k = 0; k < values.length; k++) interned[k] = this.valueStrings.intern(values[k]);
+    return makeSeriesLabels(this.valueStrings.intern(metricName), this.nameLists.intern(names as string[]), interned);
+  }
+}
+
+/** The decoder's SeriesLabels: frozen, `id` computed when read (see SeriesLabels.id). */
+class DecodedLabels implements SeriesLabels {
+  readonly slot: SeriesSlot = { value: undefined };
+  constructor(
+    readonly metricName: string,
+    readonly names: readonly string[],
+    readonly values: readonly string[],
+  ) {
+    Object.freeze(this);
+  }
+
+  get id(): string {
+    return seriesIdentity(this.names, this.values);
+  }
+}
+
+/** `names` is frozen (and shared) already, `values` is frozen here. */
+function makeSeriesLabels(metricName: string, names: readonly string[], values: string[]): SeriesLabels {
+  return new DecodedLabels(metricName, names, Object.freeze(values));
 }
 
 function asFastBuffer(u: Uint8Array): FastBuffer {

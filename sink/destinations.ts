@@ -2,7 +2,7 @@
 // the v2/v3 API). Each destination turns spooled records into one HTTP request.
 import type { SpoolRecord } from './spool.ts';
 import { RemoteWriteDecoder, DecodedBatch } from './decode.ts';
-import { snappyCompress, snappyUncompress } from './snappy.ts';
+import { snappyCompress, snappyConcat } from './snappy.ts';
 import { encodeWriteRequest, type SeriesToEncode } from './encode-rw1.ts';
 import { batchToLines, gradeLines } from './influx-lines.ts';
 import type { Figures } from './run-state.ts';
@@ -104,12 +104,14 @@ export class RequestBuilder {
   }
 
   private prometheus(d: PrometheusDestination, records: SpoolRecord[]) {
-    // Concatenated WriteRequest messages are one WriteRequest with all their series.
+    // Concatenated WriteRequest messages are one WriteRequest with all their series, and
+    // concatenated snappy blocks (see snappyConcat) one block with all their content: an
+    // accepted RW1 body (validated then) goes as it is, without decompressing it.
     const parts: Buffer[] = [];
     for (const r of records) {
-      if (r.kind === RecordKind.RW1) parts.push(Buffer.from(snappyUncompress(r.payload, MAX_DECOMPRESSED)));
-      else if (r.kind === RecordKind.RW2) parts.push(encodeWriteRequest(this.seriesOf(this.decoder.decodeSnappy(r.payload, 2, this.batch))));
-      else if (r.kind === RecordKind.GRADE) parts.push(encodeWriteRequest(gradeSeries(JSON.parse(r.payload.toString('utf8')) as GradeRecord)));
+      if (r.kind === RecordKind.RW1) parts.push(r.payload);
+      else if (r.kind === RecordKind.RW2) parts.push(snappyCompress(encodeWriteRequest(this.seriesOf(this.decoder.decodeSnappy(r.payload, 2, this.batch)))));
+      else if (r.kind === RecordKind.GRADE) parts.push(snappyCompress(encodeWriteRequest(gradeSeries(JSON.parse(r.payload.toString('utf8')) as GradeRecord))));
     }
     return {
       url: d.url,
@@ -121,7 +123,7 @@ export class RequestBuilder {
         ...authHeader(d),
         ...d.headers,
       },
-      body: snappyCompress(Buffer.concat(parts)),
+      body: parts.length === 0 ? snappyCompress(new Uint8Array(0)) : snappyConcat(parts),
     };
   }
 

@@ -67,6 +67,8 @@ export async function createFanOut(config: SinkConfig, runs: RunRegistry, log: (
         spool,
         batchRecords: 64,
         batchBytes: 4 * 1024 * 1024,
+        // VictoriaMetrics takes ~2 MiB requests best (per sample, twice the CPU at 4 MiB and more).
+        batchContentBytes: 2 * 1024 * 1024,
         batchAgeMs: 50,
         minBackoffMs: 250,
         maxBackoffMs: 30_000,

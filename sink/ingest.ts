@@ -1,8 +1,13 @@
 // The hot path after decoding: every series of a batch updates its run. A series'
-// role is worked out once, when it is first seen; after that a sample costs one
-// Map lookup and a few arithmetic operations.
+// role is worked out once, when it is first seen; after that a sample costs a look
+// at its label set's slot (see SeriesLabels.slot) and a few arithmetic operations.
+//
+// Series are identified by their label names and values. The index keys them by a
+// hash of those and keeps no identity string (hundreds of bytes per series): the
+// names and values it compares are the label set's own arrays and strings, which the
+// decoder shares between label sets.
 import type { DecodedBatch, NativeHistogram, SeriesLabels } from './decode.ts';
-import { isStaleNaN } from './decode.ts';
+import { isStaleNaN, labelsIdentity } from './decode.ts';
 import { RunState, RUN_TAGS, NO_P95_HINT } from './run-state.ts';
 
 export const UNTAGGED = 'untagged';
@@ -10,10 +15,23 @@ export const UNTAGGED = 'untagged';
 type Role = 'reqs' | 'failed' | 'duration_histogram' | 'p50' | 'p95' | 'p99' | 'vus' | 'iterations' | 'checks' | 'other';
 
 interface SeriesState {
+  /** The registry that keeps it: a decoder's slot may be seen by another registry. */
+  readonly owner: RunRegistry;
+  /** Set when the sweep forgets the series: a label set's slot may still point here. */
+  removed: boolean;
   readonly run: RunState;
   readonly role: Role;
-  /** The labels without the metric name: joins a request series to its failure-rate twin. */
+  /**
+   * The labels without the metric name (see labelsIdentity), one string per distinct
+   * value in a run: joins a request series to its failure-rate twin. '' for roles
+   * that need none.
+   */
   readonly groupKey: string;
+  /** The series' labels, which identify it. */
+  readonly names: readonly string[];
+  readonly values: readonly string[];
+  /** The next series in the index with the same hash. */
+  nextSameHash: SeriesState | null;
   lastTimestamp: number;
   lastValue: number;
   lastHistogram: NativeHistogram | null;
@@ -70,9 +88,38 @@ function label(labels: SeriesLabels, name: string): string | undefined {
   return i < 0 ? undefined : labels.values[i];
 }
 
+/** Roles whose series are grouped by their labels without the metric name. */
+const GROUPED: ReadonlySet<Role> = new Set<Role>(['reqs', 'failed', 'p50', 'p95', 'p99', 'vus', 'checks']);
+
+/** 32-bit hash of a label set's names and values (only a bucket selector: matches are compared). */
+function labelsHash(names: readonly string[], values: readonly string[]): number {
+  let h = 0x811c9dc5 ^ names.length;
+  for (let k = 0; k < names.length; k++) {
+    const name = names[k]!;
+    const value = values[k]!;
+    for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193);
+    h = Math.imul(h ^ 0x3d, 0x01000193);
+    for (let i = 0; i < value.length; i++) h = Math.imul(h ^ value.charCodeAt(i), 0x01000193);
+    h = Math.imul(h ^ 0xff, 0x01000193);
+  }
+  h ^= h >>> 15;
+  h = Math.imul(h, 0x85ebca6b);
+  return (h ^ (h >>> 13)) | 0;
+}
+
+function sameLabels(state: SeriesState, names: readonly string[], values: readonly string[]): boolean {
+  if (state.names.length !== names.length) return false;
+  for (let k = 0; k < names.length; k++) if (state.names[k] !== names[k] || state.values[k] !== values[k]) return false;
+  return true;
+}
+
 export class RunRegistry {
   readonly runs = new Map<string, RunState>();
-  private readonly series = new Map<string, SeriesState>();
+  /** Every series by labelsHash, colliding ones chained through nextSameHash. */
+  private readonly series = new Map<number, SeriesState>();
+  private seriesCount = 0;
+  /** Per run, one string per distinct group key. */
+  private readonly groupKeys = new WeakMap<RunState, Map<string, string>>();
   readonly counters: IngestCounters = {
     samples: 0,
     histograms: 0,
@@ -93,7 +140,7 @@ export class RunRegistry {
   ) {}
 
   get activeSeries(): number {
-    return this.series.size;
+    return this.seriesCount;
   }
 
   run(testid: string): RunState | undefined {
@@ -102,11 +149,15 @@ export class RunRegistry {
 
   ingest(batch: DecodedBatch): void {
     const { sampleStart, sampleValues, sampleTimestamps, histogramStart, histograms } = batch;
+    let lastRun: RunState | null = null;
     for (let i = 0; i < batch.seriesCount; i++) {
       const labels = batch.series[i]!;
-      const state = this.series.get(labels.id) ?? this.create(labels, sampleStart[i + 1]! - sampleStart[i]! + histogramStart[i + 1]! - histogramStart[i]!);
+      const state = this.stateOf(labels) ?? this.create(labels, sampleStart[i + 1]! - sampleStart[i]! + histogramStart[i + 1]! - histogramStart[i]!);
       if (!state) continue;
-      this.touchedRuns.add(state.run);
+      if (state.run !== lastRun) {
+        lastRun = state.run;
+        this.touchedRuns.add(lastRun);
+      }
       // Histograms first: k6's final push resends a histogram series' last histogram
       // together with a float stale marker, and the marker must have the last word.
       for (let h = histogramStart[i]!; h < histogramStart[i + 1]!; h++) this.histogram(state, histograms[h]!);
@@ -129,10 +180,39 @@ export class RunRegistry {
     this.touchedRuns.clear();
   }
 
+  /** The series' state: from the label set's slot when it holds ours, else by identity. */
+  private stateOf(labels: SeriesLabels): SeriesState | undefined {
+    const slot = labels.slot;
+    if (slot !== undefined) {
+      const known = slot.value as SeriesState | undefined;
+      if (known !== undefined && known.owner === this && !known.removed) return known;
+    }
+    const state = this.find(labels.names, labels.values, labelsHash(labels.names, labels.values));
+    // Another object with the same labels (re-decoded, or sent as RW2): remember it here too.
+    if (state !== undefined && slot !== undefined) slot.value = state;
+    return state;
+  }
+
+  private find(names: readonly string[], values: readonly string[], hash: number): SeriesState | undefined {
+    for (let s: SeriesState | null = this.series.get(hash) ?? null; s !== null; s = s.nextSameHash) if (sameLabels(s, names, values)) return s;
+    return undefined;
+  }
+
+  /** The run's one string for this group key. */
+  private groupKey(run: RunState, labels: SeriesLabels): string {
+    let keys = this.groupKeys.get(run);
+    if (keys === undefined) this.groupKeys.set(run, (keys = new Map()));
+    const key = labelsIdentity(labels.names, labels.values);
+    const known = keys.get(key);
+    if (known !== undefined) return known;
+    keys.set(key, key);
+    return key;
+  }
+
   private create(labels: SeriesLabels, sampleCount: number): SeriesState | null {
     const testid = label(labels, 'testid') || UNTAGGED;
     let run = this.runs.get(testid);
-    const refusal = this.series.size >= this.limits.maxSeries ? 'total_limit' : run && run.seriesCount >= this.limits.maxSeriesPerRun ? 'run_limit' : null;
+    const refusal = this.seriesCount >= this.limits.maxSeries ? 'total_limit' : run && run.seriesCount >= this.limits.maxSeriesPerRun ? 'run_limit' : null;
     if (refusal) {
       this.counters.refusedSeries[refusal]++;
       this.counters.refusedSamples += sampleCount;
@@ -154,16 +234,25 @@ export class RunRegistry {
       this.evictRuns();
     }
     run.seriesCount++;
+    const role = roleOf(labels.metricName);
+    const hash = labelsHash(labels.names, labels.values);
     const state: SeriesState = {
+      owner: this,
+      removed: false,
       run,
-      role: roleOf(labels.metricName),
-      groupKey: labels.id.slice(labels.metricName.length),
+      role,
+      groupKey: GROUPED.has(role) ? this.groupKey(run, labels) : '',
+      names: labels.names,
+      values: labels.values,
+      nextSameHash: this.series.get(hash) ?? null,
       lastTimestamp: -Infinity,
       lastValue: 0,
       lastHistogram: null,
       stale: false,
     };
-    this.series.set(labels.id, state);
+    this.series.set(hash, state);
+    this.seriesCount++;
+    if (labels.slot !== undefined) labels.slot.value = state;
     return state;
   }
 
@@ -260,12 +349,27 @@ export class RunRegistry {
 
   /** Forgets series not seen for seriesTtlMs (by wall clock) so memory stays bounded. */
   sweep(nowMs: number): void {
-    for (const [id, state] of this.series) {
-      if (nowMs - state.lastTimestamp > this.limits.seriesTtlMs || (state.stale && state.run.ended)) {
-        this.series.delete(id);
-        state.run.seriesCount--;
-        if (state.stale) state.run.staleSeries--;
+    for (const [hash, first] of this.series) {
+      let head: SeriesState | null = null;
+      let tail: SeriesState | null = null;
+      for (let state: SeriesState | null = first; state !== null; ) {
+        const next: SeriesState | null = state.nextSameHash;
+        if (nowMs - state.lastTimestamp > this.limits.seriesTtlMs || (state.stale && state.run.ended)) {
+          state.removed = true;
+          state.nextSameHash = null;
+          this.seriesCount--;
+          state.run.seriesCount--;
+          if (state.stale) state.run.staleSeries--;
+        } else {
+          if (tail === null) head = state;
+          else tail.nextSameHash = state;
+          tail = state;
+          state.nextSameHash = null;
+        }
+        state = next;
       }
+      if (head === null) this.series.delete(hash);
+      else if (head !== first) this.series.set(hash, head);
     }
     // A run whose series all went quiet without stale markers is over too.
     for (const run of this.runs.values()) if (run.seriesCount === 0 && !run.ended) run.endedAt = run.lastSampleAt;

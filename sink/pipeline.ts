@@ -1,16 +1,24 @@
 // One pipeline per destination: read from the spool at its own cursor, batch by size
 // and age, send, retry what a retry can fix, ack. A slow or dead destination only
 // ever holds back its own cursor.
-import type { Spool } from './spool.ts';
-import { RequestBuilder, type Destination, type OutgoingRequest } from './destinations.ts';
+import type { Spool, SpoolRecord } from './spool.ts';
+import { RecordKind, RequestBuilder, type Destination, type OutgoingRequest } from './destinations.ts';
+import { readSnappyLength } from './snappy.ts';
 
 export interface PipelineOptions {
   name: string;
   destination: Destination;
   spool: Spool;
-  /** Most records and bytes in one request. */
+  /** Most records and bytes (as spooled, compressed) in one request. */
   batchRecords: number;
   batchBytes: number;
+  /**
+   * Most uncompressed remote-write bytes in one request (at least one record goes
+   * anyway): receivers cap what a request may decompress to (VictoriaMetrics'
+   * -maxInsertRequestSize, 32 MiB by default), and parse big requests less
+   * efficiently than a few MiB at a time.
+   */
+  batchContentBytes: number;
   /** How long a small batch may wait for company. */
   batchAgeMs: number;
   /** Exponential backoff between retries, with full jitter. */
@@ -28,6 +36,27 @@ export interface PipelineCounters {
   retried: number;
   dropped: number;
   lastSuccessMs: number;
+}
+
+/** What a record decompresses to (remote write: its snappy preamble), else its size. */
+function contentBytes(record: SpoolRecord): number {
+  if (record.kind !== RecordKind.RW1 && record.kind !== RecordKind.RW2) return record.payload.length;
+  try {
+    return readSnappyLength(record.payload);
+  } catch {
+    return record.payload.length;
+  }
+}
+
+/** The longest prefix of `records` within `maxContent` uncompressed bytes (at least one record); full when it reaches the limit. */
+function withinContent(records: SpoolRecord[], maxContent: number): { records: SpoolRecord[]; full: boolean } {
+  let content = 0;
+  for (let i = 0; i < records.length; i++) {
+    const c = contentBytes(records[i]!);
+    if (i > 0 && content + c > maxContent) return { records: records.slice(0, i), full: true };
+    content += c;
+  }
+  return { records, full: content >= maxContent };
 }
 
 export function newPipelineCounters(): PipelineCounters {
@@ -99,21 +128,21 @@ export class Pipeline {
   }
 
   private async loop(): Promise<void> {
-    const { spool, name, batchRecords, batchBytes, batchAgeMs } = this.options;
+    const { spool, name, batchRecords, batchBytes, batchContentBytes, batchAgeMs } = this.options;
     while (!this.stopped) {
-      let records = await spool.read(name, batchRecords, batchBytes);
-      if (records.length === 0) {
+      let batch = withinContent(await spool.read(name, batchRecords, batchBytes), batchContentBytes);
+      if (batch.records.length === 0) {
         await this.sleepUntilNotified(1000);
         continue;
       }
-      const size = records.reduce((n, r) => n + r.payload.length, 0);
-      if (records.length < batchRecords && size < batchBytes && batchAgeMs > 0) {
+      const size = batch.records.reduce((n, r) => n + r.payload.length, 0);
+      if (!batch.full && batch.records.length < batchRecords && size < batchBytes && batchAgeMs > 0) {
         // A small batch waits a little for more, so pushes from many VUs share requests.
         await sleep(batchAgeMs);
-        records = await spool.read(name, batchRecords, batchBytes);
+        batch = withinContent(await spool.read(name, batchRecords, batchBytes), batchContentBytes);
       }
-      if (records.length === 0) continue;
-      await this.deliver(records);
+      if (batch.records.length === 0) continue;
+      await this.deliver(batch.records);
     }
   }
 

@@ -23,7 +23,11 @@ interface SnappyJs {
   compress(input: Uint8Array): Uint8Array;
   uncompress(input: Uint8Array, maxLength?: number): Uint8Array;
 }
-const snappyjs = createRequire(import.meta.url)('snappyjs') as SnappyJs;
+// Loaded on first use: a decode worker only decompresses (with the code below).
+let snappyjsModule: SnappyJs | undefined;
+function snappyjs(): SnappyJs {
+  return (snappyjsModule ??= createRequire(import.meta.url)('snappyjs') as SnappyJs);
+}
 
 /** Largest uncompressed length the block format can announce (uint32). */
 export const SNAPPY_MAX_LENGTH = 0xffffffff;
@@ -111,6 +115,21 @@ export function snappyUncompress(input: Uint8Array, maxLength: number, scratch?:
   }
   const src = asBuffer(input);
   const dst = scratch !== undefined && scratch.length >= dLen ? scratch : Buffer.allocUnsafe(dLen);
+  const d = decodeElements(src, s, dst, dLen);
+  if (d !== dLen) {
+    throw badSnappy(`The snappy data is ${d} bytes, shorter than the ${dLen} bytes its preamble says.`, n);
+  }
+  return dst.length !== dLen ? dst.subarray(0, dLen) : dst;
+}
+
+/**
+ * The element loop: decodes src[s..] into dst[0..dLen) and returns the number of
+ * bytes written. Kept apart from the checks around it, so the optimised loop never
+ * meets a property access it has no feedback for (a rarely taken branch there made
+ * V8 deoptimise it again and again).
+ */
+function decodeElements(src: Buffer, s: number, dst: Buffer, dLen: number): number {
+  const n = src.length;
   let d = 0;
   while (s < n) {
     const tag = src[s++];
@@ -178,15 +197,41 @@ export function snappyUncompress(input: Uint8Array, maxLength: number, scratch?:
       while (d < end) dst[d++] = dst[from++];
     }
   }
-  if (d !== dLen) {
-    throw badSnappy(`The snappy data is ${d} bytes, shorter than the ${dLen} bytes its preamble says.`, n);
+  return d;
+}
+
+/**
+ * One snappy block whose content is the concatenation of the parts' contents,
+ * without decompressing them: a block is a length preamble and then elements
+ * (literals, and copies of earlier output at a backward offset) that never reach
+ * before the start of their own block, so the parts' elements, one after the
+ * other, behind a preamble with the total length, decompress to the parts'
+ * contents one after the other. Each part must be a valid block (checked by
+ * decompressing it once, e.g. when it was accepted): only the preambles are read.
+ */
+export function snappyConcat(parts: readonly Uint8Array[]): Buffer {
+  if (parts.length === 1) return asBuffer(parts[0]!);
+  let total = 0;
+  const bodies: Uint8Array[] = [];
+  for (const part of parts) {
+    total += readPreamble(part);
+    bodies.push(part.subarray(preambleEnd));
   }
-  return dst === scratch && dLen !== dst.length ? dst.subarray(0, dLen) : dst;
+  if (total > SNAPPY_MAX_LENGTH) throw new RangeError(`snappyConcat: ${total} bytes are more than a snappy block can hold`);
+  const preamble: number[] = [];
+  for (let n = total; ; n = Math.floor(n / 128)) {
+    if (n < 128) {
+      preamble.push(n);
+      break;
+    }
+    preamble.push((n % 128) | 0x80);
+  }
+  return Buffer.concat([Buffer.from(preamble), ...bodies]);
 }
 
 /** Compress into the snappy block format (snappyjs). For tests, fixtures and benches. */
 export function snappyCompress(data: Uint8Array): Buffer {
-  return asBuffer(snappyjs.compress(data));
+  return asBuffer(snappyjs().compress(data));
 }
 
 /**
@@ -197,7 +242,7 @@ export function snappyCompress(data: Uint8Array): Buffer {
 export function snappyjsUncompress(input: Uint8Array, maxLength: number): Uint8Array {
   checkSnappyLength(input, maxLength);
   try {
-    return snappyjs.uncompress(input, maxLength);
+    return snappyjs().uncompress(input, maxLength);
   } catch (err) {
     throw badSnappy(`snappyjs: ${(err as Error).message}`, 0);
   }

@@ -1,7 +1,9 @@
 // POST /api/v1/write: remote write 1.0 and 2.0, as k6's experimental-prometheus-rw sends it.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { performance } from 'node:perf_hooks';
+import { availableParallelism } from 'node:os';
 import { DecodedBatch, RemoteWriteDecoder, type RemoteWriteVersion } from './decode.ts';
+import { DecodePool } from './decode-pool.ts';
 import { checkSnappyLength } from './snappy.ts';
 import { isDecodeError } from './decode-errors.ts';
 import { SinkErrors, errorForDecodeReason } from './errors.ts';
@@ -18,6 +20,11 @@ export interface WriteRouteOptions {
   metrics: SinkMetrics;
   /** The request body to forward, after grading; the reply waits for it (the spool's fsync). */
   forward?: (version: RemoteWriteVersion, weight: number, body: Buffer) => Promise<void>;
+  /**
+   * Decode in a worker thread (decode-pool.ts) while the event loop does HTTP and
+   * grading. Default: when the machine has more than one CPU.
+   */
+  decodeWorker?: boolean;
 }
 
 const PROTO_V1 = 'prometheus.WriteRequest';
@@ -34,14 +41,17 @@ export function versionFromContentType(header: string | undefined): RemoteWriteV
 }
 
 export async function writeRoute(app: FastifyInstance, options: WriteRouteOptions): Promise<void> {
-  const decoder = new RemoteWriteDecoder({
+  const limits = {
     maxLabels: options.maxLabels,
     maxLabelValueBytes: options.maxLabelValueBytes,
     maxUncompressedBytes: options.maxBodyBytes,
-  });
-  // Decoding is synchronous and the batch is consumed before the handler returns,
-  // so one batch's buffers serve every request.
-  const batch = new DecodedBatch();
+  };
+  const pool = (options.decodeWorker ?? availableParallelism() > 1) ? await DecodePool.start(limits, (line) => app.log.warn(line)) : null;
+  if (pool) app.addHook('onClose', async () => pool.close());
+  // Without the pool: decoding is synchronous and the batch is consumed before the
+  // handler returns, so one batch's buffers serve every request.
+  const decoder = pool ? null : new RemoteWriteDecoder(limits);
+  const sharedBatch = new DecodedBatch();
 
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: snappyBound(options.maxBodyBytes) }, (_req, body, done) => done(null, body));
@@ -58,14 +68,15 @@ export async function writeRoute(app: FastifyInstance, options: WriteRouteOption
     const version = versionFromContentType(request.headers['content-type']);
     const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
     const started = performance.now();
+    let batch: DecodedBatch;
     try {
       checkSnappyLength(body, options.maxBodyBytes);
-      decoder.decodeSnappy(body, version, batch);
+      batch = pool ? await pool.decode(body, version) : decoder!.decodeSnappy(body, version, sharedBatch);
     } catch (err) {
       if (isDecodeError(err)) throw errorForDecodeReason(err.reason, err.message);
       throw err;
     }
-    // Grading is synchronous: the shared batch is used up before any await.
+    // Grading is synchronous: a shared batch is used up before any await.
     options.runs.ingest(batch);
     const samples = batch.sampleCount;
     const histograms = batch.histogramCount;

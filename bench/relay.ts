@@ -1,0 +1,187 @@
+/**
+ * Relay throughput: the sink accepting remote write and forwarding it to
+ * VictoriaMetrics, against vmagent relaying the same bodies to the same kind of
+ * fresh VictoriaMetrics, in the same run.
+ *
+ * The bodies are sink-ingest's (k6-shaped RW 1.0, 1,000 series × 10 labels, one
+ * sample each), sent by 8 concurrent keep-alive clients, each over its own slice of
+ * the series with increasing timestamps.
+ *
+ * - sink: its own process (startSinkProcess) with `--prometheus-url <vm>/api/v1/write`
+ *   and no --spool-dir, so the queue is the in-memory spool (the default bound,
+ *   --spool-max-bytes 1 GiB, is well above the ~60 MB the bench sends). The grade
+ *   series are emitted on a timer (and forwarded as well); --grade-interval is set
+ *   to 1h so that VictoriaMetrics receives exactly the samples sent and the row
+ *   count can prove nothing was lost. Everything else is at its defaults.
+ * - vmagent: `-remoteWrite.url=<vm>/api/v1/write` with its file-backed queue in a
+ *   temporary directory, everything else at its defaults.
+ *
+ * Each round starts a fresh VictoriaMetrics and a fresh relay, sends the untimed
+ * warm-up bodies and waits until VictoriaMetrics holds them, then times from the
+ * first timed send to "everything delivered": VictoriaMetrics' vm_rows_inserted_total
+ * (polled every 20 ms) equals everything sent, and, for the sink,
+ * sink_destination_queue_records is 0 and sink_destination_samples_dropped_total 0.
+ * A row count that does not reach what was sent within DELIVERY_TIMEOUT_MS, or
+ * goes past it (duplicates), is an error. Rounds alternate the relays; the figure is
+ * the median.
+ *
+ *   npm run bench relay
+ */
+import { Agent } from 'node:http';
+import { availableParallelism } from 'node:os';
+import { performance } from 'node:perf_hooks';
+import {
+  CONCURRENCY,
+  Failures,
+  SERIES_PER_REQUEST,
+  TIMED_PER_CLIENT,
+  WARMUP_PER_CLIENT,
+  fmt,
+  makeThroughputBodies,
+  sendAll,
+} from './sink-ingest.ts';
+import { metricSum, processCpuSeconds, scrape, startSinkProcess, startVictoriaMetrics, startVmagent, type Service } from './services.ts';
+
+const MAX_ROUNDS = 3;
+const ROUNDS_BUDGET_MS = 150_000;
+const DELIVERY_TIMEOUT_MS = 120_000;
+const POLL_MS = 20;
+
+interface Measured {
+  samplesPerSecond: number;
+  /** From the first timed send to everything delivered. */
+  seconds: number;
+  /** From the first timed send to the last 2xx answer of the relay. */
+  acceptSeconds: number;
+  relayCpuSeconds: number;
+  vmCpuSeconds: number;
+  delivered: number;
+  sent: number;
+  note: string;
+}
+
+/** Rows VictoriaMetrics inserted, over every protocol type. */
+async function vmRows(vm: Service): Promise<number> {
+  return metricSum(await scrape(vm.url), 'vm_rows_inserted_total') ?? 0;
+}
+
+async function waitForRows(vm: Service, expected: number, what: string): Promise<number> {
+  const deadline = performance.now() + DELIVERY_TIMEOUT_MS;
+  for (;;) {
+    const rows = await vmRows(vm);
+    if (rows > expected) throw new Error(`${what}: VictoriaMetrics inserted ${fmt(rows)} rows, more than the ${fmt(expected)} samples sent (duplicates)`);
+    if (rows === expected) return rows;
+    if (performance.now() > deadline) {
+      throw new Error(`${what}: VictoriaMetrics inserted ${fmt(rows)} of the ${fmt(expected)} samples sent within ${DELIVERY_TIMEOUT_MS / 1000} s: lost ${fmt(expected - rows)}`);
+    }
+    await new Promise((r) => setTimeout(r, POLL_MS));
+  }
+}
+
+async function sinkQueueEmpty(sink: Service): Promise<{ queued: number; dropped: number; failed: number }> {
+  const m = await scrape(sink.url);
+  return {
+    queued: metricSum(m, 'sink_destination_queue_records') ?? NaN,
+    dropped: metricSum(m, 'sink_destination_samples_dropped_total') ?? NaN,
+    failed: metricSum(m, 'sink_destination_samples_failed_total') ?? NaN,
+  };
+}
+
+export async function measureRelay(relayName: string, startRelay: (vmWriteUrl: string) => Promise<Service>, clients: Buffer[][]): Promise<Measured> {
+  const vm = await startVictoriaMetrics();
+  let relay: Service | null = null;
+  const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+  try {
+    relay = await startRelay(vm.writeUrl);
+    const failures = new Failures();
+    const warmupSamples = CONCURRENCY * WARMUP_PER_CLIENT * SERIES_PER_REQUEST;
+    const timedSamples = CONCURRENCY * TIMED_PER_CLIENT * SERIES_PER_REQUEST;
+    await sendAll(agent, relay.writeUrl, clients.map((b) => b.slice(0, WARMUP_PER_CLIENT)), failures);
+    await waitForRows(vm, warmupSamples, `${relayName} warm-up`);
+
+    const relayCpu0 = processCpuSeconds(relay.pid);
+    const vmCpu0 = processCpuSeconds(vm.pid);
+    const t0 = performance.now();
+    await sendAll(agent, relay.writeUrl, clients.map((b) => b.slice(WARMUP_PER_CLIENT)), failures);
+    const acceptSeconds = (performance.now() - t0) / 1000;
+    if (failures.count > 0) throw new Error(`${relayName}: ${failures.count} requests were not accepted; the first: ${failures.first}`);
+    const delivered = await waitForRows(vm, warmupSamples + timedSamples, relayName);
+    const seconds = (performance.now() - t0) / 1000;
+    const relayCpuSeconds = processCpuSeconds(relay.pid) - relayCpu0;
+    const vmCpuSeconds = processCpuSeconds(vm.pid) - vmCpu0;
+
+    let note = '';
+    if (relayName === 'sink') {
+      // The rows are in; the sink must also have acked them and dropped nothing.
+      let q = await sinkQueueEmpty(relay);
+      const deadline = performance.now() + 10_000;
+      while (q.queued !== 0 && performance.now() < deadline) {
+        await new Promise((r) => setTimeout(r, POLL_MS));
+        q = await sinkQueueEmpty(relay);
+      }
+      if (q.queued !== 0 || q.dropped !== 0 || q.failed !== 0) {
+        throw new Error(`sink: after delivery sink_destination_queue_records ${q.queued}, samples_dropped_total ${q.dropped}, samples_failed_total ${q.failed} (expected 0, 0, 0)`);
+      }
+      note = 'queue_records 0, dropped 0';
+    }
+    return {
+      samplesPerSecond: timedSamples / seconds,
+      seconds,
+      acceptSeconds,
+      relayCpuSeconds,
+      vmCpuSeconds,
+      delivered: delivered - warmupSamples,
+      sent: timedSamples,
+      note,
+    };
+  } finally {
+    agent.destroy();
+    await relay?.stop();
+    await vm.stop();
+  }
+}
+
+export async function benchRelay(): Promise<void> {
+  const benchStart = performance.now();
+  const startMs = Date.now();
+  const { clients, compressedBytes, rawBytes } = makeThroughputBodies(startMs);
+  const requests = CONCURRENCY * (WARMUP_PER_CLIENT + TIMED_PER_CLIENT);
+  const timedSamples = CONCURRENCY * TIMED_PER_CLIENT * SERIES_PER_REQUEST;
+  console.log(
+    `${requests} k6-shaped remote-write 1.0 requests (${(compressedBytes / requests / 1024).toFixed(1)} KiB snappy, ` +
+      `${(rawBytes / requests / 1024).toFixed(1)} KiB protobuf each), ${CONCURRENCY} keep-alive clients, ` +
+      `${WARMUP_PER_CLIENT} untimed + ${TIMED_PER_CLIENT} timed requests each: ${fmt(timedSamples)} timed samples per relay`,
+  );
+  console.log('sink: --prometheus-url <vm>/api/v1/write, in-memory spool (no --spool-dir), --grade-interval 1h; vmagent: -remoteWrite.url=<vm>/api/v1/write, defaults');
+
+  const relays: [string, (vmWriteUrl: string) => Promise<Service>][] = [
+    ['sink', (url) => startSinkProcess({ args: ['--prometheus-url', url, '--grade-interval', '1h'] })],
+    ['vmagent', (url) => startVmagent(url)],
+  ];
+  const results = new Map<string, Measured[]>(relays.map(([name]) => [name, []]));
+  let rounds = 0;
+  while (rounds < MAX_ROUNDS && (rounds === 0 || performance.now() - benchStart < ROUNDS_BUDGET_MS)) {
+    for (const [name, start] of relays) results.get(name)!.push(await measureRelay(name, start, clients));
+    rounds++;
+  }
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
+  const rate = (name: string) => median(results.get(name)!.map((m) => m.samplesPerSecond));
+  console.log(
+    `\nsamples/s from the first timed send to everything delivered into a fresh VictoriaMetrics, median of ${rounds} alternating ` +
+      `round${rounds === 1 ? '' : 's'} [each round]; cores = user+system CPU over that time, on ${availableParallelism()} cores:`,
+  );
+  for (const [name] of relays) {
+    const ms = results.get(name)!;
+    const m = ms.find((x) => x.samplesPerSecond === rate(name))!;
+    console.log(
+      `  ${name} relay ${fmt(rate(name))} samples/s   [${ms.map((x) => fmt(x.samplesPerSecond)).join(', ')}]   ` +
+        `(all accepted after ${m.acceptSeconds.toFixed(2)} s, delivered after ${m.seconds.toFixed(2)} s; ` +
+        `relay ${(m.relayCpuSeconds / m.seconds).toFixed(2)} cores = ${((m.relayCpuSeconds / timedSamples) * 1e6).toFixed(2)} µs CPU/sample, ` +
+        `victoria-metrics ${(m.vmCpuSeconds / m.seconds).toFixed(2)} cores${m.note ? `; ${m.note}` : ''})`,
+    );
+  }
+  const lost = [...results.values()].flat().reduce((n, m) => n + (m.sent - m.delivered), 0);
+  console.log(`  ratio ${(rate('sink') / rate('vmagent')).toFixed(2)} sink/vmagent (goal ≥ 1.0)`);
+  console.log(`  lost: ${lost} (VictoriaMetrics row counts equal the samples sent, every round, both relays)`);
+  console.log(`(bench took ${((performance.now() - benchStart) / 1000).toFixed(0)} s)`);
+}

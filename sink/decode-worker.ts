@@ -1,0 +1,92 @@
+// The decode worker (see decode-pool.ts): decompresses and decodes remote-write bodies
+// with a RemoteWriteDecoder of its own and posts the batch back as columns. Its label
+// cache keeps a handle number per label set, not the strings: the strings cross to the
+// main thread once, with the first batch that uses the label set, and live there.
+import { parentPort, workerData } from 'node:worker_threads';
+import { DecodedBatch, RemoteWriteDecoder, isStaleNaN, type DecoderOptions, type SeriesLabels } from './decode.ts';
+import { isDecodeError } from './decode-errors.ts';
+import type { DecodeReply, DecodeRequest, LabelDefinition } from './decode-pool.ts';
+
+/** What the worker's cache keeps instead of a label set: the handle the main thread knows it by. */
+class Handle {
+  constructor(readonly handle: number) {}
+}
+const handleOf = (labels: SeriesLabels): number => (labels as unknown as Handle).handle;
+
+let nextHandle = 0;
+const free: number[] = [];
+/** Dropped while decoding the current body: the main thread forgets them after this batch. */
+let freed: number[] = [];
+let definitions: LabelDefinition[] = [];
+/** Label sets the cache does not keep get a negative handle, valid for one batch. */
+let temporary = 0;
+
+const decoder = new RemoteWriteDecoder({
+  ...(workerData as DecoderOptions),
+  adopt(labels, cached) {
+    // A handle dropped during this body is not reused before the reply: a batch never
+    // uses one handle for two label sets.
+    const handle = cached ? (free.pop() ?? nextHandle++) : -1 - temporary++;
+    definitions.push([handle, labels.metricName, labels.names, labels.values]);
+    return new Handle(handle) as unknown as SeriesLabels;
+  },
+  dropped(labels) {
+    freed.push(handleOf(labels));
+  },
+});
+const batch = new DecodedBatch();
+
+parentPort!.on('message', (request: DecodeRequest) => {
+  let reply: DecodeReply;
+  let transfer: ArrayBuffer[] = [];
+  try {
+    decoder.decodeSnappy(request.body, request.version, batch);
+    const s = batch.seriesCount;
+    const n = batch.sampleCount;
+    // One buffer for every column: float64 ones first (aligned), then the 32-bit ones.
+    const columns = new ArrayBuffer(8 * (2 * n + s) + 4 * (3 * s + 2));
+    new Float64Array(columns, 0, n).set(batch.sampleValues.subarray(0, n));
+    new Float64Array(columns, 8 * n, n).set(batch.sampleTimestamps.subarray(0, n));
+    new Float64Array(columns, 16 * n, s).set(batch.createdTimestamps.subarray(0, s));
+    const ints = 8 * (2 * n + s);
+    const handles = new Int32Array(columns, ints, s);
+    for (let i = 0; i < s; i++) handles[i] = handleOf(batch.series[i]!);
+    new Uint32Array(columns, ints + 4 * s, s + 1).set(batch.sampleStart.subarray(0, s + 1));
+    new Uint32Array(columns, ints + 4 * (2 * s + 1), s + 1).set(batch.histogramStart.subarray(0, s + 1));
+    const histograms = batch.histograms.slice(0, batch.histogramCount);
+    const staleHistograms: number[] = [];
+    // A structured clone may not keep a NaN's payload: the stale marker goes as an index.
+    histograms.forEach((h, k) => {
+      if (isStaleNaN(h.sum)) staleHistograms.push(k);
+    });
+    reply = {
+      id: request.id,
+      ok: true,
+      version: request.version,
+      protobufByteLength: batch.protobufByteLength,
+      seriesCount: s,
+      sampleCount: n,
+      columns,
+      definitions,
+      freed,
+      histograms,
+      staleHistograms,
+    };
+    transfer = [columns];
+  } catch (err) {
+    reply = isDecodeError(err)
+      ? { id: request.id, ok: false, reason: err.reason, message: err.message }
+      : { id: request.id, ok: false, message: err instanceof Error ? err.message : String(err) };
+  }
+  // Batches that failed made definitions and drops too (the cache kept what it decoded):
+  // they go with the reply either way.
+  if (!reply.ok) {
+    reply.definitions = definitions;
+    reply.freed = freed;
+  }
+  for (const handle of freed) if (handle >= 0) free.push(handle);
+  definitions = [];
+  freed = [];
+  temporary = 0;
+  parentPort!.postMessage(reply, transfer);
+});
