@@ -39,42 +39,22 @@
 import { isUtf8 } from 'node:buffer';
 import { DecodeError, quoteForMessage } from './decode-errors.ts';
 import { snappyUncompress } from './snappy.ts';
+import { ResetHint, type BucketSpan, type NativeHistogram as HistogramShape } from './histogram.ts';
 
 // ---------------------------------------------------------------------------
 // Public types
 
-/** One span of consecutive buckets: `offset` is the gap to the previous span (or the start index). */
-export interface BucketSpan {
-  offset: number;
-  length: number;
-}
-
-/** Prometheus `Histogram.ResetHint`. */
-export const ResetHint = { UNKNOWN: 0, YES: 1, NO: 2, GAUGE: 3 } as const;
+export type { BucketSpan };
+export { ResetHint };
 
 /**
- * A native histogram, normalised: integer histograms (deltas) and float
- * histograms (absolute counts) both end up with absolute bucket counts.
+ * A native histogram as decoded: the shape the histogram math works on (absolute
+ * bucket counts; integer histograms' deltas already summed), plus what only the
+ * wire format has.
  */
-export interface NativeHistogram {
-  /** Number of observations (count_int or count_float). */
-  count: number;
-  sum: number;
-  schema: number;
-  zeroThreshold: number;
-  /** zero_count_int or zero_count_float. */
-  zeroCount: number;
-  positiveSpans: BucketSpan[];
-  /** Absolute counts, one per bucket covered by positiveSpans (deltas already summed). */
-  positiveBuckets: number[];
-  negativeSpans: BucketSpan[];
-  negativeBuckets: number[];
+export interface NativeHistogram extends HistogramShape {
   /** 0 unknown, 1 yes, 2 no, 3 gauge (see `ResetHint`). */
   resetHint: number;
-  /** Milliseconds since the epoch. */
-  timestamp: number;
-  /** True when the count was sent as count_float (a float histogram). */
-  isFloat: boolean;
   /** Custom bucket bounds (schema -53); empty otherwise. */
   customValues: number[];
 }
