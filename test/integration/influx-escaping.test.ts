@@ -8,17 +8,9 @@ import { UNREPRESENTABLE, batchToLines, gradeLines } from '../../sink/influx-lin
 import type { Figures } from '../../sink/run-state.ts';
 import { startInfluxDB, type InfluxDB } from '../helpers/influxdb.ts';
 import { encodeV1, type HistogramObj, type TimeSeriesObj } from '../sink/fixtures/remote-write-proto.ts';
+import { T0, series } from '../sink/fixtures/series.ts';
 
-const T0 = Date.UTC(2026, 10, 27, 8, 0, 0);
 
-function series(name: string, labels: Record<string, string>, samples: Array<[number, number]>, histograms: HistogramObj[] = []): TimeSeriesObj {
-  const all: Record<string, string> = { __name__: name, ...labels };
-  return {
-    labels: Object.keys(all).sort().map((k) => ({ name: k, value: all[k] })),
-    samples: samples.map(([timestamp, value]) => ({ timestamp, value })),
-    histograms,
-  };
-}
 
 function decode(...ts: TimeSeriesObj[]): DecodedBatch {
   return new RemoteWriteDecoder().decode(encodeV1({ timeseries: ts }), 1);

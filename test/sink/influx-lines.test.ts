@@ -16,28 +16,10 @@ import {
 import type { Figures } from '../../sink/run-state.ts';
 import { notApplicable } from '../../lib/grade.ts';
 import { encodeV1, type HistogramObj, type TimeSeriesObj } from './fixtures/remote-write-proto.ts';
+import { T0, series, STALE, withStaleMarkers } from './fixtures/series.ts';
 
-const T0 = Date.UTC(2026, 10, 27, 8, 0, 0);
 
-function series(name: string, labels: Record<string, string>, samples: Array<[number, number]>, histograms: HistogramObj[] = []): TimeSeriesObj {
-  const all: Record<string, string> = { __name__: name, ...labels };
-  return {
-    labels: Object.keys(all).sort().map((k) => ({ name: k, value: all[k] })),
-    samples: samples.map(([timestamp, value]) => ({ timestamp, value })),
-    histograms,
-  };
-}
 
-/** The stale marker is a signalling NaN that JS may quieten: tests write this stand-in and patch the bytes. */
-const STALE = -123456.789;
-function withStaleMarkers(encoded: Uint8Array): Uint8Array {
-  const standIn = Buffer.alloc(8);
-  standIn.writeDoubleLE(STALE);
-  const stale = Buffer.from([2, 0, 0, 0, 0, 0, 0xf0, 0x7f]);
-  const out = Buffer.from(encoded);
-  for (let i = out.indexOf(standIn); i >= 0; i = out.indexOf(standIn, i + 8)) stale.copy(out, i);
-  return out;
-}
 
 function decode(decoder: RemoteWriteDecoder, ...ts: TimeSeriesObj[]): DecodedBatch {
   return decoder.decode(withStaleMarkers(encodeV1({ timeseries: ts })), 1);

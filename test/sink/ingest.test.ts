@@ -3,31 +3,10 @@ import { RemoteWriteDecoder } from '../../sink/decode.ts';
 import { RunRegistry, UNTAGGED } from '../../sink/ingest.ts';
 import { DEFAULT_CONFIG } from '../../sink/config.ts';
 import { encodeV1, type HistogramObj, type TimeSeriesObj } from './fixtures/remote-write-proto.ts';
+import { T0, series, STALE, withStaleMarkers } from './fixtures/series.ts';
 
-const T0 = Date.UTC(2026, 10, 27, 8, 0, 0);
 
-function series(name: string, labels: Record<string, string>, samples: Array<[number, number]>, histograms: HistogramObj[] = []): TimeSeriesObj {
-  const all = { __name__: name, ...labels };
-  return {
-    labels: Object.keys(all).sort().map((k) => ({ name: k, value: all[k as keyof typeof all]! })),
-    samples: samples.map(([timestamp, value]) => ({ timestamp, value })),
-    histograms,
-  };
-}
 
-/**
- * The stale marker is a signalling NaN, which JS may quieten on its way into the encoder;
- * tests write this stand-in value and the encoded bytes get the marker's bit pattern.
- */
-const STALE = -123456.789;
-function withStaleMarkers(encoded: Uint8Array): Uint8Array {
-  const standIn = Buffer.alloc(8);
-  standIn.writeDoubleLE(STALE);
-  const stale = Buffer.from([2, 0, 0, 0, 0, 0, 0xf0, 0x7f]);
-  const out = Buffer.from(encoded);
-  for (let i = out.indexOf(standIn); i >= 0; i = out.indexOf(standIn, i + 8)) stale.copy(out, i);
-  return out;
-}
 
 function registry(limits: Partial<typeof DEFAULT_CONFIG> = {}, log: (l: string) => void = () => {}) {
   const runs = new RunRegistry({ ...DEFAULT_CONFIG, ...limits }, log);
