@@ -5,7 +5,9 @@
  *
  * The bodies are sink-ingest's (k6-shaped RW 1.0, 1,000 series × 10 labels, one
  * sample each), sent by 8 concurrent keep-alive clients, each over its own slice of
- * the series with increasing timestamps.
+ * the series with increasing timestamps: like 8 k6 instances, whose pushes share no
+ * series, so the sink may send them side by side (--max-in-flight, default 4) while
+ * each client's pushes reach VictoriaMetrics in order.
  *
  * - sink: its own process (startSinkProcess) with `--prometheus-url <vm>/api/v1/write`
  *   and no --spool-dir, so the queue is the in-memory spool (the default bound,
@@ -152,7 +154,7 @@ export async function benchRelay(): Promise<void> {
       `${(rawBytes / requests / 1024).toFixed(1)} KiB protobuf each), ${CONCURRENCY} keep-alive clients, ` +
       `${WARMUP_PER_CLIENT} untimed + ${TIMED_PER_CLIENT} timed requests each: ${fmt(timedSamples)} timed samples per relay`,
   );
-  console.log('sink: --prometheus-url <vm>/api/v1/write, in-memory spool (no --spool-dir), --grade-interval 1h; vmagent: -remoteWrite.url=<vm>/api/v1/write, defaults');
+  console.log('sink: --prometheus-url <vm>/api/v1/write, in-memory spool (no --spool-dir), --grade-interval 1h, --max-in-flight at its default (4); vmagent: -remoteWrite.url=<vm>/api/v1/write, defaults');
 
   const relays: [string, (vmWriteUrl: string) => Promise<Service>][] = [
     ['sink', (url) => startSinkProcess({ args: ['--prometheus-url', url, '--grade-interval', '1h'] })],

@@ -139,7 +139,7 @@ export function buildApp(deps: SinkDeps = {}): SinkApp {
       maxLabelValueBytes: config.maxLabelValueBytes,
       runs,
       metrics,
-      forward: sink.fanOut ? (version, weight, body) => sink.fanOut!.accept(version, weight, body) : undefined,
+      forward: sink.fanOut ?? undefined,
     }),
   );
 

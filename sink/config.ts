@@ -39,6 +39,8 @@ export interface SinkConfig {
   /** Write-ahead spool on disk; without it the queue lives in memory only. */
   spoolDir?: string;
   spoolMaxBytes: number;
+  /** Requests in flight per destination at most (never two that share a series). */
+  maxInFlight: number;
   /** How often the grade series are sent to the destinations, in ms. */
   gradeIntervalMs: number;
   /** JSON lines of finished runs; none keeps no history. */
@@ -70,6 +72,7 @@ export const DEFAULT_CONFIG: SinkConfig = {
   prometheusUrls: [],
   prometheusHeaders: [],
   spoolMaxBytes: 1024 * 1024 * 1024,
+  maxInFlight: 4,
   gradeIntervalMs: 5000,
   allowStart: false,
   alertErrorRatio: 0.05,
@@ -107,6 +110,7 @@ const SETTINGS: Record<string, { key: keyof SinkConfig; env: string; kind: Kind 
   'influx-token': { key: 'influxToken', env: 'SINK_INFLUX_TOKEN', kind: 'text' },
   'spool-dir': { key: 'spoolDir', env: 'SINK_SPOOL_DIR', kind: 'text' },
   'spool-max-bytes': { key: 'spoolMaxBytes', env: 'SINK_SPOOL_MAX_BYTES', kind: 'count' },
+  'max-in-flight': { key: 'maxInFlight', env: 'SINK_MAX_IN_FLIGHT', kind: 'count' },
   'grade-interval': { key: 'gradeIntervalMs', env: 'SINK_GRADE_INTERVAL', kind: 'duration' },
   'history-file': { key: 'historyFile', env: 'SINK_HISTORY_FILE', kind: 'text' },
   'allow-start': { key: 'allowStart', env: 'SINK_ALLOW_START', kind: 'flag' },

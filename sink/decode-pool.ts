@@ -13,7 +13,9 @@
 //   one frozen SeriesLabels per live handle, so a label set still in the cache gets the
 //   same object every time, as with the decoder on the event loop.
 // - Replies come back in request order (one worker, one queue); each resolves with a
-//   DecodedBatch of its own, over the columns the worker transferred.
+//   DecodedBatch of its own, over the columns the worker transferred. The body goes to
+//   the worker without a copy when it owns its memory, and comes back in the reply:
+//   the batch's `body` is the one to forward.
 // - The worker's code is bundled by esbuild from decode-worker.ts on first use (as the
 //   status page does for its script), so it runs the same under tsx, vitest and the
 //   sink's own bundle. If the worker cannot start, or stops, decoding goes back to the
@@ -32,6 +34,7 @@ import {
   type SeriesLabels,
 } from './decode.ts';
 import { DecodeError, type DecodeErrorReason } from './decode-errors.ts';
+import { asBuffer } from './snappy.ts';
 
 /** The route's decoder limits (the worker's decoder gets exactly these). */
 export type PoolDecoderOptions = Pick<DecoderOptions, 'maxLabels' | 'maxLabelValueBytes' | 'maxUncompressedBytes' | 'seriesCacheSize'>;
@@ -65,9 +68,13 @@ export type DecodeReply =
     }
   | { id: number; ok: false; reason?: DecodeErrorReason; message: string; definitions?: LabelDefinition[]; freed?: number[] };
 
+/** @internal Every reply brings the request's body back. */
+export type DecodeReplyWithBody = DecodeReply & { body: Uint8Array };
+
 interface Pending {
   id: number;
-  body: Buffer;
+  /** The body, unless it went to the worker (it comes back with the reply). */
+  body: Buffer | null;
   version: RemoteWriteVersion;
   resolve: (batch: DecodedBatch) => void;
   reject: (err: Error) => void;
@@ -127,7 +134,7 @@ export class DecodePool {
     private readonly log: (line: string) => void,
   ) {
     this.worker = worker;
-    worker.on('message', (reply: DecodeReply) => this.onReply(reply));
+    worker.on('message', (reply: DecodeReplyWithBody) => this.onReply(reply));
     worker.on('error', (err) => this.stopped(`the decode worker failed: ${err.message}`));
     worker.on('exit', (code) => this.stopped(`the decode worker exited with code ${code}`));
   }
@@ -157,16 +164,15 @@ export class DecodePool {
    */
   decode(body: Buffer, version: RemoteWriteVersion): Promise<DecodedBatch> {
     if (this.worker === null) return this.decodeHere(body, version);
-    // The copy goes to the worker; `body` itself stays for forwarding.
-    const copy = new Uint8Array(body);
+    // A body that owns its memory travels to the worker and back (the batch's `body`
+    // then holds it, and `body` itself is left detached); one that shares its memory
+    // (Node's pool holds small buffers) goes as a copy.
+    const owned = body.byteOffset === 0 && body.byteLength === body.buffer.byteLength && body.buffer instanceof ArrayBuffer;
+    const sent = owned ? body : new Uint8Array(body);
     const id = this.nextId++;
     return new Promise<DecodedBatch>((resolve, reject) => {
-      this.queue.push({ id, body, version, resolve, reject });
-      this.worker!.postMessage({ id, version, body: copy } satisfies DecodeRequest, [copy.buffer]);
-    }).then((batch) => {
-      batch.body = body;
-      batch.bodyByteLength = body.length;
-      return batch;
+      this.queue.push({ id, body: owned ? null : body, version, resolve, reject });
+      this.worker!.postMessage({ id, version, body: sent } satisfies DecodeRequest, [sent.buffer as ArrayBuffer]);
     });
   }
 
@@ -190,7 +196,7 @@ export class DecodePool {
     }
   }
 
-  private onReply(reply: DecodeReply): void {
+  private onReply(reply: DecodeReplyWithBody): void {
     const pending = this.queue.shift();
     if (pending === undefined || pending.id !== reply.id) {
       // Cannot happen with one worker and one queue; if it does, nothing can be trusted.
@@ -202,9 +208,10 @@ export class DecodePool {
     for (const [handle, metricName, names, values] of reply.definitions ?? []) {
       if (handle >= 0) this.labels[handle] = this.factory.make(metricName, names, values);
     }
+    const body = pending.body ?? asBuffer(reply.body);
     if (!reply.ok) {
       this.forget(reply.freed ?? []);
-      pending.reject(reply.reason !== undefined ? this.refusal(pending, reply.reason, reply.message) : new Error(reply.message));
+      pending.reject(reply.reason !== undefined ? this.refusal(body, pending.version, reply.reason, reply.message) : new Error(reply.message));
       return;
     }
     const { seriesCount: s, sampleCount: n, columns } = reply;
@@ -225,8 +232,7 @@ export class DecodePool {
     // Only now: a handle may be dropped after a series of this very batch used it.
     this.forget(reply.freed);
     for (const k of reply.staleHistograms) reply.histograms[k]!.sum = STALE_NAN;
-    const batch = new DecodedBatch();
-    batch.setColumns({
+    const batch = DecodedBatch.fromColumns({
       version: reply.version,
       protobufByteLength: reply.protobufByteLength,
       series,
@@ -237,14 +243,16 @@ export class DecodePool {
       histogramStart: new Uint32Array(columns, ints + 4 * (2 * s + 1), s + 1),
       histograms: reply.histograms,
     });
+    batch.body = body;
+    batch.bodyByteLength = body.length;
     pending.resolve(batch);
   }
 
   /** The DecodeError of a body the worker refused, from decoding it again here. */
-  private refusal(pending: Pending, reason: DecodeErrorReason, message: string): Error {
+  private refusal(body: Buffer, version: RemoteWriteVersion, reason: DecodeErrorReason, message: string): Error {
     this.errorDecoder ??= new RemoteWriteDecoder({ ...this.options, seriesCacheSize: 0 });
     try {
-      this.errorDecoder.decodeSnappy(pending.body, pending.version, new DecodedBatch());
+      this.errorDecoder.decodeSnappy(body, version, new DecodedBatch());
     } catch (err) {
       return err as Error;
     }

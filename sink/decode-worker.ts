@@ -88,5 +88,6 @@ parentPort!.on('message', (request: DecodeRequest) => {
   definitions = [];
   freed = [];
   temporary = 0;
-  parentPort!.postMessage(reply, transfer);
+  // The body goes back: the main thread forwards it.
+  parentPort!.postMessage({ ...reply, body: request.body }, [...transfer, request.body.buffer as ArrayBuffer]);
 });

@@ -206,20 +206,37 @@ export class DecodedBatch {
 
   /** Labels of each series (index < seriesCount). */
   series: SeriesLabels[] = [];
-  sampleStart = new Uint32Array(1024);
-  sampleValues = new Float64Array(1024);
-  sampleTimestamps = new Float64Array(1024);
-  histogramStart = new Uint32Array(1024);
+  sampleStart: Uint32Array<ArrayBuffer>;
+  sampleValues: Float64Array<ArrayBuffer>;
+  sampleTimestamps: Float64Array<ArrayBuffer>;
+  histogramStart: Uint32Array<ArrayBuffer>;
   histograms: NativeHistogram[] = [];
   /** RW2 `created_timestamp` per series (0 = unset; always 0 for RW1). */
-  createdTimestamps = new Float64Array(1024);
+  createdTimestamps: Float64Array<ArrayBuffer>;
 
-  private valueBits = new Uint32Array(this.sampleValues.buffer);
+  private valueBits: Uint32Array;
   private flatNames: string[] = [];
   private flatValues: string[] = [];
   private flatStart = new Uint32Array(1);
   private flatFor = -1;
   private generation = 0;
+
+  /** `capacity`: series and samples the buffers hold before they grow. */
+  constructor(capacity = 1024) {
+    this.sampleStart = new Uint32Array(capacity);
+    this.sampleValues = new Float64Array(capacity);
+    this.sampleTimestamps = new Float64Array(capacity);
+    this.histogramStart = new Uint32Array(capacity);
+    this.createdTimestamps = new Float64Array(capacity);
+    this.valueBits = new Uint32Array(this.sampleValues.buffer);
+  }
+
+  /** A batch over columns decoded elsewhere (the decode worker's), without buffers of its own. */
+  static fromColumns(c: DecodedColumns): DecodedBatch {
+    const batch = new DecodedBatch(0);
+    batch.setColumns(c);
+    return batch;
+  }
 
   /** Drop the content (keeps the buffers). */
   reset(version: RemoteWriteVersion = 1): void {

@@ -2,7 +2,7 @@
 // the v2/v3 API). Each destination turns spooled records into one HTTP request.
 import type { SpoolRecord } from './spool.ts';
 import { RemoteWriteDecoder, DecodedBatch } from './decode.ts';
-import { snappyCompress, snappyConcat } from './snappy.ts';
+import { snappyCompress, snappyConcatChunks } from './snappy.ts';
 import { encodeWriteRequest, type SeriesToEncode } from './encode-rw1.ts';
 import { batchToLines, gradeLines } from './influx-lines.ts';
 import type { Figures } from './run-state.ts';
@@ -44,7 +44,8 @@ export type Destination = PrometheusDestination | InfluxDestination;
 export interface OutgoingRequest {
   url: string;
   headers: Record<string, string>;
-  body: Buffer;
+  /** The body, as chunks sent one after the other. */
+  body: Buffer[];
   /** Samples (and histograms) the request carries, for the per-destination counters. */
   weight: number;
 }
@@ -123,7 +124,8 @@ export class RequestBuilder {
         ...authHeader(d),
         ...d.headers,
       },
-      body: parts.length === 0 ? snappyCompress(new Uint8Array(0)) : snappyConcat(parts),
+      // Written chunk by chunk: the records' bytes are not copied into one buffer.
+      body: parts.length === 0 ? [snappyCompress(new Uint8Array(0))] : snappyConcatChunks(parts),
     };
   }
 
@@ -159,7 +161,7 @@ export class RequestBuilder {
     const headers: Record<string, string> = { 'Content-Type': 'text/plain; charset=utf-8', 'User-Agent': 'promo-load-analyzer-sink' };
     if (v2 && d.token) headers.Authorization = `Token ${d.token}`;
     if (!v2 && d.user) headers.Authorization = `Basic ${Buffer.from(`${d.user}:${d.password ?? ''}`).toString('base64')}`;
-    return { url: `${base}${v2 ? '/api/v2/write' : '/write'}?${query}`, headers, body: Buffer.from(text, 'utf8') };
+    return { url: `${base}${v2 ? '/api/v2/write' : '/write'}?${query}`, headers, body: [Buffer.from(text, 'utf8')] };
   }
 }
 

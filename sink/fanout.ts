@@ -6,10 +6,13 @@ import { Pipeline, newPipelineCounters, type PipelineCounters } from './pipeline
 import { RecordKind, destinationNames, gradeSeries, type Destination, type GradeRecord } from './destinations.ts';
 import type { SinkConfig } from './config.ts';
 import type { RunRegistry } from './ingest.ts';
+import { RecordOrder, type RecordDeps, type RecordToken } from './record-order.ts';
 
 export interface FanOut {
+  /** A new record's order collector, for ingest to fill before accept(). */
+  begin(): RecordDeps;
   /** Resolves once the request body is in the spool (durably, with a spool dir). */
-  accept(version: 1 | 2, weight: number, body: Buffer): Promise<void>;
+  accept(version: 1 | 2, weight: number, body: Buffer, deps?: RecordDeps): Promise<void>;
   /** Queues the current grades of the runs that changed since the last call. */
   emitGrades(now?: number): Promise<void>;
   readonly names: string[];
@@ -59,6 +62,7 @@ export async function createFanOut(config: SinkConfig, runs: RunRegistry, log: (
   const spool = config.spoolDir
     ? await openDiskSpool(config.spoolDir, { maxBytes: config.spoolMaxBytes, consumers: names, onDrop, log })
     : createMemorySpool({ maxBytes: config.spoolMaxBytes, consumers: names, onDrop });
+  const order = new RecordOrder();
   const pipelines = destinations.map(
     (destination, i) =>
       new Pipeline({
@@ -70,6 +74,8 @@ export async function createFanOut(config: SinkConfig, runs: RunRegistry, log: (
         // VictoriaMetrics takes ~2 MiB requests best (per sample, twice the CPU at 4 MiB and more).
         batchContentBytes: 2 * 1024 * 1024,
         batchAgeMs: 50,
+        maxInFlight: config.maxInFlight,
+        order,
         minBackoffMs: 250,
         maxBackoffMs: 30_000,
         requestTimeoutMs: 30_000,
@@ -82,6 +88,19 @@ export async function createFanOut(config: SinkConfig, runs: RunRegistry, log: (
   const notify = () => {
     for (const p of pipelines) p.notify();
   };
+  /** Appends a record and tells the pipelines; a record without a token waits for everything before it. */
+  const append = async (kind: number, weight: number, body: Buffer, token: RecordToken | null) => {
+    let seq: number;
+    try {
+      seq = await spool.append(kind, weight, body);
+    } catch (err) {
+      if (token) order.failed(token);
+      throw err;
+    }
+    if (token) order.appended(token, seq);
+    order.forgetBefore(spool.stats().firstSeq);
+    notify();
+  };
   /** What each run looked like when its grades were last queued. */
   const graded = new Map<string, string>();
 
@@ -89,9 +108,9 @@ export async function createFanOut(config: SinkConfig, runs: RunRegistry, log: (
     names,
     counters,
     spool,
-    async accept(version, weight, body) {
-      await spool.append(version === 2 ? RecordKind.RW2 : RecordKind.RW1, weight, body);
-      notify();
+    begin: () => order.begin(),
+    async accept(version, weight, body, deps) {
+      await append(version === 2 ? RecordKind.RW2 : RecordKind.RW1, weight, body, deps?.token ?? null);
     },
     async emitGrades(now = Date.now()) {
       const record: GradeRecord = { t: now, runs: [] };
@@ -105,8 +124,7 @@ export async function createFanOut(config: SinkConfig, runs: RunRegistry, log: (
       for (const testid of graded.keys()) if (!runs.runs.has(testid)) graded.delete(testid);
       if (record.runs.length === 0) return;
       // Weighed in Prometheus samples, so drop counts compare with what Prometheus misses.
-      await spool.append(RecordKind.GRADE, gradeSeries(record).length, Buffer.from(JSON.stringify(record)));
-      notify();
+      await append(RecordKind.GRADE, gradeSeries(record).length, Buffer.from(JSON.stringify(record)), order.beginGrade());
     },
     async close(timeoutMs) {
       await fanOut.emitGrades();

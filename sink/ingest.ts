@@ -9,6 +9,7 @@
 import type { DecodedBatch, NativeHistogram, SeriesLabels } from './decode.ts';
 import { isStaleNaN, labelsIdentity } from './decode.ts';
 import { RunState, RUN_TAGS, NO_P95_HINT } from './run-state.ts';
+import type { RecordDeps, RecordToken } from './record-order.ts';
 
 export const UNTAGGED = 'untagged';
 
@@ -36,6 +37,8 @@ interface SeriesState {
   lastValue: number;
   lastHistogram: NativeHistogram | null;
   stale: boolean;
+  /** The last spooled record that carried the series (record-order.ts). */
+  lastRecord: RecordToken | null;
 }
 
 export interface IngestLimits {
@@ -147,12 +150,16 @@ export class RunRegistry {
     return this.runs.get(testid);
   }
 
-  ingest(batch: DecodedBatch): void {
+  /** Grades the batch; `deps` (when the batch is forwarded) learns which earlier records share its series. */
+  ingest(batch: DecodedBatch, deps?: RecordDeps): void {
     const { sampleStart, sampleValues, sampleTimestamps, histogramStart, histograms } = batch;
     let lastRun: RunState | null = null;
     for (let i = 0; i < batch.seriesCount; i++) {
       const labels = batch.series[i]!;
-      const state = this.stateOf(labels) ?? this.create(labels, sampleStart[i + 1]! - sampleStart[i]! + histogramStart[i + 1]! - histogramStart[i]!);
+      let state = this.stateOf(labels);
+      const created = state === undefined;
+      state ??= this.create(labels, sampleStart[i + 1]! - sampleStart[i]! + histogramStart[i + 1]! - histogramStart[i]!) ?? undefined;
+      deps?.series(state ?? null, created);
       if (!state) continue;
       if (state.run !== lastRun) {
         lastRun = state.run;
@@ -164,7 +171,7 @@ export class RunRegistry {
       for (let s = sampleStart[i]!; s < sampleStart[i + 1]!; s++) {
         // The marker is a signalling NaN, which a JS number may quietly change: test the stored bits.
         if (batch.isStaleSample(s)) this.markStale(state, sampleTimestamps[s]!);
-        else this.sample(state, sampleValues[s]!, sampleTimestamps[s]!);
+        else this.sample(state, sampleValues, sampleTimestamps, s);
       }
     }
     this.counters.samples += batch.sampleCount;
@@ -249,6 +256,7 @@ export class RunRegistry {
       lastValue: 0,
       lastHistogram: null,
       stale: false,
+      lastRecord: null,
     };
     this.series.set(hash, state);
     this.seriesCount++;
@@ -271,7 +279,14 @@ export class RunRegistry {
     state.run.endedAt = null;
   }
 
-  private sample(state: SeriesState, value: number, timestamp: number): void {
+  /**
+   * Sample `s` of the batch. Takes the columns and an index, not the two numbers: a
+   * fractional number passed to a call that is not inlined is boxed, a heap allocation
+   * per number (half of what ingest allocated).
+   */
+  private sample(state: SeriesState, values: Float64Array, timestamps: Float64Array, s: number): void {
+    const value = values[s]!;
+    const timestamp = timestamps[s]!;
     // A late or repeated sample of a cumulative series says nothing newer: count it, skip it.
     if (timestamp <= state.lastTimestamp) {
       this.counters.outOfOrder++;
@@ -306,13 +321,13 @@ export class RunRegistry {
       case 'p50':
       case 'p95':
       case 'p99':
-        run.trendStats[state.role].set(state.groupKey, value);
+        run.trendStats[state.role].holder(state.groupKey).value = value;
         break;
       case 'vus':
-        run.vusBySeries.set(state.groupKey, value);
+        run.vusBySeries.holder(state.groupKey).value = value;
         break;
       case 'checks':
-        run.checksBySeries.set(state.groupKey, value);
+        run.checksBySeries.holder(state.groupKey).value = value;
         break;
       default:
         break;

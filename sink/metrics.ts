@@ -139,6 +139,7 @@ export function registerFanOutMetrics(register: Registry, fanOut: FanOut): void 
   perDestination('sink_destination_samples_dropped_total', 'Samples dropped before delivery: the spool bound was reached, or shutdown without a spool dir.', (c) => c.dropped, 'counter');
   perDestination('sink_destination_queue_records', 'Records waiting for the destination.', (_c, d) => fanOut.spool.lag(d).records, 'gauge');
   perDestination('sink_destination_queue_samples', 'Samples waiting for the destination.', (_c, d) => fanOut.spool.lag(d).weight, 'gauge');
+  perDestination('sink_destination_requests_in_flight', 'Requests sent to the destination and not answered yet (at most --max-in-flight).', (c) => c.inFlight, 'gauge');
   perDestination('sink_destination_last_success_timestamp_seconds', 'When the destination last accepted a request (0: never).', (c) => c.lastSuccessMs / 1000, 'gauge');
   new Gauge({ name: 'sink_spool_bytes', help: 'Bytes in the spool (disk with --spool-dir, memory without).', registers: [register], collect() { this.set(fanOut.spool.stats().bytes); } });
 }

@@ -1,9 +1,12 @@
 // One pipeline per destination: read from the spool at its own cursor, batch by size
-// and age, send, retry what a retry can fix, ack. A slow or dead destination only
-// ever holds back its own cursor.
+// and age, send up to maxInFlight requests at once (never two that share a series:
+// batch-scheduler.ts), retry what a retry can fix, ack the delivered prefix. A slow or
+// dead destination only ever holds back its own cursor.
 import type { Spool, SpoolRecord } from './spool.ts';
-import { RecordKind, RequestBuilder, type Destination, type OutgoingRequest } from './destinations.ts';
-import { readSnappyLength } from './snappy.ts';
+import { RequestBuilder, type Destination, type OutgoingRequest } from './destinations.ts';
+import { HttpPoster, type PostResult } from './http-post.ts';
+import { BatchScheduler } from './batch-scheduler.ts';
+import type { RecordOrderView } from './record-order.ts';
 
 export interface PipelineOptions {
   name: string;
@@ -21,6 +24,10 @@ export interface PipelineOptions {
   batchContentBytes: number;
   /** How long a small batch may wait for company. */
   batchAgeMs: number;
+  /** Requests in flight at most. */
+  maxInFlight: number;
+  /** Which records share series (none: one request at a time, in order). */
+  order: RecordOrderView | null;
   /** Exponential backoff between retries, with full jitter. */
   minBackoffMs: number;
   maxBackoffMs: number;
@@ -36,31 +43,12 @@ export interface PipelineCounters {
   retried: number;
   dropped: number;
   lastSuccessMs: number;
-}
-
-/** What a record decompresses to (remote write: its snappy preamble), else its size. */
-function contentBytes(record: SpoolRecord): number {
-  if (record.kind !== RecordKind.RW1 && record.kind !== RecordKind.RW2) return record.payload.length;
-  try {
-    return readSnappyLength(record.payload);
-  } catch {
-    return record.payload.length;
-  }
-}
-
-/** The longest prefix of `records` within `maxContent` uncompressed bytes (at least one record); full when it reaches the limit. */
-function withinContent(records: SpoolRecord[], maxContent: number): { records: SpoolRecord[]; full: boolean } {
-  let content = 0;
-  for (let i = 0; i < records.length; i++) {
-    const c = contentBytes(records[i]!);
-    if (i > 0 && content + c > maxContent) return { records: records.slice(0, i), full: true };
-    content += c;
-  }
-  return { records, full: content >= maxContent };
+  /** Requests sent and not answered yet. */
+  inFlight: number;
 }
 
 export function newPipelineCounters(): PipelineCounters {
-  return { sent: 0, failed: 0, retried: 0, dropped: 0, lastSuccessMs: 0 };
+  return { sent: 0, failed: 0, retried: 0, dropped: 0, lastSuccessMs: 0, inFlight: 0 };
 }
 
 /** Seconds, or an HTTP date, to ms from now; null when absent or unreadable. */
@@ -77,8 +65,11 @@ export class Pipeline {
   private readonly builder: RequestBuilder;
   private stopped = false;
   private wake: (() => void) | null = null;
+  /** notify() came while the loop was not asleep: its next sleep returns at once. */
+  private woken = false;
   private running: Promise<void> | null = null;
   private readonly abort = new AbortController();
+  private readonly poster = new HttpPoster();
   /** Failed attempts in a row, for the backoff. */
   private attempt = 0;
 
@@ -92,15 +83,17 @@ export class Pipeline {
 
   /** New records are in the spool. */
   notify(): void {
-    this.wake?.();
+    if (this.wake) this.wake();
+    else this.woken = true;
   }
 
-  /** Stops after the request in flight; what is not acked stays in the spool. */
+  /** Stops, cutting the requests in flight short; what is not acked stays in the spool. */
   async stop(): Promise<void> {
     this.stopped = true;
     this.notify();
     this.abort.abort();
     await this.running;
+    this.poster.close();
   }
 
   /** Resolves once this pipeline has acked everything appended so far, or after timeoutMs. */
@@ -114,103 +107,128 @@ export class Pipeline {
   }
 
   private sleepUntilNotified(ms: number): Promise<void> {
+    if (this.woken) {
+      this.woken = false;
+      return Promise.resolve();
+    }
     return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
+      const done = () => {
         clearTimeout(timer);
-        resolve();
-      }
-      this.wake = () => {
         this.wake = null;
-        done();
+        resolve();
       };
+      const timer = setTimeout(done, ms);
+      this.wake = done;
     });
   }
 
   private async loop(): Promise<void> {
-    const { spool, name, batchRecords, batchBytes, batchContentBytes, batchAgeMs } = this.options;
+    const { spool, name, batchRecords, batchBytes, batchAgeMs, maxInFlight } = this.options;
+    const scheduler = new BatchScheduler(this.options, this.options.order, spool.position(name));
+    // Read ahead far enough for several requests' worth of each chain of records.
+    const readAheadRecords = 4 * batchRecords;
+    const readAheadBytes = 4 * batchBytes;
+    const inFlight = new Set<Promise<void>>();
     while (!this.stopped) {
-      let batch = withinContent(await spool.read(name, batchRecords, batchBytes), batchContentBytes);
-      if (batch.records.length === 0) {
+      // The bound may have dropped records this pipeline had not delivered (counted there).
+      const position = spool.position(name);
+      if (position > scheduler.acked) scheduler.skipThrough(position);
+      if (scheduler.advance()) await spool.ack(name, scheduler.acked);
+      if (scheduler.size < readAheadRecords && scheduler.pendingBytes < readAheadBytes) {
+        scheduler.add(await spool.read(name, readAheadRecords - scheduler.size, readAheadBytes - scheduler.pendingBytes, scheduler.lastRead), Date.now());
+      }
+      if (inFlight.size >= maxInFlight) {
         await this.sleepUntilNotified(1000);
         continue;
       }
-      const size = batch.records.reduce((n, r) => n + r.payload.length, 0);
-      if (!batch.full && batch.records.length < batchRecords && size < batchBytes && batchAgeMs > 0) {
-        // A small batch waits a little for more, so pushes from many VUs share requests.
-        await sleep(batchAgeMs);
-        batch = withinContent(await spool.read(name, batchRecords, batchBytes), batchContentBytes);
+      // Records of other chains share this request only when no other request could take them.
+      const plan = scheduler.next(Date.now(), batchAgeMs, inFlight.size + 1 >= maxInFlight);
+      if (plan === null || 'waitMs' in plan) {
+        // Nothing may go yet, or a small batch waits a little for company (so pushes from
+        // many VUs share requests): new records and finished requests wake the loop.
+        await this.sleepUntilNotified(plan === null ? 1000 : plan.waitMs);
+        continue;
       }
-      if (batch.records.length === 0) continue;
-      await this.deliver(batch.records);
+      const delivery: Promise<void> = this.deliver(plan.records).then((settled) => {
+        if (settled) scheduler.complete(plan.records);
+        inFlight.delete(delivery);
+        this.notify();
+      });
+      inFlight.add(delivery);
     }
+    await Promise.all(inFlight);
   }
 
-  private async deliver(records: Awaited<ReturnType<Spool['read']>>): Promise<void> {
+  /**
+   * Sends the records until the destination takes them, refuses them for good, or the
+   * pipeline stops (false: they stay in the spool). Each attempt leaves out the records
+   * the spool bound dropped meanwhile (counted there).
+   */
+  private async deliver(records: SpoolRecord[]): Promise<boolean> {
     const { counters, log, name, spool } = this.options;
-    const last = records[records.length - 1]!.seq;
-    let request: OutgoingRequest;
-    try {
-      request = this.builder.build(records);
-    } catch (err) {
-      // A record that cannot be turned into a request never will be: count it and move on.
-      const weight = records.reduce((n, r) => n + r.weight, 0);
-      counters.failed += weight;
-      log(`${name}: dropping ${records.length} records (${weight} samples) that could not be encoded: ${(err as Error).message}`);
-      await spool.ack(name, last);
-      return;
+    for (;;) {
+      const position = spool.position(name);
+      const live = records[0]!.seq > position ? records : records.filter((r) => r.seq > position);
+      if (live.length === 0) return true;
+      let request: OutgoingRequest;
+      try {
+        request = this.builder.build(live);
+      } catch (err) {
+        // A record that cannot be turned into a request never will be: count it and move on.
+        const weight = live.reduce((n, r) => n + r.weight, 0);
+        counters.failed += weight;
+        log(`${name}: dropping ${live.length} records (${weight} samples) that could not be encoded: ${(err as Error).message}`);
+        return true;
+      }
+      const outcome = await this.send(request);
+      if (outcome.ok) {
+        this.attempt = 0;
+        counters.sent += request.weight;
+        counters.lastSuccessMs = Date.now();
+        return true;
+      }
+      if (!outcome.retry) {
+        this.attempt = 0;
+        counters.failed += request.weight;
+        log(`${name}: ${outcome.reason}; not retrying, ${request.weight} samples not delivered`);
+        return true;
+      }
+      if (this.stopped) return false;
+      counters.retried += request.weight;
+      const backoff = Math.min(this.options.maxBackoffMs, this.options.minBackoffMs * 2 ** this.attempt) * Math.random();
+      const wait = Math.max(backoff, outcome.retryAfterMs ?? 0);
+      if (this.attempt % 10 === 0) log(`${name}: ${outcome.reason}; retrying in ${Math.round(wait)} ms (attempt ${this.attempt + 1})`);
+      this.attempt++;
+      await sleep(wait, this.abort.signal);
+      if (this.stopped) return false;
     }
-    const outcome = await this.send(request);
-    if (outcome.ok) {
-      this.attempt = 0;
-      counters.sent += request.weight;
-      counters.lastSuccessMs = Date.now();
-      await spool.ack(name, last);
-      return;
-    }
-    if (!outcome.retry) {
-      this.attempt = 0;
-      counters.failed += request.weight;
-      log(`${name}: ${outcome.reason}; not retrying, ${request.weight} samples not delivered`);
-      await spool.ack(name, last);
-      return;
-    }
-    // The retry reads the spool again: records the bound dropped meanwhile (and counted)
-    // are not sent after all, and records that arrived since join the request.
-    counters.retried += request.weight;
-    const backoff = Math.min(this.options.maxBackoffMs, this.options.minBackoffMs * 2 ** this.attempt) * Math.random();
-    const wait = Math.max(backoff, outcome.retryAfterMs ?? 0);
-    if (this.attempt % 10 === 0) log(`${name}: ${outcome.reason}; retrying in ${Math.round(wait)} ms (attempt ${this.attempt + 1})`);
-    this.attempt++;
-    await sleep(wait, this.abort.signal);
   }
 
   private async send(request: OutgoingRequest): Promise<Outcome> {
-    let res: Response;
+    let res: PostResult;
+    this.options.counters.inFlight++;
     try {
-      res = await fetch(request.url, {
-        method: 'POST',
-        headers: request.headers,
-        body: request.body as unknown as BodyInit,
-        signal: AbortSignal.any([this.abort.signal, AbortSignal.timeout(this.options.requestTimeoutMs)]),
-      });
+      res = await this.poster.post(request.url, request.headers, request.body, this.options.requestTimeoutMs, this.abort.signal);
     } catch (err) {
       return { ok: false, retry: true, retryAfterMs: null, reason: `network error: ${(err as Error).message}` };
+    } finally {
+      this.options.counters.inFlight--;
     }
-    // Reading the body, even an empty one, lets the connection be reused.
-    const text = (await res.text().catch(() => '')).slice(0, 300).trim();
-    if (res.ok) return { ok: true };
+    if (res.status >= 200 && res.status < 300) return { ok: true };
     const retry = res.status >= 500 || res.status === 429;
-    return { ok: false, retry, retryAfterMs: retryAfterMs(res.headers.get('retry-after')), reason: `HTTP ${res.status} ${text}` };
+    return { ok: false, retry, retryAfterMs: retryAfterMs(res.retryAfter), reason: `HTTP ${res.status} ${res.text.trim()}` };
   }
 }
 
+/** Resolves after ms, or at once when the signal aborts; leaves no listener behind either way. */
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => {
+    const done = () => {
       clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
       resolve();
-    }, { once: true });
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
   });
 }

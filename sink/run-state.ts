@@ -44,6 +44,37 @@ interface Snapshot {
 /** Labels of the run, taken from its first series. */
 export const RUN_TAGS = ['environment', 'promo_type', 'promo_name', 'intensity', 'scenario', 'instance'] as const;
 
+/**
+ * The latest value per key. Not a Map<string, number>: a Map boxes every fractional
+ * number it is given (a heap allocation per sample on the ingest path), while a
+ * holder's number field is overwritten in place.
+ */
+export class LatestValues {
+  private readonly holders = new Map<string, { value: number }>();
+
+  get size(): number {
+    return this.holders.size;
+  }
+
+  set(key: string, value: number): void {
+    this.holder(key).value = value;
+  }
+
+  /**
+   * The key's holder, for hot paths to write `value` themselves: a fractional number
+   * passed to set() is boxed unless the call is inlined.
+   */
+  holder(key: string): { value: number } {
+    let holder = this.holders.get(key);
+    if (holder === undefined) this.holders.set(key, (holder = { value: 0.5 }));
+    return holder;
+  }
+
+  *values(): IterableIterator<number> {
+    for (const h of this.holders.values()) yield h.value;
+  }
+}
+
 export class RunState {
   readonly tags: Record<string, string> = {};
   firstSampleAt = Infinity;
@@ -57,12 +88,12 @@ export class RunState {
   readonly durationHistogram = new HistogramAccumulator();
   hasHistogram = false;
   /** Latest trend-stat gauges per series, by stat (p50, p95, p99), in seconds. */
-  readonly trendStats = { p50: new Map<string, number>(), p95: new Map<string, number>(), p99: new Map<string, number>() };
+  readonly trendStats = { p50: new LatestValues(), p95: new LatestValues(), p99: new LatestValues() };
   readonly groups = new Map<string, RequestGroup>();
   iterations = 0;
-  readonly vusBySeries = new Map<string, number>();
+  readonly vusBySeries = new LatestValues();
   maxVus = 0;
-  readonly checksBySeries = new Map<string, number>();
+  readonly checksBySeries = new LatestValues();
 
   /** How the run ended, once its history entry is written (e.g. 'stopped manually'). */
   outcome: string | null = null;
@@ -191,7 +222,7 @@ export class RunState {
       [p50, p95, p99] = [q(0.5), q(0.95), q(0.99)];
     } else {
       // Trend stats are per series and cannot be merged: the slowest series stands for the run.
-      const max = (m: Map<string, number>) => (m.size === 0 ? null : Math.max(...m.values()) * 1000);
+      const max = (m: LatestValues) => (m.size === 0 ? null : Math.max(...m.values()) * 1000);
       [p50, p95, p99] = [max(this.trendStats.p50), max(this.trendStats.p95), max(this.trendStats.p99)];
     }
     const errorRatio = windowRequests > 0 ? windowFailed / windowRequests : null;

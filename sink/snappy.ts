@@ -90,7 +90,8 @@ export function checkSnappyLength(src: Uint8Array, maxLength: number): number {
   return len;
 }
 
-function asBuffer(u: Uint8Array): Buffer {
+/** The same bytes as a Buffer, without copying. */
+export function asBuffer(u: Uint8Array): Buffer {
   return Buffer.isBuffer(u) ? u : Buffer.from(u.buffer, u.byteOffset, u.byteLength);
 }
 
@@ -211,11 +212,17 @@ function decodeElements(src: Buffer, s: number, dst: Buffer, dLen: number): numb
  */
 export function snappyConcat(parts: readonly Uint8Array[]): Buffer {
   if (parts.length === 1) return asBuffer(parts[0]!);
+  return Buffer.concat(snappyConcatChunks(parts));
+}
+
+/** snappyConcat's result as chunks to write one after the other, without copying the parts. */
+export function snappyConcatChunks(parts: readonly Uint8Array[]): Buffer[] {
+  if (parts.length === 1) return [asBuffer(parts[0]!)];
   let total = 0;
-  const bodies: Uint8Array[] = [];
+  const chunks: Buffer[] = [Buffer.alloc(0)];
   for (const part of parts) {
     total += readPreamble(part);
-    bodies.push(part.subarray(preambleEnd));
+    chunks.push(asBuffer(part.subarray(preambleEnd)));
   }
   if (total > SNAPPY_MAX_LENGTH) throw new RangeError(`snappyConcat: ${total} bytes are more than a snappy block can hold`);
   const preamble: number[] = [];
@@ -226,7 +233,8 @@ export function snappyConcat(parts: readonly Uint8Array[]): Buffer {
     }
     preamble.push((n % 128) | 0x80);
   }
-  return Buffer.concat([Buffer.from(preamble), ...bodies]);
+  chunks[0] = Buffer.from(preamble);
+  return chunks;
 }
 
 /** Compress into the snappy block format (snappyjs). For tests, fixtures and benches. */

@@ -74,13 +74,19 @@ export interface SpoolStats {
 export interface Spool {
   /** Resolves with the record's seq once it is durable (disk: group commit, one fdatasync per flush). */
   append(kind: number, weight: number, payload: Buffer): Promise<number>;
-  /** Up to maxRecords records (and maxBytes of payload, but at least one) after the consumer's acked cursor, in order; [] if none. */
-  read(consumer: string, maxRecords: number, maxBytes: number): Promise<SpoolRecord[]>;
+  /**
+   * Up to maxRecords records (and maxBytes of payload, but at least one) after the
+   * consumer's acked cursor, or after `after` when that is further on (reading ahead
+   * of what is acked), in order; [] if none.
+   */
+  read(consumer: string, maxRecords: number, maxBytes: number, after?: number): Promise<SpoolRecord[]>;
   /** Resolves when the consumer has something to read, when the spool closes, or when the signal aborts. */
   wait(consumer: string, signal?: AbortSignal): Promise<void>;
   /** Everything up to and including seq is delivered for this consumer (persisted when the promise resolves). */
   ack(consumer: string, seq: number): Promise<void>;
   lag(consumer: string): { records: number; bytes: number; weight: number };
+  /** The consumer's cursor: the seq through which it acked, or the bound dropped its records. */
+  position(consumer: string): number;
   stats(): SpoolStats;
   close(): Promise<void>;
 }
@@ -252,9 +258,9 @@ abstract class BaseSpool implements Spool {
   /** Records from `seq` on that are no longer in the cache. */
   protected abstract readStored(seq: number, maxRecords: number, maxBytes: number): Promise<SpoolRecord[]>;
 
-  async read(consumer: string, maxRecords: number, maxBytes: number): Promise<SpoolRecord[]> {
+  async read(consumer: string, maxRecords: number, maxBytes: number, after = 0): Promise<SpoolRecord[]> {
     for (let attempt = 0; ; attempt++) {
-      const from = this.cursor(consumer) + 1;
+      const from = Math.max(this.cursor(consumer), after) + 1;
       if (from > this.index.last || maxRecords < 1) return [];
       if (from >= this.cache.first) return this.cache.slice(from, maxRecords, maxBytes);
       try {
@@ -287,6 +293,10 @@ abstract class BaseSpool implements Spool {
     const cursor = this.cursor(consumer);
     const last = this.index.last;
     return { records: last - cursor, bytes: this.index.bytesAt(last) - this.index.bytesAt(cursor), weight: this.index.weightAt(last) - this.index.weightAt(cursor) };
+  }
+
+  position(consumer: string): number {
+    return this.cursor(consumer);
   }
 
   stats(): SpoolStats {

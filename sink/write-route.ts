@@ -4,12 +4,13 @@ import { performance } from 'node:perf_hooks';
 import { availableParallelism } from 'node:os';
 import { DecodedBatch, RemoteWriteDecoder, type RemoteWriteVersion } from './decode.ts';
 import { DecodePool } from './decode-pool.ts';
-import { checkSnappyLength } from './snappy.ts';
+import { asBuffer, checkSnappyLength } from './snappy.ts';
 import { isDecodeError } from './decode-errors.ts';
 import { SinkErrors, errorForDecodeReason } from './errors.ts';
 import { authorized, type Credentials } from './auth.ts';
 import type { RunRegistry } from './ingest.ts';
 import type { SinkMetrics } from './metrics.ts';
+import type { RecordDeps } from './record-order.ts';
 
 export interface WriteRouteOptions {
   credentials: Credentials;
@@ -18,8 +19,11 @@ export interface WriteRouteOptions {
   maxLabelValueBytes: number;
   runs: RunRegistry;
   metrics: SinkMetrics;
-  /** The request body to forward, after grading; the reply waits for it (the spool's fsync). */
-  forward?: (version: RemoteWriteVersion, weight: number, body: Buffer) => Promise<void>;
+  /**
+   * The request body to forward, after grading; the reply waits for it (the spool's
+   * fsync). `deps` learnt during grading which earlier records share its series.
+   */
+  forward?: { begin(): RecordDeps; accept(version: RemoteWriteVersion, weight: number, body: Buffer, deps: RecordDeps): Promise<void> };
   /**
    * Decode in a worker thread (decode-pool.ts) while the event loop does HTTP and
    * grading. Default: when the machine has more than one CPU.
@@ -77,14 +81,16 @@ export async function writeRoute(app: FastifyInstance, options: WriteRouteOption
       throw err;
     }
     // Grading is synchronous: a shared batch is used up before any await.
-    options.runs.ingest(batch);
+    const deps = options.forward?.begin();
+    options.runs.ingest(batch, deps);
     const samples = batch.sampleCount;
     const histograms = batch.histogramCount;
     options.metrics.decodeSeconds.observe((performance.now() - started) / 1000);
     options.metrics.requests.inc({ version: String(version) });
     options.metrics.samples.inc(samples);
     options.metrics.histograms.inc(histograms);
-    if (options.forward) await options.forward(version, samples + histograms, body);
+    // The batch's body: the decode worker may have taken `body` and given it back there.
+    if (options.forward) await options.forward.accept(version, samples + histograms, asBuffer(batch.body ?? body), deps!);
     if (version === 2) {
       reply.header('X-Prometheus-Remote-Write-Samples-Written', String(samples));
       reply.header('X-Prometheus-Remote-Write-Histograms-Written', String(histograms));

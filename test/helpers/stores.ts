@@ -6,6 +6,8 @@ export interface PromSeries {
   metric: Record<string, string>;
   value?: [number, string];
   values?: Array<[number, string]>;
+  /** Native histogram samples of a range vector (Prometheus ≥ 2.40). */
+  histograms?: Array<[number, unknown]>;
 }
 
 export async function promQuery(baseUrl: string, query: string, timeSeconds?: number): Promise<PromSeries[]> {
@@ -29,6 +31,12 @@ export async function promScalar(baseUrl: string, query: string, timeSeconds?: n
 export async function promSampleCount(baseUrl: string, selector: string, timeSeconds?: number): Promise<number> {
   const series = await promQuery(baseUrl, `${selector}[1h]`, timeSeconds);
   return series.reduce((n, s) => n + (s.values?.length ?? 0), 0);
+}
+
+/** Raw native-histogram samples stored for a selector. */
+export async function promHistogramCount(baseUrl: string, selector: string, timeSeconds?: number): Promise<number> {
+  const series = await promQuery(baseUrl, `${selector}[1h]`, timeSeconds);
+  return series.reduce((n, s) => n + (s.histograms?.length ?? 0), 0);
 }
 
 export async function waitFor(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 90_000, everyMs = 250): Promise<void> {

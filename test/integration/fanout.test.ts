@@ -7,12 +7,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DIST_DIR } from '../../build/bundle.ts';
 import { makeTestId } from '../../lib/tags.ts';
-import { runProcess } from '../helpers/processes.ts';
+import { runCli, runProcess, printedTestId } from '../helpers/processes.ts';
 import { startDemo } from '../helpers/demo.ts';
 import { startSink, remoteWriteEnv, type RwMode } from '../helpers/sink.ts';
 import { startInfluxDB, type InfluxDB } from '../helpers/influxdb.ts';
 import { startPrometheus, startVictoriaMetrics, startSinkProcess, freePort, scrape, metricSum, type Service } from '../../bench/services.ts';
-import { promQuery, promScalar, promSampleCount, waitFor, drained } from '../helpers/stores.ts';
+import { promQuery, promScalar, promSampleCount, promHistogramCount, waitFor, drained } from '../helpers/stores.ts';
 import { RemoteWriteDecoder } from '../../sink/decode.ts';
 
 const k6 = inject('k6Bin');
@@ -123,6 +123,35 @@ describe('the InfluxDB v2 API writer', () => {
       await sink.close();
       proxy.close();
       await vm.stop();
+    }
+  });
+});
+
+describe('four k6 instances through a sink with four requests in flight to Prometheus', () => {
+  it('stores every sample: requests in flight together never share a series, so Prometheus drops none as out of order', async () => {
+    const prom = await startPrometheus();
+    const sink = await startSink({ config: { prometheusUrls: [prom.writeUrl], gradeIntervalMs: 3_600_000, maxInFlight: 4 } });
+    try {
+      const res = await runCli(
+        ['ramp', '--vus', '8', '--duration', '6s', '--min-grade', 'none', '--instances', '4', '--target', shop.url, '--sink', sink.url, '--out-dir', dir, '--', '-e', 'THINK_TIME_MS=20'],
+        k6,
+      );
+      expect(res.code, res.stderr).toBe(0);
+      const testid = printedTestId(res.stdout)!;
+      await drained(sink.app, 120_000);
+      const { samples, staleMarkers, histograms, outOfOrder } = sink.app.sink.runs.counters;
+      const selector = `{testid="${testid}",__name__=~"k6_.+"}`;
+      expect(sink.app.sink.fanOut!.counters['prometheus-1']!.failed).toBe(0);
+      expect(await promSampleCount(prom.url, selector)).toBe(samples - staleMarkers);
+      // k6's last push repeats each histogram series' last histogram (the sink counts those
+      // as out of order too): Prometheus drops exactly those, and not one float sample.
+      const metrics = await scrape(prom.url);
+      expect(metricSum(metrics, 'prometheus_tsdb_out_of_order_samples_total', { type: 'float' })).toBe(0);
+      expect(metricSum(metrics, 'prometheus_tsdb_out_of_order_samples_total', { type: 'histogram' })).toBe(outOfOrder);
+      expect(await promHistogramCount(prom.url, selector)).toBe(histograms - outOfOrder);
+    } finally {
+      await sink.close();
+      await prom.stop();
     }
   });
 });
