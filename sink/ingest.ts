@@ -8,7 +8,7 @@
 // decoder shares between label sets.
 import type { DecodedBatch, NativeHistogram, SeriesLabels } from './decode.ts';
 import { isStaleNaN, labelsIdentity } from './decode.ts';
-import { RunState, RUN_TAGS, NO_P95_HINT } from './run-state.ts';
+import { RunState, RUN_TAGS, NO_P95_HINT, type RequestGroup } from './run-state.ts';
 import type { RecordDeps, RecordToken } from './record-order.ts';
 
 export const UNTAGGED = 'untagged';
@@ -39,6 +39,13 @@ interface SeriesState {
   stale: boolean;
   /** The last spooled record that carried the series (record-order.ts). */
   lastRecord: RecordToken | null;
+  /**
+   * Where the series' samples go in its run, found on its first sample and kept (runs
+   * never drop them): its request group (reqs, failed), or its value holder (trend
+   * stats, vus, checks). A map lookup per sample was a twentieth of the event loop's CPU.
+   */
+  group: RequestGroup | null;
+  holder: { value: number } | null;
 }
 
 export interface IngestLimits {
@@ -257,6 +264,8 @@ export class RunRegistry {
       lastHistogram: null,
       stale: false,
       lastRecord: null,
+      group: null,
+      holder: null,
     };
     this.series.set(hash, state);
     this.seriesCount++;
@@ -301,7 +310,7 @@ export class RunRegistry {
     if (timestamp < run.firstSampleAt) run.firstSampleAt = timestamp;
     switch (state.role) {
       case 'reqs': {
-        const g = run.group(state.groupKey);
+        const g = (state.group ??= run.group(state.groupKey));
         if (value < g.reqs) {
           // k6 restarted: what was counted before stays counted.
           this.counters.counterResets++;
@@ -312,7 +321,7 @@ export class RunRegistry {
         break;
       }
       case 'failed':
-        run.group(state.groupKey).failedRate = value;
+        (state.group ??= run.group(state.groupKey)).failedRate = value;
         break;
       case 'iterations':
         if (value < previous) this.counters.counterResets++;
@@ -321,13 +330,13 @@ export class RunRegistry {
       case 'p50':
       case 'p95':
       case 'p99':
-        run.trendStats[state.role].holder(state.groupKey).value = value;
+        (state.holder ??= run.trendStats[state.role].holder(state.groupKey)).value = value;
         break;
       case 'vus':
-        run.vusBySeries.holder(state.groupKey).value = value;
+        (state.holder ??= run.vusBySeries.holder(state.groupKey)).value = value;
         break;
       case 'checks':
-        run.checksBySeries.holder(state.groupKey).value = value;
+        (state.holder ??= run.checksBySeries.holder(state.groupKey)).value = value;
         break;
       default:
         break;

@@ -26,7 +26,7 @@ export interface Figures {
 }
 
 /** One group of request series sharing every label but the metric name. */
-interface RequestGroup {
+export interface RequestGroup {
   reqs: number;
   reqsCarry: number;
   failedRate: number;
