@@ -11,6 +11,8 @@ import { RecordOrder, type RecordDeps, type RecordToken } from './record-order.t
 export interface FanOut {
   /** A new record's order collector, for ingest to fill before accept(). */
   begin(): RecordDeps;
+  /** The record begun will not be accepted after all (nothing may wait for it). */
+  abandon(deps: RecordDeps): void;
   /** Resolves once the request body is in the spool (durably, with a spool dir). */
   accept(version: 1 | 2, weight: number, body: Buffer, deps?: RecordDeps): Promise<void>;
   /** Queues the current grades of the runs that changed since the last call. */
@@ -109,6 +111,7 @@ export async function createFanOut(config: SinkConfig, runs: RunRegistry, log: (
     counters,
     spool,
     begin: () => order.begin(),
+    abandon: (deps) => order.failed(deps.token),
     async accept(version, weight, body, deps) {
       await append(version === 2 ? RecordKind.RW2 : RecordKind.RW1, weight, body, deps?.token ?? null);
     },

@@ -83,6 +83,7 @@ export class RecordOrder implements RecordOrderView {
   /** The append failed: the record will never be sent, so nothing waits for it. */
   failed(token: RecordToken): void {
     token.seq = -1;
+    token.after = [];
   }
 
   of(seq: number): RecordToken | undefined {

@@ -23,7 +23,11 @@ export interface WriteRouteOptions {
    * The request body to forward, after grading; the reply waits for it (the spool's
    * fsync). `deps` learnt during grading which earlier records share its series.
    */
-  forward?: { begin(): RecordDeps; accept(version: RemoteWriteVersion, weight: number, body: Buffer, deps: RecordDeps): Promise<void> };
+  forward?: {
+    begin(): RecordDeps;
+    accept(version: RemoteWriteVersion, weight: number, body: Buffer, deps: RecordDeps): Promise<void>;
+    abandon(deps: RecordDeps): void;
+  };
   /**
    * Decode in a worker thread (decode-pool.ts) while the event loop does HTTP and
    * grading. Default: when the machine has more than one CPU.
@@ -82,7 +86,13 @@ export async function writeRoute(app: FastifyInstance, options: WriteRouteOption
     }
     // Grading is synchronous: a shared batch is used up before any await.
     const deps = options.forward?.begin();
-    options.runs.ingest(batch, deps);
+    try {
+      options.runs.ingest(batch, deps);
+    } catch (err) {
+      // Series may already point at this record: say it will never be sent, or they would wait for it.
+      if (deps) options.forward!.abandon(deps);
+      throw err;
+    }
     const samples = batch.sampleCount;
     const histograms = batch.histogramCount;
     options.metrics.decodeSeconds.observe((performance.now() - started) / 1000);

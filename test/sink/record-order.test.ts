@@ -30,9 +30,18 @@ function sink(limits: Partial<typeof DEFAULT_CONFIG> = {}) {
     order.appended(deps.token, ++seq);
     return { seq, kind: RecordKind.RW1, weight: count, payload: Buffer.from(body) };
   };
+  /** A push that was graded but never reached the spool (an append that failed). */
+  const abandoned = (instance: string, n: number, count = 3): void => {
+    const body = encodeV1({
+      timeseries: Array.from({ length: count }, (_, i) => series('k6_http_reqs_total', { testid: 'run', instance, url: `/p${i}` }, [[T0 + n * 1000, n]])),
+    });
+    const deps = order.begin();
+    runs.ingest(decoder.decode(body, 1), deps);
+    order.failed(deps.token);
+  };
   /** A record the spool holds but the sink knows nothing of (replayed from disk after a restart). */
   const unknown = (): SpoolRecord => ({ seq: ++seq, kind: RecordKind.RW1, weight: 1, payload: Buffer.alloc(0) });
-  return { runs, order, push, unknown };
+  return { runs, order, push, unknown, abandoned };
 }
 
 const seqs = (plan: Plan): number[] | string => (plan === null ? 'nothing' : 'waitMs' in plan ? `wait ${plan.waitMs}` : plan.records.map((r) => r.seq));
@@ -135,6 +144,20 @@ describe('which records may be in flight together', () => {
     expect(seqs(scheduler.next(0, 0))).toBe('nothing');
     scheduler.complete([replayed]);
     expect(seqs(scheduler.next(0, 0))).toEqual([3]);
+  });
+
+  it('does not hold a record back for an earlier one that never reached the spool', () => {
+    const { order, push, abandoned } = sink();
+    const first = push('1', 1);
+    const scheduler = new BatchScheduler(ONE_PER_REQUEST, order, 0);
+    scheduler.add([first], 0);
+    scheduler.next(0, 0);
+    scheduler.complete([first]);
+    abandoned('1', 2);
+    const third = push('1', 3);
+    expect(order.of(third.seq)!.after.map((t) => t.seq)).toEqual([-1]);
+    scheduler.add([third], 0);
+    expect(seqs(scheduler.next(0, 0))).toEqual([2]);
   });
 
   it('sends everything one request at a time without order information', () => {
