@@ -42,7 +42,7 @@ interface SeriesState {
   /**
    * Where the series' samples go in its run, found on its first sample and kept (runs
    * never drop them): its request group (reqs, failed), or its value holder (trend
-   * stats, vus, checks). A map lookup per sample was a twentieth of the event loop's CPU.
+   * stats, vus, checks). A map lookup per sample was about a tenth of the event loop's CPU.
    */
   group: RequestGroup | null;
   holder: { value: number } | null;
