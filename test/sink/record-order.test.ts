@@ -20,24 +20,24 @@ function sink(limits: Partial<typeof DEFAULT_CONFIG> = {}) {
   const decoder = new RemoteWriteDecoder();
   const order = new RecordOrder();
   let seq = 0;
-  /** One k6 push from `instance` at push number `n`: `count` series of its own. */
-  const push = (instance: string, n: number, count = 3): SpoolRecord => {
+  /** Grades push `n` of k6 instance `instance` (`count` series of its own) and returns its body and order collector. */
+  const graded = (instance: string, n: number, count: number) => {
     const body = encodeV1({
       timeseries: Array.from({ length: count }, (_, i) => series('k6_http_reqs_total', { testid: 'run', instance, url: `/p${i}` }, [[T0 + n * 1000, n]])),
     });
     const deps = order.begin();
     runs.ingest(decoder.decode(body, 1), deps);
+    return { body, deps };
+  };
+  /** One k6 push, graded and spooled. */
+  const push = (instance: string, n: number, count = 3): SpoolRecord => {
+    const { body, deps } = graded(instance, n, count);
     order.appended(deps.token, ++seq);
     return { seq, kind: RecordKind.RW1, weight: count, payload: Buffer.from(body) };
   };
   /** A push that was graded but never reached the spool (an append that failed). */
   const abandoned = (instance: string, n: number, count = 3): void => {
-    const body = encodeV1({
-      timeseries: Array.from({ length: count }, (_, i) => series('k6_http_reqs_total', { testid: 'run', instance, url: `/p${i}` }, [[T0 + n * 1000, n]])),
-    });
-    const deps = order.begin();
-    runs.ingest(decoder.decode(body, 1), deps);
-    order.failed(deps.token);
+    order.failed(graded(instance, n, count).deps.token);
   };
   /** A record the spool holds but the sink knows nothing of (replayed from disk after a restart). */
   const unknown = (): SpoolRecord => ({ seq: ++seq, kind: RecordKind.RW1, weight: 1, payload: Buffer.alloc(0) });
