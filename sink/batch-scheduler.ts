@@ -30,7 +30,7 @@ interface Entry {
 export type Plan = { records: SpoolRecord[]; full: boolean } | { waitMs: number } | null;
 
 /** What a record decompresses to (remote write: its snappy preamble), else its size. */
-export function contentBytes(record: SpoolRecord): number {
+function contentBytes(record: SpoolRecord): number {
   if (record.kind !== RecordKind.RW1 && record.kind !== RecordKind.RW2) return record.payload.length;
   try {
     return readSnappyLength(record.payload);

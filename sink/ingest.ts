@@ -330,13 +330,13 @@ export class RunRegistry {
       case 'p50':
       case 'p95':
       case 'p99':
-        (state.holder ??= run.trendStats[state.role].holder(state.groupKey)).value = value;
+        (state.holder ??= run.trendStats[state.role].holder(state.groupKey, value)).value = value;
         break;
       case 'vus':
-        (state.holder ??= run.vusBySeries.holder(state.groupKey)).value = value;
+        (state.holder ??= run.vusBySeries.holder(state.groupKey, value)).value = value;
         break;
       case 'checks':
-        (state.holder ??= run.checksBySeries.holder(state.groupKey)).value = value;
+        (state.holder ??= run.checksBySeries.holder(state.groupKey, value)).value = value;
         break;
       default:
         break;

@@ -56,17 +56,13 @@ export class LatestValues {
     return this.holders.size;
   }
 
-  set(key: string, value: number): void {
-    this.holder(key).value = value;
-  }
-
   /**
-   * The key's holder, for hot paths to write `value` themselves: a fractional number
-   * passed to set() is boxed unless the call is inlined.
+   * The key's holder, created with `value` when it is new. Ingest keeps it per series
+   * and writes `value` itself, once per sample.
    */
-  holder(key: string): { value: number } {
+  holder(key: string, value: number): { value: number } {
     let holder = this.holders.get(key);
-    if (holder === undefined) this.holders.set(key, (holder = { value: 0.5 }));
+    if (holder === undefined) this.holders.set(key, (holder = { value }));
     return holder;
   }
 
