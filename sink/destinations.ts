@@ -106,7 +106,7 @@ export class RequestBuilder {
 
   private prometheus(d: PrometheusDestination, records: SpoolRecord[]) {
     // Concatenated WriteRequest messages are one WriteRequest with all their series, and
-    // concatenated snappy blocks (see snappyConcat) one block with all their content: an
+    // concatenated snappy blocks (see snappyConcatChunks) one block with all their content: an
     // accepted RW1 body (validated then) goes as it is, without decompressing it.
     const parts: Buffer[] = [];
     for (const r of records) {

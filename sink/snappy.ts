@@ -202,20 +202,15 @@ function decodeElements(src: Buffer, s: number, dst: Buffer, dLen: number): numb
 }
 
 /**
- * One snappy block whose content is the concatenation of the parts' contents,
- * without decompressing them: a block is a length preamble and then elements
- * (literals, and copies of earlier output at a backward offset) that never reach
- * before the start of their own block, so the parts' elements, one after the
- * other, behind a preamble with the total length, decompress to the parts'
- * contents one after the other. Each part must be a valid block (checked by
- * decompressing it once, e.g. when it was accepted): only the preambles are read.
+ * One snappy block whose content is the concatenation of the parts' contents, as
+ * chunks to write one after the other, without decompressing or copying the parts: a
+ * block is a length preamble and then elements (literals, and copies of earlier output
+ * at a backward offset) that never reach before the start of their own block, so the
+ * parts' elements, one after the other, behind a preamble with the total length,
+ * decompress to the parts' contents one after the other. Each part must be a valid
+ * block (checked by decompressing it once, e.g. when it was accepted): only the
+ * preambles are read.
  */
-export function snappyConcat(parts: readonly Uint8Array[]): Buffer {
-  if (parts.length === 1) return asBuffer(parts[0]!);
-  return Buffer.concat(snappyConcatChunks(parts));
-}
-
-/** snappyConcat's result as chunks to write one after the other, without copying the parts. */
 export function snappyConcatChunks(parts: readonly Uint8Array[]): Buffer[] {
   if (parts.length === 1) return [asBuffer(parts[0]!)];
   let total = 0;
@@ -224,7 +219,7 @@ export function snappyConcatChunks(parts: readonly Uint8Array[]): Buffer[] {
     total += readPreamble(part);
     chunks.push(asBuffer(part.subarray(preambleEnd)));
   }
-  if (total > SNAPPY_MAX_LENGTH) throw new RangeError(`snappyConcat: ${total} bytes are more than a snappy block can hold`);
+  if (total > SNAPPY_MAX_LENGTH) throw new RangeError(`snappyConcatChunks: ${total} bytes are more than a snappy block can hold`);
   const preamble: number[] = [];
   for (let n = total; ; n = Math.floor(n / 128)) {
     if (n < 128) {

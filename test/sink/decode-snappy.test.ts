@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createRequire } from 'node:module';
-import { SNAPPY_MAX_LENGTH, checkSnappyLength, readSnappyLength, snappyCompress, snappyUncompress, snappyjsUncompress } from '../../sink/snappy.ts';
+import { SNAPPY_MAX_LENGTH, checkSnappyLength, readSnappyLength, snappyCompress, snappyConcatChunks, snappyUncompress, snappyjsUncompress } from '../../sink/snappy.ts';
 import { DecodeError } from '../../sink/decode-errors.ts';
 import { mulberry32 } from './fixtures/mutations.ts';
 
@@ -112,5 +112,24 @@ describe('snappy block decompression', () => {
     expect(fromSnappyjs.length).toBe(data.length);
     expect(fromSnappyjs.equals(data)).toBe(false);
     expect(() => snappyUncompress(cut, 1 << 20)).toThrow(/shorter than|ends inside/);
+  });
+});
+
+describe('snappy block concatenation', () => {
+  it('writes blocks as one block whose content is theirs one after the other, without copying them', () => {
+    const random = mulberry32(7);
+    const contents = [300, 70_000, 1, 5000].map((n) => Buffer.from(Array.from({ length: n }, () => Math.floor(random() * 4))));
+    const blocks = contents.map((c) => snappyCompress(c));
+    const chunks = snappyConcatChunks(blocks);
+    const whole = Buffer.concat(chunks);
+    expect(readSnappyLength(whole)).toBe(70_000 + 300 + 1 + 5000);
+    expect(Buffer.compare(snappyUncompress(whole, SNAPPY_MAX_LENGTH), Buffer.concat(contents))).toBe(0);
+    // The parts' elements are views of the blocks, not copies.
+    expect(chunks[1]!.buffer).toBe(blocks[0]!.buffer);
+  });
+
+  it('passes a single block through as it is', () => {
+    const block = snappyCompress(Buffer.from('one block'));
+    expect(snappyConcatChunks([block])).toEqual([block]);
   });
 });
