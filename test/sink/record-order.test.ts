@@ -44,6 +44,15 @@ function sink(limits: Partial<typeof DEFAULT_CONFIG> = {}) {
   return { runs, order, push, unknown, abandoned };
 }
 
+/** A scheduler that has sent `record` in a request of its own, and seen it delivered. */
+function afterDelivering(limits: typeof ROOMY, order: RecordOrder, record: SpoolRecord): BatchScheduler {
+  const scheduler = new BatchScheduler(limits, order, 0);
+  scheduler.add([record], 0);
+  expect(seqs(scheduler.next(0, 0))).toEqual([record.seq]);
+  scheduler.complete([record]);
+  return scheduler;
+}
+
 const seqs = (plan: Plan): number[] | string => (plan === null ? 'nothing' : 'waitMs' in plan ? `wait ${plan.waitMs}` : plan.records.map((r) => r.seq));
 
 describe('which records may be in flight together', () => {
@@ -87,10 +96,7 @@ describe('which records may be in flight together', () => {
   it('lets a record travel in the same request as the record it follows, after it', () => {
     const { order, push } = sink();
     const first = push('1', 1);
-    const scheduler = new BatchScheduler(ROOMY, order, 0);
-    scheduler.add([first], 0);
-    scheduler.next(0, 0);
-    scheduler.complete([first]);
+    const scheduler = afterDelivering(ROOMY, order, first);
     const next = [push('1', 2), push('1', 3), push('2', 1)];
     scheduler.add(next, 0);
     // The new instance's record waits for everything before it (a barrier), so it joins
@@ -101,10 +107,7 @@ describe('which records may be in flight together', () => {
   it('makes a record with a series new to the sink wait for every record before it', () => {
     const { order, push } = sink();
     const a1 = push('1', 1);
-    const scheduler = new BatchScheduler(ONE_PER_REQUEST, order, 0);
-    scheduler.add([a1], 0);
-    scheduler.next(0, 0);
-    scheduler.complete([a1]);
+    const scheduler = afterDelivering(ONE_PER_REQUEST, order, a1);
     const a2 = push('1', 2);
     const b1 = push('2', 1);
     scheduler.add([a2, b1], 0);
@@ -117,10 +120,7 @@ describe('which records may be in flight together', () => {
   it('makes a record with a series the limits refused wait for every record before it', () => {
     const { order, push } = sink({ maxSeries: 3 });
     const a1 = push('1', 1, 3);
-    const scheduler = new BatchScheduler(ONE_PER_REQUEST, order, 0);
-    scheduler.add([a1], 0);
-    scheduler.next(0, 0);
-    scheduler.complete([a1]);
+    const scheduler = afterDelivering(ONE_PER_REQUEST, order, a1);
     const a2 = push('1', 2, 3);
     const b1 = push('2', 1, 3); // refused: the sink keeps 3 series at most
     const b2 = push('2', 2, 3);
@@ -133,10 +133,7 @@ describe('which records may be in flight together', () => {
   it('makes everything wait for a record it knows nothing of (replayed from a disk spool), and that record for everything before it', () => {
     const { order, push, unknown } = sink();
     const known = push('1', 1);
-    const scheduler = new BatchScheduler(ONE_PER_REQUEST, order, 0);
-    scheduler.add([known], 0);
-    scheduler.next(0, 0);
-    scheduler.complete([known]);
+    const scheduler = afterDelivering(ONE_PER_REQUEST, order, known);
     const replayed = unknown();
     const after = push('1', 2);
     scheduler.add([replayed, after], 0);
@@ -149,10 +146,7 @@ describe('which records may be in flight together', () => {
   it('does not hold a record back for an earlier one that never reached the spool', () => {
     const { order, push, abandoned } = sink();
     const first = push('1', 1);
-    const scheduler = new BatchScheduler(ONE_PER_REQUEST, order, 0);
-    scheduler.add([first], 0);
-    scheduler.next(0, 0);
-    scheduler.complete([first]);
+    const scheduler = afterDelivering(ONE_PER_REQUEST, order, first);
     abandoned('1', 2);
     const third = push('1', 3);
     expect(order.of(third.seq)!.after.map((t) => t.seq)).toEqual([-1]);
