@@ -163,10 +163,9 @@ export class RunRegistry {
     let lastRun: RunState | null = null;
     for (let i = 0; i < batch.seriesCount; i++) {
       const labels = batch.series[i]!;
-      let state = this.stateOf(labels);
-      const created = state === undefined;
-      state ??= this.create(labels, sampleStart[i + 1]! - sampleStart[i]! + histogramStart[i + 1]! - histogramStart[i]!) ?? undefined;
-      deps?.series(state ?? null, created);
+      const known = this.stateOf(labels);
+      const state = known ?? this.create(labels, sampleStart[i + 1]! - sampleStart[i]! + histogramStart[i + 1]! - histogramStart[i]!);
+      deps?.series(state, known === undefined);
       if (!state) continue;
       if (state.run !== lastRun) {
         lastRun = state.run;
