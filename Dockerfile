@@ -6,6 +6,13 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund && npm cache clean --force
 COPY . .
+# The sink's native decoder (sink/native-decoder.ts), compiled now against the image's Node
+# headers; the compiler goes again afterwards. Without it the sink decodes in JavaScript.
+RUN apt-get update \
+  && apt-get install -y --no-install-recommends gcc libc6-dev \
+  && node --import tsx -e "await (await import('./sink/native-decoder.ts')).buildNativeDecoder()" \
+  && apt-get purge -y --auto-remove gcc libc6-dev \
+  && rm -rf /var/lib/apt/lists/*
 # The sink's spool and run history (a volume in compose.yaml), writable by the node user.
 RUN mkdir -p /var/lib/sink && chown node:node /var/lib/sink
 

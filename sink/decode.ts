@@ -199,6 +199,8 @@ export class DecodedBatch {
   bodyByteLength = 0;
   /** Length of the decoded protobuf message. */
   protobufByteLength = 0;
+  /** Which decoder made the batch (the decode worker's native fast path, or this file's). */
+  decodedBy: 'native' | 'javascript' = 'javascript';
 
   seriesCount = 0;
   sampleCount = 0;

@@ -1,10 +1,12 @@
-// Runs once before the suite: finds or builds k6 and bundles the scenarios, so
-// integration tests use the real binary and the real bundles.
+// Runs once before the suite: finds or builds k6, bundles the scenarios and builds the
+// sink's native decoder, so tests use the real binary, bundles and module (and the
+// sinks they start do not all compile the decoder at once).
 import type { TestProject } from 'vitest/node';
 import { resolveK6 } from '../build/k6-binary.ts';
 import { bundleScenarios } from '../build/bundle.ts';
 import { integrationSkipped } from './helpers/integration.ts';
 import { ensureDebianPackages } from './helpers/debian.ts';
+import { buildNativeDecoder } from '../sink/native-decoder.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -14,10 +16,16 @@ declare module 'vitest' {
 
 export default async function setup(project: TestProject): Promise<void> {
   await bundleScenarios();
+  if (!integrationSkipped()) ensureDebianPackages((line) => process.stderr.write(`[setup] ${line}\n`));
+  // The native decoder's tests run with or without SKIP_INTEGRATION: it needs a C compiler.
+  try {
+    await buildNativeDecoder();
+  } catch (err) {
+    throw new Error(`The sink's tests need its native decoder, and ${(err as Error).message}; install gcc with "sudo apt-get install gcc".`);
+  }
   if (integrationSkipped()) {
     project.provide('k6Bin', '');
     return;
   }
-  ensureDebianPackages((line) => process.stderr.write(`[setup] ${line}\n`));
   project.provide('k6Bin', await resolveK6((line) => process.stderr.write(`[k6 setup] ${line}\n`)));
 }
