@@ -10,7 +10,7 @@ COPY . .
 # headers; the compiler goes again afterwards. Without it the sink decodes in JavaScript.
 RUN apt-get update \
   && apt-get install -y --no-install-recommends gcc libc6-dev \
-  && node --import tsx -e "await (await import('./sink/native-decoder.ts')).buildNativeDecoder()" \
+  && node --import tsx -e "import('./sink/native-decoder.ts').then((m) => m.buildNativeDecoder())" \
   && apt-get purge -y --auto-remove gcc libc6-dev \
   && rm -rf /var/lib/apt/lists/*
 # The sink's spool and run history (a volume in compose.yaml), writable by the node user.

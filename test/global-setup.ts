@@ -21,7 +21,7 @@ export default async function setup(project: TestProject): Promise<void> {
   try {
     await buildNativeDecoder();
   } catch (err) {
-    throw new Error(`The sink's tests need its native decoder, and ${(err as Error).message}; install gcc with "sudo apt-get install gcc".`);
+    throw new Error(`The sink's tests need its native decoder, but ${(err as Error).message}.`);
   }
   if (integrationSkipped()) {
     project.provide('k6Bin', '');
