@@ -29,6 +29,7 @@ import {
   STALE_NAN,
   SeriesLabelsFactory,
   type DecoderOptions,
+  type DecoderPath,
   type NativeHistogram,
   type RemoteWriteVersion,
   type SeriesLabels,
@@ -42,9 +43,6 @@ export type PoolDecoderOptions = Pick<DecoderOptions, 'maxLabels' | 'maxLabelVal
 
 /** @internal The worker's workerData: the route's limits, and the native decoder when there is one. */
 export type DecodeWorkerData = PoolDecoderOptions & { nativeDecoderPath?: string };
-
-/** Which decoder decoded a body: the native fast path, or the JavaScript decoder. */
-export type DecoderPath = 'native' | 'javascript';
 
 /** @internal Main thread -> worker. */
 export interface DecodeRequest {

@@ -123,6 +123,9 @@ export interface DecoderOptions {
 
 export type RemoteWriteVersion = 1 | 2;
 
+/** Which decoder decoded a body: the decode worker's native fast path, or the JavaScript one. */
+export type DecoderPath = 'native' | 'javascript';
+
 // ---------------------------------------------------------------------------
 // Stale markers
 
@@ -200,7 +203,7 @@ export class DecodedBatch {
   /** Length of the decoded protobuf message. */
   protobufByteLength = 0;
   /** Which decoder made the batch (the decode worker's native fast path, or this file's). */
-  decodedBy: 'native' | 'javascript' = 'javascript';
+  decodedBy: DecoderPath = 'javascript';
 
   seriesCount = 0;
   sampleCount = 0;

@@ -3,11 +3,11 @@
 // compiles it with the machine's C compiler against Node's own headers (Node-API, so
 // one build serves every Node of the same ABI), caches the result, and loads it.
 //
-// - Built on first use, in about a second (npm test's setup builds it before the tests), into .tools/native/ (or the temp directory
-//   when the checkout is read-only), under a name that hashes the source, the compiler
-//   command and Node's ABI: a changed source is rebuilt, never loaded stale. The file
-//   is written under a temporary name and renamed, so concurrent sinks never load half
-//   a file.
+// - Built on first use, in about a second (npm test's setup builds it first), into
+//   .tools/native/ (or the temp directory when the checkout is read-only), under a name
+//   that hashes the source, the compiler command and Node's ABI: a changed source is
+//   rebuilt, never loaded stale. The file is written under a temporary name and renamed,
+//   so concurrent sinks never load half a file.
 // - Without a C compiler or Node's headers the sink decodes in JavaScript, as before,
 //   and says so in one log line (--native-decode on makes that a start-up error).
 import { execFile } from 'node:child_process';
@@ -52,7 +52,7 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CFLAGS = ['-O2', '-shared', '-fPIC', '-fvisibility=hidden', '-std=c11', '-Wall'];
 
 /** Node's own Node-API headers: <prefix>/include/node next to <prefix>/bin/node. */
-export function nodeIncludeDir(): string {
+function nodeIncludeDir(): string {
   return join(dirname(process.execPath), '..', 'include', 'node');
 }
 

@@ -140,14 +140,19 @@ static int rehash(Cache *c, uint32_t nbuckets) {
   return 1;
 }
 
-static uint32_t lookup(const Cache *c, const uint8_t *p, size_t n) {
-  if (c->count == 0) return NONE;
-  uint64_t a, b;
-  murmur3_128(p, n, c->seed1, c->seed2, &a, &b);
+/* The handle of the label set with fingerprint (a, b) and length n, or NONE. */
+static uint32_t find(const Cache *c, uint64_t a, uint64_t b, size_t n) {
   for (uint32_t h = c->buckets[(uint32_t)a & (c->nbuckets - 1)]; h != NONE; h = c->next[h]) {
     if (c->fp1[h] == a && c->fp2[h] == b && c->len[h] == n) return h;
   }
   return NONE;
+}
+
+static uint32_t lookup(const Cache *c, const uint8_t *p, size_t n) {
+  if (c->count == 0) return NONE;
+  uint64_t a, b;
+  murmur3_128(p, n, c->seed1, c->seed2, &a, &b);
+  return find(c, a, b, n);
 }
 
 static void forget(Cache *c, uint32_t h) {
@@ -162,11 +167,11 @@ static void forget(Cache *c, uint32_t h) {
 static int insert(Cache *c, uint32_t h, const uint8_t *p, size_t n) {
   if (n > UINT32_MAX || h == NONE) return 0;
   if (h < c->cap && c->present[h]) return 0;
-  if (lookup(c, p, n) != NONE) return 0;
-  if (!grow_handles(c, h + 1)) return 0;
-  if (c->count + 1 > c->nbuckets && !rehash(c, c->nbuckets * 2)) return 0;
   uint64_t a, b;
   murmur3_128(p, n, c->seed1, c->seed2, &a, &b);
+  if (find(c, a, b, n) != NONE) return 0;
+  if (!grow_handles(c, h + 1)) return 0;
+  if (c->count + 1 > c->nbuckets && !rehash(c, c->nbuckets * 2)) return 0;
   c->fp1[h] = a;
   c->fp2[h] = b;
   c->len[h] = (uint32_t)n;
@@ -414,13 +419,20 @@ static uint64_t random_seed(void) {
 
 #define CHECK(call) do { if ((call) != napi_ok) { napi_throw_error(env, NULL, "rw1-fast: " #call " failed"); return NULL; } } while (0)
 
-static Cache *cache_arg(napi_env env, napi_value v) {
+/* Every call but createCache(): its `argc` arguments into argv, and the cache they start with (NULL: thrown). */
+static Cache *cache_call(napi_env env, napi_callback_info info, size_t argc, napi_value *argv) {
   void *data = NULL;
-  if (napi_get_value_external(env, v, &data) != napi_ok || data == NULL) {
-    napi_throw_type_error(env, NULL, "rw1-fast: not a cache");
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || napi_get_value_external(env, argv[0], &data) != napi_ok || data == NULL) {
+    napi_throw_type_error(env, NULL, "rw1-fast: the first argument is not a cache");
     return NULL;
   }
   return data;
+}
+
+static napi_value fallback(napi_env env, int32_t code) {
+  napi_value result;
+  CHECK(napi_create_int32(env, code, &result));
+  return result;
 }
 
 /* createCache(): an external the other calls take first. */
@@ -449,10 +461,8 @@ static napi_value create_cache(napi_env env, napi_callback_info info) {
  * samples, protobuf bytes]; or 1 (fallback; remember() may use this body) or 0.
  */
 static napi_value decode(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
   napi_value argv[4];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  Cache *c = cache_arg(env, argv[0]);
+  Cache *c = cache_call(env, info, 4, argv);
   if (!c) return NULL;
   napi_typedarray_type body_type, counts_type;
   size_t body_len, counts_len;
@@ -472,30 +482,18 @@ static napi_value decode(napi_env env, napi_callback_info info) {
   trim(c); /* what a huge earlier body left behind, when remember() did not come */
   uint64_t dlen;
   const size_t pre = snappy_preamble(body, body_len, &dlen);
-  if (pre == 0 || (double)dlen > max_bytes) {
-    CHECK(napi_create_int32(env, FALLBACK_RAW_INVALID, &result));
-    return result;
-  }
+  if (pre == 0 || (double)dlen > max_bytes) return fallback(env, FALLBACK_RAW_INVALID);
   if (dlen > c->raw_cap) {
     uint8_t *raw = realloc(c->raw, dlen);
-    if (!raw) {
-      CHECK(napi_create_int32(env, FALLBACK_RAW_INVALID, &result));
-      return result;
-    }
+    if (!raw) return fallback(env, FALLBACK_RAW_INVALID);
     c->raw = raw;
     c->raw_cap = dlen;
   }
-  if (!snappy_elements(body, body_len, pre, c->raw, dlen)) {
-    CHECK(napi_create_int32(env, FALLBACK_RAW_INVALID, &result));
-    return result;
-  }
+  if (!snappy_elements(body, body_len, pre, c->raw, dlen)) return fallback(env, FALLBACK_RAW_INVALID);
   c->raw_len = dlen;
   c->raw_valid = 1;
   size_t s, n;
-  if (!walk(c, &s, &n)) {
-    CHECK(napi_create_int32(env, FALLBACK_RAW_VALID, &result));
-    return result;
-  }
+  if (!walk(c, &s, &n)) return fallback(env, FALLBACK_RAW_VALID);
   /* float64 values[n], timestamps[n], created[s]; int32 handles[s]; uint32 sampleStart[s+1], histogramStart[s+1]. */
   const size_t ints = 8 * (2 * n + s);
   const size_t bytes = ints + 4 * (3 * s + 2);
@@ -522,10 +520,8 @@ static napi_value decode(napi_env env, napi_callback_info info) {
  * handle >= 0 is known by that handle from now on. Returns how many were added.
  */
 static napi_value remember(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
   napi_value argv[3];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  Cache *c = cache_arg(env, argv[0]);
+  Cache *c = cache_call(env, info, 3, argv);
   if (!c) return NULL;
   napi_typedarray_type type;
   size_t hlen;
@@ -561,10 +557,8 @@ static napi_value remember(napi_env env, napi_callback_info info) {
 
 /* forget(cache, handles: number[]): the JavaScript cache dropped these label sets. */
 static napi_value forget_handles(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
   napi_value argv[2];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  Cache *c = cache_arg(env, argv[0]);
+  Cache *c = cache_call(env, info, 2, argv);
   if (!c) return NULL;
   uint32_t n;
   CHECK(napi_get_array_length(env, argv[1], &n));
@@ -580,10 +574,8 @@ static napi_value forget_handles(napi_env env, napi_callback_info info) {
 
 /* size(cache): label sets known. */
 static napi_value size(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
   napi_value argv[1];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  Cache *c = cache_arg(env, argv[0]);
+  Cache *c = cache_call(env, info, 1, argv);
   if (!c) return NULL;
   napi_value result;
   CHECK(napi_create_uint32(env, c->count, &result));

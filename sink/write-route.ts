@@ -58,7 +58,7 @@ export async function writeRoute(app: FastifyInstance, options: WriteRouteOption
     maxUncompressedBytes: options.maxBodyBytes,
   };
   const pool = (options.decodeWorker ?? availableParallelism() > 1) ? await DecodePool.start(limits, (line) => app.log.warn(line), options.nativeDecode ?? 'auto') : null;
-  if (!pool && options.nativeDecode === 'on') throw new NativeDecodeUnavailable('decoding runs on the event loop (one CPU, or the decode worker did not start)');
+  if (!pool && options.nativeDecode === 'on') throw new NativeDecodeUnavailable('decoding runs on the event loop (one CPU, or the decode worker is off)');
   if (pool) app.addHook('onClose', async () => pool.close());
   // Without the pool: decoding is synchronous and the batch is consumed before the
   // handler returns, so one batch's buffers serve every request.
