@@ -14,8 +14,7 @@
  *   --spool-max-bytes 1 GiB, is well above the ~60 MB the bench sends). The grade
  *   series are emitted on a timer (and forwarded as well); --grade-interval is set
  *   to 1h so that VictoriaMetrics receives exactly the samples sent and the row
- *   count can prove nothing was lost. Everything else is at its defaults, the native
- *   decoder included (--native-decode auto): the note says how many bodies it decoded.
+ *   count can prove nothing was lost. Everything else is at its defaults.
  * - vmagent: `-remoteWrite.url=<vm>/api/v1/write` with its file-backed queue in a
  *   temporary directory, everything else at its defaults.
  *
@@ -125,9 +124,7 @@ export async function measureRelay(relayName: string, startRelay: (vmWriteUrl: s
       if (q.queued !== 0 || q.dropped !== 0 || q.failed !== 0) {
         throw new Error(`sink: after delivery sink_destination_queue_records ${q.queued}, samples_dropped_total ${q.dropped}, samples_failed_total ${q.failed} (expected 0, 0, 0)`);
       }
-      const m = await scrape(relay.url);
-      const decoded = (decoder: string) => metricSum(m, 'sink_decoded_bodies_total', { decoder }) ?? 0;
-      note = `queue_records 0, dropped 0; bodies decoded natively ${decoded('native')}, in JavaScript ${decoded('javascript')}`;
+      note = 'queue_records 0, dropped 0';
     }
     return {
       samplesPerSecond: timedSamples / seconds,

@@ -137,7 +137,6 @@ export function buildApp(deps: SinkDeps = {}): SinkApp {
       maxBodyBytes: config.maxBodyBytes,
       maxLabels: config.maxLabels,
       maxLabelValueBytes: config.maxLabelValueBytes,
-      nativeDecode: config.nativeDecode,
       runs,
       metrics,
       forward: sink.fanOut ?? undefined,

@@ -1,7 +1,6 @@
 // The sink's settings, from flags with env twins (SINK_*). A bad value is one sentence.
 import { parseArgs } from 'node:util';
 import { parseDurationMs } from '../lib/env.ts';
-import type { NativeDecodeMode } from './native-decoder.ts';
 
 export interface SinkConfig {
   port: number;
@@ -56,11 +55,6 @@ export interface SinkConfig {
   alertP95Ms: number;
   /** Grafana base URL, for dashboard links in notifications and on the status page. */
   grafanaUrl?: string;
-  /**
-   * The decode worker's native fast path (sink/native-decoder.ts): auto builds and uses
-   * it when the machine has a C compiler, on refuses to start without it, off never uses it.
-   */
-  nativeDecode: NativeDecodeMode;
 }
 
 export const DEFAULT_CONFIG: SinkConfig = {
@@ -83,12 +77,11 @@ export const DEFAULT_CONFIG: SinkConfig = {
   allowStart: false,
   alertErrorRatio: 0.05,
   alertP95Ms: 3000,
-  nativeDecode: 'auto',
 };
 
 export class ConfigError extends Error {}
 
-type Kind = 'port' | 'count' | 'duration' | 'text' | 'secret' | 'userpass' | 'level' | 'url' | 'urls' | 'headers' | 'flag' | 'ratio' | 'auto-on-off';
+type Kind = 'port' | 'count' | 'duration' | 'text' | 'secret' | 'userpass' | 'level' | 'url' | 'urls' | 'headers' | 'flag' | 'ratio';
 const SETTINGS: Record<string, { key: keyof SinkConfig; env: string; kind: Kind }> = {
   port: { key: 'port', env: 'SINK_PORT', kind: 'port' },
   host: { key: 'host', env: 'SINK_HOST', kind: 'text' },
@@ -126,7 +119,6 @@ const SETTINGS: Record<string, { key: keyof SinkConfig; env: string; kind: Kind 
   'alert-error-ratio': { key: 'alertErrorRatio', env: 'SINK_ALERT_ERROR_RATIO', kind: 'ratio' },
   'alert-p95-ms': { key: 'alertP95Ms', env: 'SINK_ALERT_P95_MS', kind: 'count' },
   'grafana-url': { key: 'grafanaUrl', env: 'GRAFANA_URL', kind: 'url' },
-  'native-decode': { key: 'nativeDecode', env: 'SINK_NATIVE_DECODE', kind: 'auto-on-off' },
 };
 
 const REPEATABLE = new Set(['prometheus-url', 'prometheus-header']);
@@ -169,9 +161,6 @@ function convert(what: string, kind: Kind, raw: string | string[]): string | num
       return raw;
     case 'userpass':
       if (!/^[^:]+:.{8,}$/.test(raw)) throw new ConfigError(`${what} must be user:password with a password of at least 8 characters.`);
-      return raw;
-    case 'auto-on-off':
-      if (!['auto', 'on', 'off'].includes(raw)) throw new ConfigError(`${what} must be auto, on or off, not "${raw}".`);
       return raw;
     case 'level':
       if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(raw)) {

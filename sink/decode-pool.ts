@@ -29,20 +29,18 @@ import {
   STALE_NAN,
   SeriesLabelsFactory,
   type DecoderOptions,
-  type DecoderPath,
   type NativeHistogram,
   type RemoteWriteVersion,
   type SeriesLabels,
 } from './decode.ts';
 import { DecodeError, type DecodeErrorReason } from './decode-errors.ts';
 import { asBuffer } from './snappy.ts';
-import { NativeDecodeUnavailable, buildNativeDecoder, loadNativeDecoder, type NativeDecodeMode } from './native-decoder.ts';
 
 /** The route's decoder limits (the worker's decoder gets exactly these). */
 export type PoolDecoderOptions = Pick<DecoderOptions, 'maxLabels' | 'maxLabelValueBytes' | 'maxUncompressedBytes' | 'seriesCacheSize'>;
 
-/** @internal The worker's workerData: the route's limits, and the native decoder when there is one. */
-export type DecodeWorkerData = PoolDecoderOptions & { nativeDecoderPath?: string };
+/** @internal The worker's workerData: the route's limits. */
+export type DecodeWorkerData = PoolDecoderOptions;
 
 /** @internal Main thread -> worker. */
 export interface DecodeRequest {
@@ -60,7 +58,6 @@ export type DecodeReply =
       id: number;
       ok: true;
       version: RemoteWriteVersion;
-      decoder: DecoderPath;
       protobufByteLength: number;
       seriesCount: number;
       sampleCount: number;
@@ -106,8 +103,7 @@ function bundleWorker(): Promise<string> {
         logLevel: 'silent',
         plugins: [
           {
-            // createRequire(import.meta.url) in snappy.ts, new URL(…, import.meta.url) in
-            // native-decoder.ts: each file keeps its own URL.
+            // createRequire(import.meta.url) in snappy.ts: each file keeps its own URL.
             name: 'own-import-meta-url',
             setup(b) {
               b.onLoad({ filter: /\.ts$/ }, async (args) => ({
@@ -150,29 +146,12 @@ export class DecodePool {
     worker.on('exit', (code) => this.stopped(`the decode worker exited with code ${code}`));
   }
 
-  /**
-   * A pool with one worker, or null (and a log line) when the worker cannot start. With
-   * `native` auto or on, the worker gets the native fast path (native-decoder.ts); auto
-   * goes without it (and logs why) when it cannot be built, on rejects.
-   */
-  static async start(options: PoolDecoderOptions, log: (line: string) => void, native: NativeDecodeMode = 'auto'): Promise<DecodePool | null> {
-    let nativeDecoderPath: string | undefined;
-    if (native !== 'off') {
-      try {
-        const path = await buildNativeDecoder();
-        // Loaded here first: a module that does not load fails now, not in the worker.
-        const probe = loadNativeDecoder(path);
-        probe.size(probe.createCache());
-        nativeDecoderPath = path;
-      } catch (err) {
-        if (native === 'on') throw new NativeDecodeUnavailable((err as Error).message);
-        log(`decoding in JavaScript only: ${(err as Error).message}`);
-      }
-    }
+  /** A pool with one worker, or null (and a log line) when the worker cannot start. */
+  static async start(options: PoolDecoderOptions, log: (line: string) => void): Promise<DecodePool | null> {
     let worker: Worker;
     try {
       const code = await bundleWorker();
-      const workerData: DecodeWorkerData = { ...options, nativeDecoderPath };
+      const workerData: DecodeWorkerData = options;
       worker = new Worker(code, { eval: true, workerData, name: 'sink-decode' });
       // Up and running (its module evaluated) before the pool is used.
       await new Promise<void>((resolve, reject) => {
@@ -180,7 +159,6 @@ export class DecodePool {
         worker.once('error', reject);
       });
     } catch (err) {
-      if (native === 'on') throw new NativeDecodeUnavailable(`the decode worker did not start (${(err as Error).message})`);
       log(`decoding on the event loop: the decode worker did not start (${(err as Error).message})`);
       return null;
     }
@@ -275,7 +253,6 @@ export class DecodePool {
     });
     batch.body = body;
     batch.bodyByteLength = body.length;
-    batch.decodedBy = reply.decoder;
     pending.resolve(batch);
   }
 

@@ -6,7 +6,6 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { DecodedBatch, RemoteWriteDecoder, isStaleNaN, type DecoderOptions, type SeriesLabels } from './decode.ts';
 import { isDecodeError } from './decode-errors.ts';
 import type { DecodeReply, DecodeRequest, DecodeWorkerData, LabelDefinition } from './decode-pool.ts';
-import { FALLBACK_REMEMBER, loadNativeDecoder } from './native-decoder.ts';
 
 /** What the worker's cache keeps instead of a label set: the handle the main thread knows it by. */
 class Handle {
@@ -22,13 +21,7 @@ let definitions: LabelDefinition[] = [];
 /** Label sets the cache does not keep get a negative handle, valid for one batch. */
 let temporary = 0;
 
-const { nativeDecoderPath, ...options } = workerData as DecodeWorkerData;
-// The native fast path (native-decoder.ts): RW1 bodies whose label sets this decoder
-// already knows, in the usual layout; everything else is decoded below, as before.
-const native = nativeDecoderPath ? loadNativeDecoder(nativeDecoderPath) : null;
-const nativeCache = native?.createCache() ?? null;
-const nativeCounts = new Float64Array(3);
-const maxUncompressedBytes = options.maxUncompressedBytes ?? 32 * 1024 * 1024;
+const options = workerData as DecodeWorkerData;
 
 const decoder = new RemoteWriteDecoder({
   ...(options as DecoderOptions),
@@ -46,29 +39,6 @@ const decoder = new RemoteWriteDecoder({
 const batch = new DecodedBatch();
 
 parentPort!.on('message', (request: DecodeRequest) => {
-  let remember = false;
-  if (native && request.version === 1) {
-    const columns = native.decode(nativeCache!, request.body, maxUncompressedBytes, nativeCounts);
-    if (typeof columns !== 'number') {
-      const reply: DecodeReply = {
-        id: request.id,
-        ok: true,
-        version: 1,
-        decoder: 'native',
-        protobufByteLength: nativeCounts[2]!,
-        seriesCount: nativeCounts[0]!,
-        sampleCount: nativeCounts[1]!,
-        columns,
-        definitions: [],
-        freed: [],
-        histograms: [],
-        staleHistograms: [],
-      };
-      parentPort!.postMessage({ ...reply, body: request.body }, [columns, request.body.buffer as ArrayBuffer]);
-      return;
-    }
-    remember = columns === FALLBACK_REMEMBER;
-  }
   let reply: DecodeReply;
   let transfer: ArrayBuffer[] = [];
   try {
@@ -91,13 +61,10 @@ parentPort!.on('message', (request: DecodeRequest) => {
     histograms.forEach((h, k) => {
       if (isStaleNaN(h.sum)) staleHistograms.push(k);
     });
-    // From now on the native fast path knows this body's label sets by their handles.
-    if (remember) native!.remember(nativeCache!, handles, s);
     reply = {
       id: request.id,
       ok: true,
       version: request.version,
-      decoder: 'javascript',
       protobufByteLength: batch.protobufByteLength,
       seriesCount: s,
       sampleCount: n,
@@ -119,7 +86,6 @@ parentPort!.on('message', (request: DecodeRequest) => {
     reply.definitions = definitions;
     reply.freed = freed;
   }
-  if (native && freed.length > 0) native.forget(nativeCache!, freed);
   for (const handle of freed) if (handle >= 0) free.push(handle);
   definitions = [];
   freed = [];

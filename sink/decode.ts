@@ -123,9 +123,6 @@ export interface DecoderOptions {
 
 export type RemoteWriteVersion = 1 | 2;
 
-/** Which decoder decoded a body: the decode worker's native fast path, or the JavaScript one. */
-export type DecoderPath = 'native' | 'javascript';
-
 // ---------------------------------------------------------------------------
 // Stale markers
 
@@ -202,8 +199,6 @@ export class DecodedBatch {
   bodyByteLength = 0;
   /** Length of the decoded protobuf message. */
   protobufByteLength = 0;
-  /** Which decoder made the batch (the decode worker's native fast path, or this file's). */
-  decodedBy: DecoderPath = 'javascript';
 
   seriesCount = 0;
   sampleCount = 0;

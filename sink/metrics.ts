@@ -12,7 +12,6 @@ export interface SinkMetrics {
   samples: Counter;
   histograms: Counter;
   decodeSeconds: Histogram;
-  decodedBodies: Counter<'decoder'>;
 }
 
 const WINDOWS = ['live', 'run'] as const;
@@ -110,12 +109,6 @@ export function registerSinkMetrics(register: Registry, runs: RunRegistry): Sink
       name: 'sink_decode_seconds',
       help: 'Time to decompress, decode and grade one request.',
       buckets: [0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25],
-      registers: [register],
-    }),
-    decodedBodies: new Counter({
-      name: 'sink_decoded_bodies_total',
-      help: 'Accepted remote-write bodies by the decoder that decoded them: native (the fast path) or javascript.',
-      labelNames: ['decoder'],
       registers: [register],
     }),
   };

@@ -1,7 +1,6 @@
 // `npm run sink -- --port 9091 [--host 127.0.0.1]`: listens, and nothing else.
 import { buildApp } from './app.ts';
 import { ConfigError, parseSinkConfig } from './config.ts';
-import { NativeDecodeUnavailable } from './native-decoder.ts';
 
 let config;
 try {
@@ -18,10 +17,4 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     void app.close().then(() => process.exit(0));
   });
 }
-try {
-  await app.listen({ port: config.port, host: config.host });
-} catch (err) {
-  if (!(err instanceof NativeDecodeUnavailable)) throw err;
-  process.stderr.write(err.message + '\n');
-  process.exit(2);
-}
+await app.listen({ port: config.port, host: config.host });

@@ -4,7 +4,6 @@ import { performance } from 'node:perf_hooks';
 import { availableParallelism } from 'node:os';
 import { DecodedBatch, RemoteWriteDecoder, type RemoteWriteVersion } from './decode.ts';
 import { DecodePool } from './decode-pool.ts';
-import { NativeDecodeUnavailable, type NativeDecodeMode } from './native-decoder.ts';
 import { asBuffer, checkSnappyLength } from './snappy.ts';
 import { isDecodeError } from './decode-errors.ts';
 import { SinkErrors, errorForDecodeReason } from './errors.ts';
@@ -34,8 +33,6 @@ export interface WriteRouteOptions {
    * grading. Default: when the machine has more than one CPU.
    */
   decodeWorker?: boolean;
-  /** The decode worker's native fast path (config.nativeDecode). Default: auto. */
-  nativeDecode?: NativeDecodeMode;
 }
 
 const PROTO_V1 = 'prometheus.WriteRequest';
@@ -57,8 +54,7 @@ export async function writeRoute(app: FastifyInstance, options: WriteRouteOption
     maxLabelValueBytes: options.maxLabelValueBytes,
     maxUncompressedBytes: options.maxBodyBytes,
   };
-  const pool = (options.decodeWorker ?? availableParallelism() > 1) ? await DecodePool.start(limits, (line) => app.log.warn(line), options.nativeDecode ?? 'auto') : null;
-  if (!pool && options.nativeDecode === 'on') throw new NativeDecodeUnavailable('decoding runs on the event loop (one CPU, or the decode worker is off)');
+  const pool = (options.decodeWorker ?? availableParallelism() > 1) ? await DecodePool.start(limits, (line) => app.log.warn(line)) : null;
   if (pool) app.addHook('onClose', async () => pool.close());
   // Without the pool: decoding is synchronous and the batch is consumed before the
   // handler returns, so one batch's buffers serve every request.
@@ -101,7 +97,6 @@ export async function writeRoute(app: FastifyInstance, options: WriteRouteOption
     const histograms = batch.histogramCount;
     options.metrics.decodeSeconds.observe((performance.now() - started) / 1000);
     options.metrics.requests.inc({ version: String(version) });
-    options.metrics.decodedBodies.inc({ decoder: batch.decodedBy });
     options.metrics.samples.inc(samples);
     options.metrics.histograms.inc(histograms);
     // The batch's body: the decode worker may have taken `body` and given it back there.

@@ -6,7 +6,6 @@ import { resolveK6 } from '../build/k6-binary.ts';
 import { bundleScenarios } from '../build/bundle.ts';
 import { integrationSkipped } from './helpers/integration.ts';
 import { ensureDebianPackages } from './helpers/debian.ts';
-import { buildNativeDecoder } from '../sink/native-decoder.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -17,12 +16,6 @@ declare module 'vitest' {
 export default async function setup(project: TestProject): Promise<void> {
   await bundleScenarios();
   if (!integrationSkipped()) ensureDebianPackages((line) => process.stderr.write(`[setup] ${line}\n`));
-  // The native decoder's tests run with or without SKIP_INTEGRATION: it needs a C compiler.
-  try {
-    await buildNativeDecoder();
-  } catch (err) {
-    throw new Error(`The sink's tests need its native decoder, but ${(err as Error).message}.`);
-  }
   if (integrationSkipped()) {
     project.provide('k6Bin', '');
     return;

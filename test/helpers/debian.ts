@@ -14,8 +14,6 @@ export const DEBIAN_TOOLS: Record<string, string> = {
   vmagent: 'victoria-metrics',
   chromium: 'chromium',
   'docker-compose': 'docker-compose',
-  // The sink's native decoder (sink/native-decoder.ts) is compiled with it.
-  gcc: 'gcc',
 };
 
 function found(binary: string): boolean {

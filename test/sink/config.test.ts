@@ -11,14 +11,7 @@ describe('the sink configuration', () => {
     expect(parseSinkConfig(['--max-in-flight', '2'], { SINK_MAX_IN_FLIGHT: '8' }).maxInFlight).toBe(2);
   });
 
-  it('uses the native decoder when it can by default, and takes --native-decode or SINK_NATIVE_DECODE', () => {
-    expect(parseSinkConfig([], {}).nativeDecode).toBe('auto');
-    expect(parseSinkConfig(['--native-decode', 'off'], {}).nativeDecode).toBe('off');
-    expect(parseSinkConfig([], { SINK_NATIVE_DECODE: 'on' }).nativeDecode).toBe('on');
-  });
-
   it.each([
-    [['--native-decode', 'yes'], {}, '--native-decode must be auto, on or off, not "yes".'],
     [['--max-in-flight', '0'], {}, '--max-in-flight must be a whole number of at least 1, not "0".'],
     [[], { SINK_MAX_IN_FLIGHT: 'many' }, 'SINK_MAX_IN_FLIGHT must be a whole number of at least 1, not "many".'],
     [['--spool-max-bytes', '1.5'], {}, '--spool-max-bytes must be a whole number of at least 1, not "1.5".'],
