@@ -19,8 +19,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makeK6WriteRequests } from './k6-payloads.ts';
-import { DecodedBatch, RemoteWriteDecoder } from '../sink/decode.ts';
-import { snappyUncompress, snappyjsUncompress } from '../sink/snappy.ts';
+import { DecodedBatch, RemoteWriteDecoder } from '../sink/remote-write/decode.ts';
+import { snappyUncompress, snappyjsUncompress } from '../sink/remote-write/snappy.ts';
 import { WriteRequest } from '../test/sink/fixtures/remote-write-proto.ts';
 
 const MAX = 64 * 1024 * 1024;

@@ -8,7 +8,7 @@
  * protobufjs (independent of sink/decode.ts) and snappy-compressed.
  */
 import { WriteRequest, type LabelObj, type TimeSeriesObj } from '../test/sink/fixtures/remote-write-proto.ts';
-import { snappyCompress } from '../sink/snappy.ts';
+import { snappyCompress } from '../sink/remote-write/snappy.ts';
 
 export interface K6PayloadOptions {
   /** Number of request bodies. Default 100. */

@@ -2,7 +2,7 @@
 // makes the same requests to the same demo shop, alternating runs in one process.
 import { join } from 'node:path';
 import { bundleFile, DIST_DIR, SCENARIO_DIR, ROOT } from '../build/bundle.ts';
-import { resolveK6 } from '../build/k6-binary.ts';
+import { resolveK6 } from '../cli/k6-binary.ts';
 import { buildDemoApp } from '../demo/app.ts';
 import { runProcess } from '../test/helpers/processes.ts';
 
@@ -23,7 +23,7 @@ async function iterationsPerSecond(k6: string, script: string, baseUrl: string):
 
 export async function benchPromoVsPlain(): Promise<void> {
   const k6 = await resolveK6();
-  const promo = await bundleFile(join(SCENARIO_DIR, 'promo.ts'));
+  const promo = await bundleFile(join(SCENARIO_DIR, 'promo.ts'), join(DIST_DIR, 'bench'));
   const plain = join(ROOT, 'bench', 'plain-promo.js');
   const shop = buildDemoApp({ logger: false });
   const url = await shop.listen({ host: '127.0.0.1', port: 0 });

@@ -3,12 +3,16 @@
 import { benchPromoVsPlain } from './promo-vs-plain.ts';
 import { benchSinkIngest } from './sink-ingest.ts';
 import { benchRelay } from './relay.ts';
+import { buildAll } from '../build/build.ts';
 
 const benches: Record<string, () => Promise<void>> = {
   'promo-vs-plain': benchPromoVsPlain,
   'sink-ingest': benchSinkIngest,
   relay: benchRelay,
 };
+
+// The benches start what ships: dist/ as npm run build makes it.
+await buildAll();
 
 const wanted = process.argv.slice(2);
 for (const name of wanted) {

@@ -13,7 +13,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort } from '../build/free-port.ts';
+import { freePort } from '../cli/free-port.ts';
+import { SINK_NODE_FLAGS, sinkServer } from '../contract/dist-layout.ts';
 
 export const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
 
@@ -216,33 +217,19 @@ export function startVmagent(remoteWriteUrl: string, options: StartOptions & { b
 }
 
 /**
- * The Node flags `npm run sink` uses: package.json's "sink" script is
- * `node [flags] sink/start.mjs`.
- */
-export function sinkNodeFlags(): string[] {
-  const script = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts.sink ?? '';
-  const words = script.trim().split(/\s+/);
-  if (words[0] !== 'node' || words[words.length - 1] !== 'sink/start.mjs') {
-    throw new Error(`package.json's "sink" script is not "node [flags] sink/start.mjs" but "${script}"`);
-  }
-  return words.slice(1, -1);
-}
-
-/**
- * The sink in its own Node process, started the way `npm run sink` starts it
- * (`node [its flags] sink/start.mjs`: an esbuild bundle on plain Node), so a load
- * generator does not share its event loop. `nodeArgs` go before the script (e.g.
- * --cpu-prof), after the flags of `npm run sink`; `args` after it (sink flags such
- * as --max-series).
+ * The sink in its own Node process, started the way `npm run sink` starts it (`node
+ * [its flags] dist/sink/server.js`), so a load generator does not share its event
+ * loop. `nodeArgs` go before the script (e.g. --cpu-prof), after the flags of `npm run
+ * sink`; `args` after it (sink flags such as --max-series).
  */
 export function startSinkProcess(options: StartOptions & { nodeArgs?: string[]; logLevel?: string } = {}): Promise<Service> {
   return startService(
     'sink',
     process.execPath,
     (port) => [
-      ...sinkNodeFlags(),
+      ...SINK_NODE_FLAGS,
       ...(options.nodeArgs ?? []),
-      join(ROOT, 'sink', 'start.mjs'),
+      sinkServer(),
       '--host',
       '127.0.0.1',
       '--port',

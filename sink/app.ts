@@ -2,17 +2,17 @@
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import { Registry } from 'prom-client';
 import { DEFAULT_CONFIG, type SinkConfig } from './config.ts';
-import { RunRegistry } from './ingest.ts';
+import { RunRegistry } from './grade/runs.ts';
 import { registerSinkMetrics, registerFanOutMetrics, type SinkMetrics } from './metrics.ts';
 import { writeRoute } from './write-route.ts';
-import { runsRoutes } from './runs-routes.ts';
+import { runsRoutes } from './control/runs-routes.ts';
 import { SinkErrors, type ErrorBody } from './errors.ts';
-import { createFanOut, type FanOut } from './fanout.ts';
-import { History } from './history.ts';
-import { RunControl } from './run-control.ts';
-import { controlRoutes } from './control-routes.ts';
-import { notifierFromConfig, type Notifier } from './notify.ts';
-import { statusPageRoutes } from './status-page/routes.ts';
+import { createFanOut, type FanOut } from './fanout/fanout.ts';
+import { History } from './control/history.ts';
+import { RunControl } from './control/run-control.ts';
+import { controlRoutes } from './control/control-routes.ts';
+import { notifierFromConfig, type Notifier } from './control/notify.ts';
+import { statusPageRoutes } from './control/status-page/routes.ts';
 
 export interface SinkDeps {
   config?: Partial<SinkConfig>;

@@ -1,10 +1,10 @@
 // The sink's own /metrics, on a Registry passed in: per-run grade figures (computed
 // at scrape time, never on the write path) and the sink's health.
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import type { RunRegistry } from './ingest.ts';
-import type { Figures } from './run-state.ts';
-import type { FanOut } from './fanout.ts';
-import type { PipelineCounters } from './pipeline.ts';
+import type { RunRegistry } from './grade/runs.ts';
+import type { Figures } from './grade/run-state.ts';
+import type { FanOut } from './fanout/fanout.ts';
+import type { PipelineCounters } from './fanout/pipeline.ts';
 
 export interface SinkMetrics {
   requests: Counter<'version'>;

@@ -2,15 +2,15 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { performance } from 'node:perf_hooks';
 import { availableParallelism } from 'node:os';
-import { DecodedBatch, RemoteWriteDecoder, type RemoteWriteVersion } from './decode.ts';
-import { DecodePool } from './decode-pool.ts';
-import { asBuffer, checkSnappyLength } from './snappy.ts';
-import { isDecodeError } from './decode-errors.ts';
+import { DecodedBatch, RemoteWriteDecoder, type RemoteWriteVersion } from './remote-write/decode.ts';
+import { DecodePool } from './remote-write/decode-pool.ts';
+import { asBuffer, checkSnappyLength } from './remote-write/snappy.ts';
+import { isDecodeError } from './remote-write/decode-errors.ts';
 import { SinkErrors, errorForDecodeReason } from './errors.ts';
 import { authorized, type Credentials } from './auth.ts';
-import type { RunRegistry } from './ingest.ts';
+import type { RunRegistry } from './grade/runs.ts';
 import type { SinkMetrics } from './metrics.ts';
-import type { RecordDeps } from './record-order.ts';
+import type { RecordDeps } from './fanout/record-order.ts';
 
 export interface WriteRouteOptions {
   credentials: Credentials;

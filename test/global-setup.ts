@@ -1,9 +1,9 @@
-// Runs once before the suite: finds or builds k6, bundles the scenarios and builds the
-// sink's native decoder, so tests use the real binary, bundles and module (and the
-// sinks they start do not all compile the decoder at once).
+// Runs once before the suite: builds dist/ (npm run build), installs the Debian packages
+// the integration tests start and finds or builds k6, so tests use the real binary and
+// what the build ships.
 import type { TestProject } from 'vitest/node';
-import { resolveK6 } from '../build/k6-binary.ts';
-import { bundleScenarios } from '../build/bundle.ts';
+import { resolveK6 } from '../cli/k6-binary.ts';
+import { buildAll } from '../build/build.ts';
 import { integrationSkipped } from './helpers/integration.ts';
 import { ensureDebianPackages } from './helpers/debian.ts';
 
@@ -14,7 +14,9 @@ declare module 'vitest' {
 }
 
 export default async function setup(project: TestProject): Promise<void> {
-  await bundleScenarios();
+  // Tests run what ships: the sink's decode worker and status page, the CLI and the
+  // scenarios as `npm run build` makes them.
+  await buildAll();
   if (!integrationSkipped()) ensureDebianPackages((line) => process.stderr.write(`[setup] ${line}\n`));
   if (integrationSkipped()) {
     project.provide('k6Bin', '');

@@ -1,12 +1,14 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { distDir } from '../../contract/dist-layout.ts';
 import { describe, expect, it } from 'vitest';
 
-const serverScript = fileURLToPath(new URL('../../demo/server.ts', import.meta.url));
+// The demo shop as `npm run demo` runs it: the build's dist/demo/server.js.
+const serverScript = join(distDir(), 'demo', 'server.js');
 
 function startServer(args: string[], env: Record<string, string> = {}) {
-  const child = spawn(process.execPath, ['--import', 'tsx', serverScript, ...args], {
+  const child = spawn(process.execPath, [serverScript, ...args], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -18,7 +20,7 @@ function startServer(args: string[], env: Record<string, string> = {}) {
   return { child, exited, output: () => ({ stdout, stderr }) };
 }
 
-describe('demo/server.ts', () => {
+describe('the demo shop server (dist/demo/server.js)', () => {
   it('exits with code 2 and one sentence on stderr for a bad value', async () => {
     for (const [args, env, sentence] of [
       [['--port', 'abc'], {}, '--port must be a number, got "abc".'],

@@ -3,7 +3,7 @@
 // protocol the sink writes.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { freePort } from '../../build/free-port.ts';
+import { freePort } from '../../cli/free-port.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 

@@ -1,5 +1,5 @@
 // Reading k6's raw `--out json` samples: the oracle for tags and counts.
-import { forEachPoint, type K6Point } from '../../build/samples-csv.ts';
+import { forEachPoint, type K6Point } from '../../cli/samples-csv.ts';
 import { DEFAULT_BANDS } from '../../lib/grade.ts';
 
 export async function readPoints(path: string, metric?: string): Promise<K6Point[]> {

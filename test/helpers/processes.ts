@@ -2,6 +2,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { ROOT } from '../../build/bundle.ts';
+import { cliMain } from '../../contract/dist-layout.ts';
 
 export interface Finished {
   code: number | null;
@@ -27,7 +28,7 @@ export function runProcess(cmd: string, args: string[], options: { env?: NodeJS.
 
 /** The CLI exactly as `npm run k6 -- …` runs it, with k6 already resolved. */
 export function runCli(args: string[], k6Bin: string, env: NodeJS.ProcessEnv = {}): Promise<Finished> {
-  return runProcess(process.execPath, ['--import', 'tsx', join(ROOT, 'build', 'cli.ts'), ...args], { env: { K6_BIN: k6Bin, ...env } });
+  return runProcess(process.execPath, [cliMain(), ...args], { env: { K6_BIN: k6Bin, ...env } });
 }
 
 /** "Grade: A (97/100) [green]" → "A (97/100)". */

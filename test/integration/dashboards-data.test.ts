@@ -10,7 +10,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
-import { DIST_DIR } from '../../build/bundle.ts';
+import { SCENARIO_BUNDLE_DIR } from '../../build/bundle.ts';
 import { makeTestId } from '../../lib/tags.ts';
 import { DASHBOARD_DIR } from '../../grafana/generate.ts';
 import { allQueries, durationMs, expandQuery, referencedVariables, type DashboardQuery } from '../../grafana/queries.ts';
@@ -281,7 +281,7 @@ async function startStack(): Promise<void> {
 
 async function driveRuns(): Promise<void> {
   const [ok, faulty, small] = shops as [typeof shops[0], typeof shops[0], typeof shops[0]];
-  const bundle = (name: string) => join(DIST_DIR, `${name}.js`);
+  const bundle = (name: string) => join(SCENARIO_BUNDLE_DIR, `${name}.js`);
   const arrivalScript = join(dir, 'arrival.js');
   writeFileSync(arrivalScript, ARRIVAL_SCRIPT);
   const downUrl = `http://127.0.0.1:${await freePort()}`;

@@ -6,12 +6,13 @@ import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { DIST_DIR, ROOT } from '../../build/bundle.ts';
+import { SCENARIO_BUNDLE_DIR, ROOT } from '../../build/bundle.ts';
 import { runCli, runProcess, printedTestId } from '../helpers/processes.ts';
 import { readPoints, k6Percentile, nearBandEdge } from '../helpers/k6-samples.ts';
 import { startDemo } from '../helpers/demo.ts';
 import { startSink } from '../helpers/sink.ts';
 import { waitFor } from '../helpers/stores.ts';
+import { cliMain } from '../../contract/dist-layout.ts';
 
 const k6 = inject('k6Bin');
 const TOKEN = 'distributed-token-0123';
@@ -69,7 +70,7 @@ describe('four local instances of ramp against the demo shop', () => {
 
 describe('a stop of a distributed run', () => {
   it('reaches every instance: all of them exit 103', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'build', 'cli.ts'), 'promo', '--vus', '4', '--instances', '2', '--duration', '60s', '--target', shop.url, '--sink', sink.url, '--out-dir', dir], {
+    const child = spawn(process.execPath, [cliMain(), 'promo', '--vus', '4', '--instances', '2', '--duration', '60s', '--target', shop.url, '--sink', sink.url, '--out-dir', dir], {
       cwd: ROOT,
       env: { ...process.env, K6_BIN: k6, SINK_TOKEN: TOKEN },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -91,11 +92,11 @@ describe('a stop of a distributed run', () => {
 
 describe('--k8s', () => {
   it('prints only YAML: a ConfigMap with the bundle byte for byte, and a TestRun for the operator', async () => {
-    const res = await runProcess(process.execPath, ['--import', 'tsx', join(ROOT, 'build', 'cli.ts'), 'ramp', '--k8s', '--parallelism', '3', '--namespace', 'loadtest', '--sink-url', 'http://promo-sink.monitoring:9091', '--target', 'http://shop.example.com'], {});
+    const res = await runProcess(process.execPath, [cliMain(), 'ramp', '--k8s', '--parallelism', '3', '--namespace', 'loadtest', '--sink-url', 'http://promo-sink.monitoring:9091', '--target', 'http://shop.example.com'], {});
     expect(res.code, res.stderr).toBe(0);
     const [configMap, testRun] = parseAllDocuments(res.stdout).map((d) => d.toJS());
     expect(configMap.kind).toBe('ConfigMap');
-    expect(configMap.data['ramp.js']).toBe(readFileSync(join(DIST_DIR, 'ramp.js'), 'utf8'));
+    expect(configMap.data['ramp.js']).toBe(readFileSync(join(SCENARIO_BUNDLE_DIR, 'ramp.js'), 'utf8'));
     expect(testRun).toMatchObject({ apiVersion: 'k6.io/v1alpha1', kind: 'TestRun', spec: { parallelism: 3, script: { configMap: { name: configMap.metadata.name, file: 'ramp.js' } } } });
   });
 });

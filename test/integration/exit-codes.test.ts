@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DIST_DIR, ROOT } from '../../build/bundle.ts';
+import { SCENARIO_BUNDLE_DIR, ROOT } from '../../build/bundle.ts';
 import { runCli, runProcess, printedTestId } from '../helpers/processes.ts';
 import { startDemo } from '../helpers/demo.ts';
 
@@ -44,7 +44,7 @@ describe('exit codes', () => {
   });
 
   it('stops k6 in its init step with one sentence when INTENSITY is invalid', async () => {
-    const res = await runProcess(k6, ['run', '-e', 'INTENSITY=extreme', join(DIST_DIR, 'smoke.js')]);
+    const res = await runProcess(k6, ['run', '-e', 'INTENSITY=extreme', join(SCENARIO_BUNDLE_DIR, 'smoke.js')]);
     expect(res.code).toBe(107);
     expect(res.stderr).toContain('INTENSITY must be one of light, medium, heavy, not \\"extreme\\".');
   });

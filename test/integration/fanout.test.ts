@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, request as httpRequest, type IncomingMessage } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DIST_DIR } from '../../build/bundle.ts';
+import { SCENARIO_BUNDLE_DIR } from '../../build/bundle.ts';
 import { makeTestId } from '../../lib/tags.ts';
 import { runCli, runProcess, printedTestId } from '../helpers/processes.ts';
 import { startDemo } from '../helpers/demo.ts';
@@ -13,7 +13,7 @@ import { startSink, remoteWriteEnv, type RwMode } from '../helpers/sink.ts';
 import { startInfluxDB, type InfluxDB } from '../helpers/influxdb.ts';
 import { startPrometheus, startVictoriaMetrics, startSinkProcess, freePort, scrape, metricSum, type Service } from '../../bench/services.ts';
 import { promQuery, promScalar, promSampleCount, promHistogramCount, waitFor, drained } from '../helpers/stores.ts';
-import { RemoteWriteDecoder } from '../../sink/decode.ts';
+import { RemoteWriteDecoder } from '../../sink/remote-write/decode.ts';
 
 const k6 = inject('k6Bin');
 let dir: string;
@@ -39,7 +39,7 @@ async function k6Run(scenario: string, writeBase: string, mode: RwMode, duration
   const testid = makeTestId(`fanout ${scenario}`);
   const summary = join(dir, `${testid}.json`);
   const env = { TESTID: testid, BASE_URL: shop.url, TARGET_VUS: '3', RAMP_MAX_VUS: '6', DURATION: duration, THINK_TIME_MS: '50', MIN_GRADE: 'none', ...extra };
-  const res = await runProcess(k6, ['run', '-q', '-o', 'experimental-prometheus-rw', '--summary-export', summary, ...Object.entries(env).flatMap(([k, v]) => ['-e', `${k}=${v}`]), join(DIST_DIR, `${scenario}.js`)], {
+  const res = await runProcess(k6, ['run', '-q', '-o', 'experimental-prometheus-rw', '--summary-export', summary, ...Object.entries(env).flatMap(([k, v]) => ['-e', `${k}=${v}`]), join(SCENARIO_BUNDLE_DIR, `${scenario}.js`)], {
     env: remoteWriteEnv(writeBase, mode),
     timeoutMs: 170_000,
   });

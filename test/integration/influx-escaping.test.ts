@@ -2,10 +2,10 @@
 // influxd): label values full of special characters are decoded from a real
 // remote-write protobuf, written, and read back with InfluxQL.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RemoteWriteDecoder, type DecodedBatch } from '../../sink/decode.ts';
-import { HistogramAccumulator } from '../../sink/histogram.ts';
-import { UNREPRESENTABLE, batchToLines, gradeLines } from '../../sink/influx-lines.ts';
-import type { Figures } from '../../sink/run-state.ts';
+import { RemoteWriteDecoder, type DecodedBatch } from '../../sink/remote-write/decode.ts';
+import { HistogramAccumulator } from '../../sink/grade/histogram.ts';
+import { UNREPRESENTABLE, batchToLines, gradeLines } from '../../sink/fanout/influx-lines.ts';
+import type { Figures } from '../../sink/grade/run-state.ts';
 import { startInfluxDB, type InfluxDB } from '../helpers/influxdb.ts';
 import { encodeV1, type HistogramObj, type TimeSeriesObj } from '../sink/fixtures/remote-write-proto.ts';
 import { T0, series } from '../sink/fixtures/series.ts';

@@ -6,7 +6,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DIST_DIR, ROOT } from '../../build/bundle.ts';
+import { SCENARIO_BUNDLE_DIR, ROOT } from '../../build/bundle.ts';
 import { makeTestId } from '../../lib/tags.ts';
 import { saturationVus } from '../../demo/app.ts';
 import { runProcess, printedGrade, printedTestId } from '../helpers/processes.ts';
@@ -14,6 +14,7 @@ import { startDemo } from '../helpers/demo.ts';
 import { startSink, remoteWriteEnv } from '../helpers/sink.ts';
 import { waitFor } from '../helpers/stores.ts';
 import { buildApp } from '../../sink/app.ts';
+import { cliMain } from '../../contract/dist-layout.ts';
 
 const k6 = inject('k6Bin');
 const TOKEN = 'control-token-0123456789';
@@ -41,7 +42,7 @@ async function startReceiver(behaviour: 'ok' | 'hang' = 'ok') {
 }
 
 function cli(args: string[], env: Record<string, string> = {}) {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'build', 'cli.ts'), ...args, '--out-dir', dir], {
+  const child = spawn(process.execPath, [cliMain(), ...args, '--out-dir', dir], {
     cwd: ROOT,
     env: { ...process.env, K6_BIN: k6, K6_NO_USAGE_REPORT: 'true', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -78,7 +79,7 @@ describe('the breaking point of a ramp against a shop of known capacity', () => 
     try {
       const testid = makeTestId('breaking point');
       const res = await runProcess(k6, ['run', '-q', '-o', 'experimental-prometheus-rw', '-e', `TESTID=${testid}`, '-e', `BASE_URL=${shop.url}`, '-e', 'RAMP_MAX_VUS=44', '-e', 'DURATION=50s',
-        '-e', `THINK_TIME_MS=${thinkTimeMs}`, '-e', 'MIN_GRADE=none', join(DIST_DIR, 'ramp.js')], { env: remoteWriteEnv(sink.url, 'native') });
+        '-e', `THINK_TIME_MS=${thinkTimeMs}`, '-e', 'MIN_GRADE=none', join(SCENARIO_BUNDLE_DIR, 'ramp.js')], { env: remoteWriteEnv(sink.url, 'native') });
       expect(res.code).toBe(0);
       const run = (await sink.app.inject({ url: `/api/runs/${testid}` })).json();
       expect(run.breakingPointVus).toBeGreaterThanOrEqual(expected * 0.8);
@@ -169,7 +170,7 @@ describe('notifications', () => {
     try {
       await shop.admin('PUT', 'faults', { errorRatio: 0.2, extraLatencyMs: 0 });
       const testid = makeTestId('dead webhook');
-      const res = await runProcess(k6, ['run', '-q', '-o', 'experimental-prometheus-rw', '-e', `TESTID=${testid}`, '-e', `BASE_URL=${shop.url}`, '-e', 'DURATION=6s', '-e', 'THINK_TIME_MS=20', '-e', 'MIN_GRADE=none', '--summary-export', join(dir, `${testid}.json`), join(DIST_DIR, 'smoke.js')], { env: remoteWriteEnv(slowSink.url, 'native') });
+      const res = await runProcess(k6, ['run', '-q', '-o', 'experimental-prometheus-rw', '-e', `TESTID=${testid}`, '-e', `BASE_URL=${shop.url}`, '-e', 'DURATION=6s', '-e', 'THINK_TIME_MS=20', '-e', 'MIN_GRADE=none', '--summary-export', join(dir, `${testid}.json`), join(SCENARIO_BUNDLE_DIR, 'smoke.js')], { env: remoteWriteEnv(slowSink.url, 'native') });
       // k6 gives each push 5 s and logs a failed one: none failed, and every request was counted.
       expect(res.stderr).not.toMatch(/level=(error|warning).*(remote write|prometheus)/i);
       const summary = JSON.parse(readFileSync(join(dir, `${testid}.json`), 'utf8'));

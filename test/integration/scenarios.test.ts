@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { mkdtempSync, readFileSync, statSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DIST_DIR, scenarioNames } from '../../build/bundle.ts';
+import { SCENARIO_BUNDLE_DIR, scenarioNames } from '../../build/bundle.ts';
 import { runCli, runProcess, printedGrade, printedTestId } from '../helpers/processes.ts';
 import { readPoints } from '../helpers/k6-samples.ts';
 import { formatGrade } from '../../lib/grade.ts';
@@ -20,7 +20,7 @@ afterAll(() => rmSync(outDir, { recursive: true, force: true }));
 
 describe('scenario bundles', () => {
   it.each(scenarioNames())('bundles %s into a script that k6 inspect accepts and that stays under 30 KB', async (name) => {
-    const bundle = join(DIST_DIR, `${name}.js`);
+    const bundle = join(SCENARIO_BUNDLE_DIR, `${name}.js`);
     expect(statSync(bundle).size).toBeLessThanOrEqual(30 * 1024);
     const res = await runProcess(k6, ['inspect', bundle]);
     expect(res.stderr).toBe('');

@@ -4,14 +4,14 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DIST_DIR } from '../../build/bundle.ts';
+import { SCENARIO_BUNDLE_DIR } from '../../build/bundle.ts';
 import { runProcess } from '../helpers/processes.ts';
 import { readPoints, k6Percentile, nearBandEdge } from '../helpers/k6-samples.ts';
 import { startDemo } from '../helpers/demo.ts';
 import { startSink, remoteWriteEnv, type RwMode } from '../helpers/sink.ts';
 import { grade } from '../../lib/grade.ts';
 import { makeTestId } from '../../lib/tags.ts';
-import { runJson } from '../../sink/runs-routes.ts';
+import { runJson } from '../../sink/control/runs-routes.ts';
 
 const k6 = inject('k6Bin');
 let dir: string;
@@ -47,7 +47,7 @@ async function runThroughSink(scenario: string, mode: RwMode, extraEnv: string[]
     'run', '-q', '-o', 'experimental-prometheus-rw', '--out', `json=${samples}`, '--summary-export', summary,
     '-e', `TESTID=${testid}`, '-e', `BASE_URL=${shop.url}`, '-e', 'TARGET_VUS=4', '-e', 'RAMP_MAX_VUS=8', '-e', 'DURATION=4s', '-e', 'THINK_TIME_MS=20', '-e', 'MIN_GRADE=none',
     ...extraEnv.flatMap((e) => ['-e', e]),
-    join(DIST_DIR, `${scenario}.js`),
+    join(SCENARIO_BUNDLE_DIR, `${scenario}.js`),
   ], { env: remoteWriteEnv(sink.url, mode) });
   expect(res.stderr.match(/level=error.*/g) ?? []).toEqual([]);
   return { testid, exitCode: res.code, summary: JSON.parse(readFileSync(summary, 'utf8')), samples };

@@ -10,10 +10,10 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { DIST_DIR, ROOT } from '../../build/bundle.ts';
-import { compareRuns, overheadLine } from '../../build/compare.ts';
+import { SCENARIO_BUNDLE_DIR, ROOT } from '../../build/bundle.ts';
+import { compareRuns, overheadLine } from '../../report/compare.ts';
 import { buildApp, type SinkApp } from '../../sink/app.ts';
-import type { HistoryEntry } from '../../sink/history.ts';
+import type { HistoryEntry } from '../../contract/sink-api.ts';
 import { colourFor, type GradeLetter } from '../../lib/grade.ts';
 import { makeTestId } from '../../lib/tags.ts';
 import { startDemo } from '../helpers/demo.ts';
@@ -103,7 +103,7 @@ beforeAll(async () => {
   });
   expect(registered.status).toBe(201);
   const env = { TESTID: testid, BASE_URL: shop.url, TARGET_VUS: '4', DURATION: '60s', THINK_TIME_MS: '100', MIN_GRADE: 'none', PROMO_NAME: 'Spring Sale', PROMO_TYPE: 'striked_price', ENVIRONMENT: 'preprod', INTENSITY: 'light' };
-  const child = spawn(k6Bin, ['run', '-q', '-o', 'experimental-prometheus-rw', '--address', k6Address, ...Object.entries(env).flatMap(([k, v]) => ['-e', `${k}=${v}`]), join(DIST_DIR, 'promo.js')], {
+  const child = spawn(k6Bin, ['run', '-q', '-o', 'experimental-prometheus-rw', '--address', k6Address, ...Object.entries(env).flatMap(([k, v]) => ['-e', `${k}=${v}`]), join(SCENARIO_BUNDLE_DIR, 'promo.js')], {
     cwd: dir,
     env: { ...process.env, ...remoteWriteEnv(sinkUrl, 'native'), K6_PROMETHEUS_RW_BEARER_TOKEN: TOKEN },
     stdio: ['ignore', 'ignore', 'pipe'],

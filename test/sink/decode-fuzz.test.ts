@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { DecodedBatch, RemoteWriteDecoder, type RemoteWriteVersion } from '../../sink/decode.ts';
-import { isDecodeError, type DecodeErrorReason } from '../../sink/decode-errors.ts';
-import { checkSnappyLength, snappyCompress, snappyUncompress } from '../../sink/snappy.ts';
+import { DecodedBatch, RemoteWriteDecoder, type RemoteWriteVersion } from '../../sink/remote-write/decode.ts';
+import { isDecodeError, type DecodeErrorReason } from '../../sink/remote-write/decode-errors.ts';
+import { checkSnappyLength, snappyCompress, snappyUncompress } from '../../sink/remote-write/snappy.ts';
 import { MUTATION_KINDS, mulberry32, mutate, type MutationKind } from './fixtures/mutations.ts';
 import { encodeV1, encodeV1Noisy, encodeV1Unpacked, encodeV2, type TimeSeriesObj } from './fixtures/remote-write-proto.ts';
 import { k6SeriesLabels } from '../../bench/k6-payloads.ts';

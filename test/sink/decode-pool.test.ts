@@ -1,8 +1,8 @@
 // The decode worker takes a body that owns its memory without copying it and gives it
 // back with the batch; a body in Node's shared buffer pool goes as a copy.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DecodePool } from '../../sink/decode-pool.ts';
-import { snappyCompress } from '../../sink/snappy.ts';
+import { DecodePool } from '../../sink/remote-write/decode-pool.ts';
+import { snappyCompress } from '../../sink/remote-write/snappy.ts';
 import { encodeV1 } from './fixtures/remote-write-proto.ts';
 import { T0, series } from './fixtures/series.ts';
 

@@ -8,7 +8,7 @@ import {
   isStaleNaN,
   seriesIdentity,
   type NativeHistogram,
-} from '../../sink/decode.ts';
+} from '../../sink/remote-write/decode.ts';
 import {
   RequestV2,
   WriteRequest,

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import protobuf from 'protobufjs';
-import { DecodedBatch, RemoteWriteDecoder, type DecoderOptions, type RemoteWriteVersion } from '../../sink/decode.ts';
-import { DECODE_ERROR_REASONS, DecodeError, decodeErrorStatus, isDecodeError, type DecodeErrorReason } from '../../sink/decode-errors.ts';
-import { checkSnappyLength, readSnappyLength, snappyUncompress } from '../../sink/snappy.ts';
+import { DecodedBatch, RemoteWriteDecoder, type DecoderOptions, type RemoteWriteVersion } from '../../sink/remote-write/decode.ts';
+import { DECODE_ERROR_REASONS, DecodeError, decodeErrorStatus, isDecodeError, type DecodeErrorReason } from '../../sink/remote-write/decode-errors.ts';
+import { checkSnappyLength, readSnappyLength, snappyUncompress } from '../../sink/remote-write/snappy.ts';
 import { compress, encodeV1, encodeV2, type LabelObj, type TimeSeriesObj } from './fixtures/remote-write-proto.ts';
 
 const ok: TimeSeriesObj = { labels: [{ name: '__name__', value: 'k6_vus' }], samples: [{ value: 1, timestamp: 1 }] };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { encodeWriteRequest } from '../../sink/encode-rw1.ts';
-import { RemoteWriteDecoder } from '../../sink/decode.ts';
+import { encodeWriteRequest } from '../../sink/remote-write/encode-rw1.ts';
+import { RemoteWriteDecoder } from '../../sink/remote-write/decode.ts';
 import { WriteRequest } from './fixtures/remote-write-proto.ts';
 
 const histogram = (isFloat: boolean) => ({

@@ -11,7 +11,7 @@ import {
   subtractHistograms,
   type BucketSpan,
   type NativeHistogram,
-} from '../../sink/histogram.ts';
+} from '../../sink/grade/histogram.ts';
 
 // ---------------------------------------------------------------------------
 // Independent reference: bucket every raw observation straight from log2.

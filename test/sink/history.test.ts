@@ -4,7 +4,9 @@ import { appendFileSync, existsSync, mkdirSync, mkdtempSync, rmdirSync, readFile
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { History, exitReason, historyCsv, HISTORY_CSV_COLUMNS, type HistoryEntry } from '../../sink/history.ts';
+import { History, exitReason } from '../../sink/control/history.ts';
+import { historyCsv, HISTORY_CSV_COLUMNS } from '../../report/history-csv.ts';
+import type { HistoryEntry } from '../../contract/sink-api.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -169,7 +171,7 @@ describe('History', () => {
   it('keeps every acknowledged entry when the appending process is killed with SIGKILL', async () => {
     const path = join(dir, 'killed', 'history.jsonl');
     const child = join(dir, 'appender.mts');
-    const historyUrl = pathToFileURL(join(ROOT, 'sink', 'history.ts')).href;
+    const historyUrl = pathToFileURL(join(ROOT, 'sink', 'control', 'history.ts')).href;
     writeFileSync(
       child,
       `import { History } from ${JSON.stringify(historyUrl)};

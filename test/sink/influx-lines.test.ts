@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DecodedBatch, RemoteWriteDecoder, type SeriesLabels } from '../../sink/decode.ts';
-import { HistogramAccumulator } from '../../sink/histogram.ts';
+import { DecodedBatch, RemoteWriteDecoder, type SeriesLabels } from '../../sink/remote-write/decode.ts';
+import { HistogramAccumulator } from '../../sink/grade/histogram.ts';
 import {
   InfluxLineEncoder,
   UNREPRESENTABLE,
@@ -12,8 +12,8 @@ import {
   histogramMapping,
   quoteString,
   sampleMapping,
-} from '../../sink/influx-lines.ts';
-import type { Figures } from '../../sink/run-state.ts';
+} from '../../sink/fanout/influx-lines.ts';
+import type { Figures } from '../../sink/grade/run-state.ts';
 import { notApplicable } from '../../lib/grade.ts';
 import { encodeV1, type HistogramObj, type TimeSeriesObj } from './fixtures/remote-write-proto.ts';
 import { T0, series, STALE, withStaleMarkers } from './fixtures/series.ts';

@@ -1,12 +1,12 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { RemoteWriteDecoder } from '../../sink/decode.ts';
-import { RunRegistry } from '../../sink/ingest.ts';
+import { RemoteWriteDecoder } from '../../sink/remote-write/decode.ts';
+import { RunRegistry } from '../../sink/grade/runs.ts';
 import { DEFAULT_CONFIG } from '../../sink/config.ts';
-import { historyEntry, type Registration } from '../../sink/run-control.ts';
-import type { RunState } from '../../sink/run-state.ts';
-import { Notifier, completionLevel, type Notification, type NotifierOptions } from '../../sink/notify.ts';
+import { historyEntry, type Registration } from '../../sink/control/run-control.ts';
+import type { RunState } from '../../sink/grade/run-state.ts';
+import { Notifier, completionLevel, type Notification, type NotifierOptions } from '../../sink/control/notify.ts';
 import { formatGrade } from '../../lib/grade.ts';
 import { encodeV1, type TimeSeriesObj } from './fixtures/remote-write-proto.ts';
 

@@ -1,13 +1,13 @@
 // Order with several requests in flight: which records may share a request, and which
 // must wait (record-order.ts, batch-scheduler.ts), from batches ingested for real.
 import { describe, expect, it } from 'vitest';
-import { RemoteWriteDecoder } from '../../sink/decode.ts';
-import { RunRegistry } from '../../sink/ingest.ts';
+import { RemoteWriteDecoder } from '../../sink/remote-write/decode.ts';
+import { RunRegistry } from '../../sink/grade/runs.ts';
 import { DEFAULT_CONFIG } from '../../sink/config.ts';
-import { RecordOrder } from '../../sink/record-order.ts';
-import { BatchScheduler, type Plan } from '../../sink/batch-scheduler.ts';
-import { RecordKind } from '../../sink/destinations.ts';
-import type { SpoolRecord } from '../../sink/spool.ts';
+import { RecordOrder } from '../../sink/fanout/record-order.ts';
+import { BatchScheduler, type Plan } from '../../sink/fanout/batch-scheduler.ts';
+import { RecordKind } from '../../sink/fanout/destinations.ts';
+import type { SpoolRecord } from '../../sink/fanout/spool.ts';
 import { encodeV1 } from './fixtures/remote-write-proto.ts';
 import { T0, series } from './fixtures/series.ts';
 

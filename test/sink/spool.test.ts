@@ -4,7 +4,7 @@ import { appendFile, mkdtemp, readdir, rm, stat, truncate, writeFile, readFile }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { createMemorySpool, HEADER_BYTES, openDiskSpool, type Spool, type SpoolOptions, type SpoolRecord } from '../../sink/spool.ts';
+import { createMemorySpool, HEADER_BYTES, openDiskSpool, type Spool, type SpoolOptions, type SpoolRecord } from '../../sink/fanout/spool.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -206,7 +206,7 @@ describe('disk spool', () => {
     const script = join(dir, 'appender.mts');
     const spoolDir = join(dir, 'spool');
     await writeFile(script, `
-      import { openDiskSpool } from ${JSON.stringify(pathToFileURL(join(ROOT, 'sink', 'spool.ts')).href)};
+      import { openDiskSpool } from ${JSON.stringify(pathToFileURL(join(ROOT, 'sink', 'fanout', 'spool.ts')).href)};
       const spool = await openDiskSpool(process.argv[2], { maxBytes: 1 << 30, segmentBytes: 200_000, consumers: ['a'] });
       const worker = async (w: number) => {
         for (let i = 0; ; i++) {

@@ -5,7 +5,7 @@ import { connect } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { buildApp, type SinkApp } from '../../sink/app.ts';
 import type { SinkConfig } from '../../sink/config.ts';
-import { RemoteWriteDecoder } from '../../sink/decode.ts';
+import { RemoteWriteDecoder } from '../../sink/remote-write/decode.ts';
 import type { ErrorBody } from '../../sink/errors.ts';
 import { makeK6WriteRequests } from '../../bench/k6-payloads.ts';
 import {

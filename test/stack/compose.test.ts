@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
+import { SINK_NODE_FLAGS } from '../../contract/dist-layout.ts';
 
 const DOCKER_COMPOSE = '/usr/bin/docker-compose';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -98,10 +99,11 @@ describe('compose.yaml', () => {
     expect(services.grafana!.volumes).toEqual(expect.arrayContaining([`${join(ROOT, 'grafana/provisioning')}:/etc/grafana/provisioning:ro`, `${join(ROOT, 'grafana/dashboards')}:/var/lib/grafana/dashboards:ro`]));
   });
 
-  it('builds the sink from the repository, listening on all interfaces, with a health check and its destinations', () => {
+  it('builds the sink from the repository and runs its build output, listening on all interfaces, with a health check and its destinations', () => {
     const sink = services.sink!;
     expect(sink.build?.context.replace(/\/$/, '')).toBe(ROOT.replace(/\/$/, ''));
-    expect(sink.command).toEqual(['npm', 'run', 'sink', '--', '--host', '0.0.0.0', '--port', '9091']);
+    expect(sink.command).toEqual(['node', ...SINK_NODE_FLAGS, 'dist/sink/server.js', '--host', '0.0.0.0', '--port', '9091']);
+    expect(services.demo!.command).toEqual(['node', 'dist/demo/server.js', '--host', '0.0.0.0', '--port', '8080']);
     expect(sink.healthcheck!.test.join(' ')).toContain('/-/healthy');
     expect(sink.environment).toMatchObject({
       SINK_PROMETHEUS_URL: 'http://prometheus:9090/api/v1/write',
@@ -111,11 +113,11 @@ describe('compose.yaml', () => {
     });
   });
 
-  it('points k6 at the sink with the same token and native histograms, running a bundle from ./dist', () => {
+  it('points k6 at the sink with the same token and native histograms, running a bundle from ./dist/scenarios', () => {
     const k6 = services.k6!;
     expect(k6.image).toMatch(/^grafana\/k6:/);
     expect(k6.command).toEqual(['run', '-o', 'experimental-prometheus-rw', '/scenarios/promo.js']);
-    expect(k6.volumes).toContain(`${join(ROOT, 'dist')}:/scenarios:ro`);
+    expect(k6.volumes).toContain(`${join(ROOT, 'dist', 'scenarios')}:/scenarios:ro`);
     expect(k6.environment).toMatchObject({
       K6_PROMETHEUS_RW_SERVER_URL: 'http://sink:9091/api/v1/write',
       K6_PROMETHEUS_RW_BEARER_TOKEN: 'test-secret-123',

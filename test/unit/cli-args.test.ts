@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseCliArgs } from '../../build/cli-args.ts';
+import { parseCliArgs } from '../../cli/args.ts';
 
 describe('CLI arguments', () => {
   it('reads every option and keeps what follows -- for k6', () => {

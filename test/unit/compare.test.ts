@@ -5,10 +5,12 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { compareRuns, formatComparison, overheadLine } from '../../build/compare.ts';
-import { compareCommand, historyCommand } from '../../build/history-cli.ts';
-import { CliError } from '../../build/cli-args.ts';
-import { History, historyCsv, type HistoryEntry } from '../../sink/history.ts';
+import { compareRuns, formatComparison, overheadLine } from '../../report/compare.ts';
+import { compareCommand, historyCommand } from '../../cli/history.ts';
+import { CliError } from '../../cli/args.ts';
+import { History } from '../../sink/control/history.ts';
+import { historyCsv } from '../../report/history-csv.ts';
+import type { HistoryEntry } from '../../contract/sink-api.ts';
 
 const BASELINE: HistoryEntry = {
   testid: 'baseline_20261127_080000_1a2b3c4d',

@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
 import { Ajv, type AnySchemaObject, type ValidateFunction } from 'ajv';
 import { bundleFile, ROOT, SCENARIO_DIR } from '../../build/bundle.ts';
-import { DEFAULT_K6_IMAGE, K8sError, k8sManifests, k8sNameFromTestId, maxRunNameLength, type K8sOptions } from '../../build/k8s.ts';
+import { DEFAULT_K6_IMAGE, K8sError, k8sManifests, k8sNameFromTestId, maxRunNameLength, type K8sOptions } from '../../cli/k8s.ts';
 
 // Reference data shared by the team, read in place (never copied into the repo).
 const CRD_PATH = resolve(ROOT, '../shared/k8s/k6.io_testruns.crd.yaml');

@@ -1,0 +1,63 @@
+// `npm run build`: everything that runs, into dist/, once. The sink, the CLI, the demo
+// shop and the Docker image run these files on plain Node with production
+// dependencies only; nothing is bundled, compiled or type-stripped when they start.
+//
+//   dist/scenarios/<name>.js       the k6 scenarios (build/bundle.ts)
+//   dist/sink/server.js            the sink (sink/server.ts)
+//   dist/sink/decode-worker.js     its decode worker thread
+//   dist/sink/status-page/         the status page: page.js (browser), page.html, page.css
+//   dist/cli/cli.js                the CLI (npm run k6)
+//   dist/demo/server.js            the demo shop (npm run demo)
+//   dist/.built                    written last: ensure-built.mjs compares sources with it
+import { build, type BuildOptions } from 'esbuild';
+import { copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { bundleScenarios, DIST_DIR, ROOT } from './bundle.ts';
+
+const NODE_OPTIONS: BuildOptions = {
+  bundle: true, // one file per program: its imports from the repository are inlined
+  platform: 'node', // Node built-ins stay imports
+  format: 'esm', // package.json says "type": "module"
+  target: 'node20', // the Node the project runs on (engines)
+  packages: 'external', // npm packages are imported from node_modules at run time, as installed
+  sourcemap: 'linked', // stack traces map back to the .ts with node --enable-source-maps
+  legalComments: 'none', // nothing of the sources' comments is needed at run time
+  logLevel: 'warning', // a warning fails nothing but is shown
+};
+
+const PAGE_OPTIONS: BuildOptions = {
+  bundle: true, // the page's script and what it imports (report/compare.ts) in one file
+  platform: 'browser', // it runs in the browser
+  format: 'iife', // a classic script: the strict CSP allows only 'self' scripts, no modules needed
+  target: 'es2020', // browsers of the last few years
+  minify: true, // served to every viewer of the page
+  sourcemap: false, // the page is small and readable enough in its source
+  legalComments: 'none', // see above
+  logLevel: 'warning', // see above
+};
+
+export async function buildAll(): Promise<string[]> {
+  rmSync(join(DIST_DIR, '.built'), { force: true });
+  const programs: Array<[string, string]> = [
+    ['sink/server.ts', 'sink/server.js'],
+    ['sink/remote-write/decode-worker.ts', 'sink/decode-worker.js'],
+    ['cli/cli.ts', 'cli/cli.js'],
+    ['demo/server.ts', 'demo/server.js'],
+  ];
+  const pageDir = join(DIST_DIR, 'sink', 'status-page');
+  const [scenarios] = await Promise.all([
+    bundleScenarios(),
+    ...programs.map(([entry, out]) => build({ ...NODE_OPTIONS, entryPoints: [join(ROOT, entry)], outfile: join(DIST_DIR, out) })),
+    build({ ...PAGE_OPTIONS, entryPoints: [join(ROOT, 'sink/control/status-page/page.ts')], outfile: join(pageDir, 'page.js') }),
+  ]);
+  mkdirSync(pageDir, { recursive: true });
+  for (const file of ['page.html', 'page.css']) copyFileSync(join(ROOT, 'sink/control/status-page', file), join(pageDir, file));
+  writeFileSync(join(DIST_DIR, '.built'), `${new Date().toISOString()}\n`);
+  return [...scenarios, ...programs.map(([, out]) => join(DIST_DIR, out)), join(pageDir, 'page.js')];
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const started = Date.now();
+  const files = await buildAll();
+  console.log(`built ${files.length} files into ${DIST_DIR} in ${Date.now() - started} ms`);
+}

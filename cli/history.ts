@@ -1,0 +1,165 @@
+// `history` and `compare`: the runs the sink recorded, from the history file or
+// from a running sink. Every user mistake is a CliError with one plain sentence.
+import { parseArgs } from 'node:util';
+import { CliError } from './args.ts';
+import { compareRuns, formatComparison } from '../report/compare.ts';
+import { readHistory } from '../contract/history-file.ts';
+import type { HistoryEntry } from '../contract/sink-api.ts';
+import { historyCsv } from '../report/history-csv.ts';
+
+export const DEFAULT_HISTORY_FILE = 'results/history.jsonl';
+
+export const HISTORY_USAGE = `Usage: history [--csv] [--file PATH] [--sink URL]
+       compare <baseline testid> <candidate testid> [--json] [--file PATH] [--sink URL] [--no-color]
+
+  --file PATH   history file to read (default ${DEFAULT_HISTORY_FILE})
+  --sink URL    ask a running sink instead (GET <URL>/api/history, Bearer $SINK_TOKEN if set)
+  --csv         history as CSV
+  --json        the comparison as JSON
+  --no-color    no ANSI colours (also when NO_COLOR is set or the output is not a terminal)`;
+
+interface Source {
+  file?: string;
+  sink?: string;
+}
+
+type OptionSpec = Record<string, { type: 'string' | 'boolean' }>;
+
+function parse(command: string, argv: string[], options: OptionSpec) {
+  try {
+    return parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+  } catch (err) {
+    const message = (err as Error).message.split('\n')[0]!.replace(/\..*$/, '');
+    const names = Object.keys(options).map((o) => `--${o}`);
+    throw new CliError(`${message}; ${command} takes ${names.join(', ')}.`);
+  }
+}
+
+function source(values: { file?: string | boolean; sink?: string | boolean }): Source {
+  const file = typeof values.file === 'string' ? values.file : undefined;
+  const sink = typeof values.sink === 'string' ? values.sink : undefined;
+  if (file !== undefined && sink !== undefined) throw new CliError('Give either --file or --sink, not both.');
+  if (file === '') throw new CliError('--file needs a path.');
+  if (sink !== undefined && !/^https?:\/\/[^\s/]+/.test(sink)) throw new CliError(`--sink must be an http:// or https:// URL, not "${sink}".`);
+  return sink !== undefined ? { sink } : { file: file ?? DEFAULT_HISTORY_FILE };
+}
+
+function describe(src: Source): string {
+  return src.sink !== undefined ? `the sink at ${src.sink}` : src.file!;
+}
+
+/** The recorded runs, oldest first. Warnings about skipped lines go to stderr. */
+export async function loadRuns(src: Source, warn: (line: string) => void = (l) => process.stderr.write(l + '\n')): Promise<HistoryEntry[]> {
+  if (src.sink === undefined) {
+    try {
+      return (await readHistory(src.file!, warn)).entries;
+    } catch (err) {
+      throw new CliError(`Cannot read the history file ${src.file}: ${(err as Error).message}.`);
+    }
+  }
+  const url = `${src.sink.replace(/\/+$/, '')}/api/history`;
+  const headers: Record<string, string> = { accept: 'application/json' };
+  const token = process.env.SINK_TOKEN;
+  if (token) headers.authorization = `Bearer ${token}`;
+  let res: Response;
+  try {
+    res = await fetch(url, { headers, signal: AbortSignal.timeout(15_000) });
+  } catch (err) {
+    const cause = (err as { cause?: { message?: string } }).cause?.message ?? (err as Error).message;
+    throw new CliError(`Cannot reach the sink at ${url}: ${cause}.`);
+  }
+  if (!res.ok) {
+    const hint = res.status === 401 || res.status === 403 ? ' (set SINK_TOKEN to the sink\'s token)' : '';
+    throw new CliError(`The sink answered ${res.status} to GET ${url}${hint}.`);
+  }
+  let body: unknown;
+  try {
+    body = await res.json();
+  } catch {
+    throw new CliError(`The sink's answer to GET ${url} is not JSON.`);
+  }
+  const runs = (body as { runs?: unknown })?.runs;
+  if (!Array.isArray(runs)) throw new CliError(`The sink's answer to GET ${url} has no "runs" list.`);
+  return runs as HistoryEntry[];
+}
+
+function fixed(x: number | null | undefined, decimals: number): string {
+  return typeof x === 'number' && Number.isFinite(x) ? x.toFixed(decimals) : '-';
+}
+
+/** "2026-11-27T08:05:00.123Z" → "2026-11-27 08:05:00Z". */
+function shortTime(iso: string | null): string {
+  if (!iso) return '-';
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? iso : d.toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+}
+
+/** testid, ended, exit reason, grade, p95 (ms), errors %, rps; oldest first. */
+export function historyTable(runs: HistoryEntry[]): string {
+  const header = ['testid', 'ended (UTC)', 'exit reason', 'grade', 'p95 ms', 'errors %', 'rps'];
+  const rows = runs.map((r) => [
+    r.testid,
+    shortTime(r.endedAt),
+    r.exitReason,
+    r.grade?.text ?? '-',
+    fixed(r.p95Ms, 1),
+    fixed(typeof r.errorRatio === 'number' ? r.errorRatio * 100 : null, 2),
+    fixed(r.rps, 1),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const numeric = (i: number) => i >= 4;
+  const line = (cells: string[]) => cells.map((c, i) => (numeric(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  return [line(header), ...rows.map(line)].join('\n') + '\n';
+}
+
+/** `history [--csv] [--file PATH] [--sink URL]` */
+export async function historyCommand(argv: string[], out: NodeJS.WritableStream): Promise<number> {
+  const { values, positionals } = parse('history', argv, { csv: { type: 'boolean' }, file: { type: 'string' }, sink: { type: 'string' } });
+  if (positionals.length > 0) throw new CliError(`history takes no arguments besides its options, not "${positionals.join(' ')}".`);
+  const src = source(values);
+  const runs = await loadRuns(src);
+  if (values.csv) out.write(historyCsv(runs));
+  else if (runs.length === 0) out.write(`No runs recorded yet in ${describe(src)}.\n`);
+  else out.write(historyTable(runs));
+  return 0;
+}
+
+/** Colour only on a terminal, never with --no-color or NO_COLOR (https://no-color.org). */
+function wantsColour(out: NodeJS.WritableStream, noColor: boolean): boolean {
+  if (noColor) return false;
+  if (process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== '') return false;
+  return (out as { isTTY?: boolean }).isTTY === true;
+}
+
+/** `compare <baseline> <candidate> [--json] [--file PATH] [--sink URL] [--no-color]` */
+export async function compareCommand(argv: string[], out: NodeJS.WritableStream): Promise<number> {
+  const { values, positionals } = parse('compare', argv, {
+    json: { type: 'boolean' },
+    file: { type: 'string' },
+    sink: { type: 'string' },
+    'no-color': { type: 'boolean' },
+  });
+  if (positionals.length !== 2) {
+    throw new CliError(
+      positionals.length < 2
+        ? 'compare needs two testids: compare <baseline testid> <candidate testid>.'
+        : `compare takes two testids, not ${positionals.length}: ${positionals.join(' ')}.`,
+    );
+  }
+  const [baselineId, candidateId] = positionals as [string, string];
+  const src = source(values);
+  const runs = await loadRuns(src);
+  const find = (id: string) => {
+    for (let i = runs.length - 1; i >= 0; i--) if (runs[i]!.testid === id) return runs[i];
+    return undefined;
+  };
+  const baseline = find(baselineId);
+  const candidate = find(candidateId);
+  const missing = [...new Set([baseline ? null : baselineId, candidate ? null : candidateId])].filter((x): x is string => x !== null);
+  if (missing.length === 1) throw new CliError(`No run with testid ${missing[0]} in ${describe(src)}; \`history\` lists the recorded runs.`);
+  if (missing.length === 2) throw new CliError(`No runs with testids ${missing[0]} and ${missing[1]} in ${describe(src)}; \`history\` lists the recorded runs.`);
+  const comparison = compareRuns(baseline!, candidate!);
+  if (values.json) out.write(JSON.stringify(comparison, null, 2) + '\n');
+  else out.write(formatComparison(comparison, { colour: wantsColour(out, values['no-color'] === true) }));
+  return 0;
+}

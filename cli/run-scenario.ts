@@ -1,0 +1,248 @@
+// One `npm run k6 -- <scenario>` run: build, start the demo shop and the embedded sink
+// when needed, run k6 (N instances with execution segments), show the live grade,
+// then print the final grade and write the run's files.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { constants, tmpdir } from 'node:os';
+import { basename, extname, join, resolve } from 'node:path';
+import { bundleFile } from '../build/k6-bundle.ts';
+import { builtScenarioNames, scenarioDistDir } from '../contract/dist-layout.ts';
+import { startEmbeddedSink } from './embedded-sink.ts';
+import { resolveK6 } from './k6-binary.ts';
+import { freePort } from './free-port.ts';
+import { CliError, type RunArgs } from './args.ts';
+import { writeDurationCsv } from './samples-csv.ts';
+import { SinkClient, liveLine } from './sink-client.ts';
+import { K6_STOP_BODY, type RunJson } from '../contract/sink-api.ts';
+import { makeTestId } from '../lib/tags.ts';
+import { figuresFromSummary, gradeFromSummary, gradeReport, type SummaryData } from '../lib/summary.ts';
+import { buildDemoApp } from '../demo/app.ts';
+import { marketingDashboardUrl } from '../contract/links.ts';
+import { k8sManifests, k8sNameFromTestId } from './k8s.ts';
+
+export interface RunOutcome {
+  exitCode: number;
+  testid: string;
+  runDir: string;
+}
+
+/** A built scenario's bundle, or a user's own file (bundled into the run's folder when it runs). */
+export function scriptEntry(script: string): { name: string; bundle: string } | { name: string; entry: string } {
+  const scenarios = builtScenarioNames();
+  if (scenarios.includes(script)) return { name: script, bundle: join(scenarioDistDir(), `${script}.js`) };
+  const path = resolve(script);
+  if (!/\.(ts|js|mjs)$/.test(path) || !existsSync(path)) {
+    throw new CliError(`"${script}" is neither a scenario (${scenarios.join(', ')}) nor an existing .ts or .js file.`);
+  }
+  return { name: basename(path, extname(path)), entry: path };
+}
+
+/** The k6 script to run: a scenario as built, a user's file bundled into `dir` now (it may import lib/). */
+function scriptBundle(script: ReturnType<typeof scriptEntry>, dir: string): Promise<string> {
+  return 'bundle' in script ? Promise.resolve(script.bundle) : bundleFile(script.entry, dir);
+}
+
+/** The environment the lib/ scenarios read: the CLI's flags, as k6 -e pairs. */
+export function k6Environment(args: RunArgs, testid: string, baseUrl: string): Record<string, string> {
+  const env: Record<string, string> = {
+    TESTID: testid,
+    BASE_URL: baseUrl,
+    ENVIRONMENT: args.environment,
+    INTENSITY: args.intensity,
+    PROMO_TYPE: args.promoType,
+    PROMO_NAME: args.promoName ?? 'none',
+    MIN_GRADE: args.minGrade,
+    ABORT_ON_FAIL: String(args.abortOnFail),
+    PROMO_SUMMARY_STDOUT: 'false',
+  };
+  if (args.vus !== undefined) env.TARGET_VUS = String(args.vus);
+  if (args.duration !== undefined) env.DURATION = args.duration;
+  return env;
+}
+
+/** `--execution-segment` for instance i of n, and the sequence they all share. */
+export function executionSegments(i: number, n: number): { segment: string; sequence: string } {
+  const point = (k: number) => (k === 0 ? '0' : k === n ? '1' : `${k}/${n}`);
+  return { segment: `${point(i)}:${point(i + 1)}`, sequence: Array.from({ length: n + 1 }, (_, k) => point(k)).join(',') };
+}
+
+interface Instance {
+  index: number;
+  address: string;
+  summaryPath: string;
+  samplesPath: string;
+  child?: ChildProcess;
+  exit?: Promise<number>;
+}
+
+export async function runScenario(args: RunArgs): Promise<RunOutcome> {
+  const script = scriptEntry(args.script);
+  const k6 = await resolveK6();
+  const testid = args.testid ?? makeTestId(args.promoName ?? script.name);
+  const outDir = resolve(args.outDir);
+  const runDir = join(outDir, testid);
+  mkdirSync(runDir, { recursive: true });
+  const bundle = await scriptBundle(script, runDir);
+  const say = (line: string) => process.stdout.write(line + '\n');
+
+  const demo = args.target ? null : buildDemoApp({ logger: false });
+  const baseUrl = args.target ?? (await demo!.listen({ host: '127.0.0.1', port: 0 }));
+
+  // The embedded sink needs no infrastructure; its token is made up for this run only.
+  const embedded = args.sink || args.noSink ? null : await startEmbeddedSink(['--history-file', join(outDir, 'history.jsonl')]);
+  const embeddedToken = embedded?.token;
+  const sinkUrl = args.sink ?? embedded?.url ?? null;
+  const sinkToken = embeddedToken ?? process.env.SINK_TOKEN;
+  const sink = sinkUrl ? new SinkClient(sinkUrl.replace(/\/+$/, ''), sinkToken) : null;
+
+  say(`testid ${testid}`);
+  say(`target ${baseUrl}${demo ? ' (embedded demo shop)' : ''}`);
+  if (sink) {
+    say(`status page ${sink.url}/?testid=${testid}${embeddedToken ? `#token=${embeddedToken}` : ''}`);
+    if (process.env.GRAFANA_URL) say(`dashboard ${marketingDashboardUrl(process.env.GRAFANA_URL, testid)}`);
+  }
+
+  const env = k6Environment(args, testid, baseUrl);
+  const rwEnv: Record<string, string> = sink
+    ? {
+        K6_PROMETHEUS_RW_SERVER_URL: `${sink.url}/api/v1/write`,
+        K6_PROMETHEUS_RW_PUSH_INTERVAL: '1s',
+        K6_PROMETHEUS_RW_STALE_MARKERS: 'true',
+        ...(sinkToken ? { K6_PROMETHEUS_RW_BEARER_TOKEN: sinkToken } : {}),
+      }
+    : {};
+  const instances: Instance[] = [];
+  for (let i = 0; i < args.instances; i++) {
+    const suffix = args.instances > 1 ? `-${i}` : '';
+    instances.push({ index: i, address: `127.0.0.1:${await freePort()}`, summaryPath: join(runDir, `summary${suffix}.json`), samplesPath: join(runDir, `samples${suffix}.json.gz`) });
+  }
+
+  const started = Date.now();
+  for (const instance of instances) {
+    const k6Args = [
+      'run',
+      ...Object.entries(env).flatMap(([k, v]) => ['-e', `${k}=${v}`]),
+      '--address', instance.address,
+      `--summary-export=${instance.summaryPath}`,
+      '--out', `json=${instance.samplesPath}`,
+      ...(sink ? ['-o', 'experimental-prometheus-rw', '--features', 'native-histograms'] : []),
+      ...(args.instances > 1
+        ? (() => {
+            const { segment, sequence } = executionSegments(instance.index, args.instances);
+            // --tag replaces the script's options.tags rather than adding to them: repeat the standard tags.
+            const tags = { testid, environment: args.environment, promo_type: args.promoType, promo_name: args.promoName ?? 'none', intensity: args.intensity, instance: String(instance.index) };
+            return ['--execution-segment', segment, '--execution-segment-sequence', sequence, ...Object.entries(tags).flatMap(([k, v]) => ['--tag', `${k}=${v}`]), '--quiet'];
+          })()
+        : []),
+      ...args.extraK6Args,
+      bundle,
+    ];
+    // Its own process group: Ctrl-C reaches the CLI, which stops k6 through its REST API.
+    const child = spawn(k6, k6Args, { stdio: 'inherit', env: { ...process.env, ...rwEnv }, detached: true });
+    instance.child = child;
+    instance.exit = new Promise((resolveExit, reject) => {
+      child.on('error', reject);
+      child.on('exit', (code, signal) => resolveExit(code ?? 128 + (signal ? constants.signals[signal] : 0)));
+    });
+  }
+  if (sink) {
+    for (const instance of instances) {
+      await sink
+        .register({ testid, scenario: script.name, tags: { environment: args.environment, promo_type: args.promoType, promo_name: args.promoName ?? 'none', intensity: args.intensity }, target: baseUrl, k6Address: instance.address, abortOnFail: args.abortOnFail })
+        .catch((err: Error) => say(`warning: could not register the run: ${err.message}`));
+    }
+  }
+
+  let stopping = 0;
+  const onInterrupt = () => {
+    stopping++;
+    if (stopping === 1) {
+      say('\nstopping the run (Ctrl-C again to kill k6)…');
+      void (sink ? sink.stop(testid) : stopDirectly(instances)).catch(() => stopDirectly(instances));
+    } else {
+      for (const i of instances) i.child?.kill('SIGINT');
+    }
+  };
+  process.on('SIGINT', onInterrupt);
+  process.on('SIGTERM', onInterrupt);
+  let lastLine = '';
+  const live = sink
+    ? setInterval(() => {
+        void sink
+          .run(testid)
+          .then((run: RunJson) => {
+            const line = liveLine(run, Date.now() - started);
+            if (line !== lastLine) say(line);
+            lastLine = line;
+          })
+          .catch(() => {});
+      }, 1000)
+    : null;
+
+  const codes = await Promise.all(instances.map((i) => i.exit!));
+  if (live) clearInterval(live);
+  process.off('SIGINT', onInterrupt);
+  process.off('SIGTERM', onInterrupt);
+  const exitCode = codes.find((c) => c !== 0) ?? 0;
+
+  // One instance: k6's own summary is the record, for the CLI and the sink alike.
+  const k6Data = args.instances === 1 && existsSync(instances[0]!.summaryPath) ? (JSON.parse(readFileSync(instances[0]!.summaryPath, 'utf8')) as SummaryData) : null;
+  let sinkRun: RunJson | null = null;
+  if (sink) {
+    const f = k6Data ? figuresFromSummary(k6Data) : null;
+    const med = k6Data?.metrics.http_req_duration?.med;
+    const k6Summary = f
+      ? { requests: f.requests, p50Ms: typeof med === 'number' ? med : null, p95Ms: Number.isFinite(f.p95Ms) ? f.p95Ms : null, p99Ms: f.p99Ms, errorRatio: f.errorRatio, rps: f.rps, checksRate: f.checksRate, iterations: f.iterations }
+      : undefined;
+    await sink.finish(testid, exitCode, k6Summary).catch((err: Error) => say(`warning: could not report the end of the run: ${err.message}`));
+    sinkRun = await sink.run(testid).catch(() => null);
+  }
+  if (k6Data) {
+    say('\n' + gradeReport(figuresFromSummary(k6Data), gradeFromSummary(k6Data), testid).trimEnd());
+  } else if (sinkRun) {
+    const f = sinkRun.final;
+    say(`\nGrade: ${f.grade.text} [${f.grade.colour}]  testid=${testid}  (${args.instances} instances, merged by the sink)`);
+    say(`  p95 ${f.p95Ms?.toFixed(1) ?? 'n/a'} ms   p99 ${f.p99Ms?.toFixed(1) ?? 'n/a'} ms   errors ${f.errorRatio === null ? 'n/a' : (f.errorRatio * 100).toFixed(2)} %`);
+    say(`  ${f.rps?.toFixed(1) ?? 'n/a'} req/s   ${f.requests} requests   ${f.iterations} iterations`);
+  }
+  if (sinkRun?.breakingPointVus) say(`  breaking point: ${sinkRun.breakingPointVus} VUs`);
+  const samples = instances.map((i) => i.samplesPath).filter((p) => existsSync(p));
+  if (samples.length > 0) await writeDurationCsv(samples, join(runDir, 'http_req_duration.csv'));
+  say(`results in ${runDir}`);
+  say(`k6 exited with ${exitCode}`);
+
+  await embedded?.stop();
+  await demo?.close();
+  return { exitCode, testid, runDir };
+}
+
+/** `--k8s`: the bundle in a ConfigMap and a k6-operator TestRun, as YAML. Nothing runs. */
+export async function k8sYaml(args: RunArgs): Promise<string> {
+  const script = scriptEntry(args.script);
+  const testid = args.testid ?? makeTestId(args.promoName ?? script.name);
+  const bundle = await scriptBundle(script, mkdtempSync(join(tmpdir(), 'promo-k8s-')));
+  const { parallelism, namespace, sinkUrl } = args.k8s!;
+  return k8sManifests({
+    name: k8sNameFromTestId(testid, parallelism),
+    namespace,
+    parallelism,
+    sinkUrl,
+    testid,
+    env: k6Environment(args, testid, args.target!),
+    tags: {},
+    scriptName: basename(bundle),
+    script: readFileSync(bundle, 'utf8'),
+    extraArgs: args.extraK6Args,
+  });
+}
+
+/** Without a sink, the CLI stops k6 itself, the same way the sink would. */
+async function stopDirectly(instances: Instance[]): Promise<void> {
+  await Promise.all(
+    instances.map((i) =>
+      fetch(`http://${i.address}/v1/status`, { method: 'PATCH', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(K6_STOP_BODY) })
+        .then((r) => r.text())
+        .catch(() => i.child?.kill('SIGINT')),
+    ),
+  );
+}

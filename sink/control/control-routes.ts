@@ -1,0 +1,187 @@
+// Run control over HTTP: register, stop, finish, start, live events, history.
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { spawn } from 'node:child_process';
+import type { RunControl } from './run-control.ts';
+import type { FinishRequest, RegistrationRequest } from '../../contract/sink-api.ts';
+import type { RunRegistry } from '../grade/runs.ts';
+import type { History } from './history.ts';
+import { historyCsv } from '../../report/history-csv.ts';
+import { authorized, type Credentials } from '../auth.ts';
+import { SinkErrors } from '../errors.ts';
+import { runJson } from './runs-routes.ts';
+import { makeTestId, TESTID_PATTERN, INTENSITY_NAMES, ENVIRONMENTS, PROMO_TYPES } from '../../lib/tags.ts';
+import { builtScenarioNames, cliMain, projectRoot } from '../../contract/dist-layout.ts';
+
+export interface ControlOptions {
+  control: RunControl;
+  runs: RunRegistry;
+  history: History | null;
+  credentials: Credentials;
+  /** POST /api/runs/start launches bundled scenarios with the local k6 (off by default). */
+  allowStart: boolean;
+  /** This sink's own URL, for the runs it starts. */
+  selfUrl: () => string;
+  log: (line: string) => void;
+}
+
+const testidParam = { type: 'object', properties: { testid: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,128}$' } }, required: ['testid'] } as const;
+const tagsSchema = { type: 'object', additionalProperties: { type: 'string', maxLength: 256 }, propertyNames: { pattern: '^[a-zA-Z_][a-zA-Z0-9_]{0,63}$' }, maxProperties: 32 } as const;
+
+export async function controlRoutes(app: FastifyInstance, options: ControlOptions): Promise<void> {
+  const { control, runs, credentials } = options;
+
+  /** Writes need the token when one is configured; stopping and starting always do. */
+  const requireAuth = (strict: boolean) => async (request: FastifyRequest) => {
+    if (strict && !credentials.token) throw new SinkErrors.CONTROL_NEEDS_TOKEN();
+    if (!authorized(request.headers.authorization, credentials)) throw new SinkErrors.UNAUTHORIZED('run control');
+  };
+
+  app.post<{ Body: RegistrationRequest }>(
+    '/api/runs',
+    {
+      onRequest: requireAuth(false),
+      schema: {
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['testid'],
+          properties: {
+            testid: { type: 'string', pattern: TESTID_PATTERN.source },
+            scenario: { type: 'string', maxLength: 128 },
+            tags: tagsSchema,
+            target: { type: 'string', maxLength: 2048 },
+            k6Address: { type: 'string', pattern: '^[A-Za-z0-9.:\\[\\]-]{1,255}:[0-9]{1,5}$' },
+            abortOnFail: { type: 'boolean' },
+          },
+        },
+      },
+    },
+    async (request, reply) => {
+      const registration = control.register(request.body);
+      reply.code(201);
+      return { testid: registration.testid, k6Addresses: registration.k6Addresses };
+    },
+  );
+
+  app.post<{ Params: { testid: string } }>('/api/runs/:testid/stop', { onRequest: requireAuth(true), schema: { params: testidParam } }, async (request, reply) => {
+    const { testid } = request.params;
+    if (!control.registrations.has(testid)) throw new SinkErrors.RUN_NOT_FOUND(JSON.stringify(testid));
+    const result = await control.stop(testid);
+    reply.code(202);
+    return { testid, ...result };
+  });
+
+  const nullableNumber = { type: ['number', 'null'], minimum: 0 } as const;
+  app.post<{ Params: { testid: string }; Body: FinishRequest }>(
+    '/api/runs/:testid/finish',
+    {
+      onRequest: requireAuth(false),
+      schema: {
+        params: testidParam,
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['exitCode'],
+          properties: {
+            exitCode: { type: ['integer', 'null'], minimum: 0, maximum: 255 },
+            k6Summary: {
+              type: 'object',
+              additionalProperties: false,
+              required: ['requests', 'p50Ms', 'p95Ms', 'p99Ms', 'errorRatio', 'rps', 'checksRate', 'iterations'],
+              properties: {
+                requests: { type: 'integer', minimum: 0 },
+                p50Ms: nullableNumber,
+                p95Ms: nullableNumber,
+                p99Ms: nullableNumber,
+                errorRatio: { type: 'number', minimum: 0, maximum: 1 },
+                rps: { type: 'number', minimum: 0 },
+                checksRate: { type: ['number', 'null'], minimum: 0, maximum: 1 },
+                iterations: { type: 'integer', minimum: 0 },
+              },
+            },
+          },
+        },
+      },
+    },
+    async (request) => control.finish(request.params.testid, request.body.exitCode, request.body.k6Summary ?? null),
+  );
+
+  app.get<{ Params: { testid: string } }>('/api/runs/:testid/events', { schema: { params: testidParam } }, async (request, reply) => {
+    const { testid } = request.params;
+    reply.hijack();
+    reply.raw.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-store', Connection: 'keep-alive' });
+    let last = '';
+    const send = () => {
+      const run = runs.run(testid);
+      const registration = control.registrations.get(testid) ?? null;
+      const payload = JSON.stringify(run ? { ...runJson(run), registration } : { testid, status: 'waiting', registration });
+      if (payload !== last) reply.raw.write(`data: ${payload}\n\n`);
+      else reply.raw.write(': keep-alive\n\n');
+      last = payload;
+    };
+    send();
+    const timer = setInterval(send, 1000);
+    request.raw.on('close', () => clearInterval(timer));
+  });
+
+  app.get('/api/history', async () => ({ runs: options.history?.list() ?? [] }));
+  app.get('/api/runs.csv', async (_request, reply) => {
+    reply.header('Content-Type', 'text/csv; charset=utf-8');
+    return historyCsv(options.history?.list() ?? []);
+  });
+
+  app.post<{ Body: { scenario: string; target: string; intensity?: string; vus?: number; duration?: string; tags?: Record<string, string> } }>(
+    '/api/runs/start',
+    {
+      onRequest: async (request) => {
+        if (!options.allowStart) throw new SinkErrors.START_DISABLED();
+        await requireAuth(true)(request);
+      },
+      schema: {
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['scenario', 'target'],
+          properties: {
+            scenario: { type: 'string', enum: builtScenarioNames() },
+            target: { type: 'string', pattern: '^https?://[^\\s/]+[^\\s]*$', maxLength: 2048 },
+            intensity: { type: 'string', enum: [...INTENSITY_NAMES] },
+            vus: { type: 'integer', minimum: 1, maximum: 100_000 },
+            duration: { type: 'string', pattern: '^([0-9]+(ms|s|m|h))+$' },
+            tags: {
+              type: 'object',
+              additionalProperties: false,
+              properties: {
+                environment: { type: 'string', enum: [...ENVIRONMENTS] },
+                promo_type: { type: 'string', enum: [...PROMO_TYPES] },
+                promo_name: { type: 'string', maxLength: 128 },
+              },
+            },
+          },
+        },
+      },
+    },
+    async (request, reply) => {
+      const body = request.body;
+      const testid = makeTestId(body.tags?.promo_name ?? body.scenario);
+      // Only bundled scenarios run, with arguments from validated fields: nothing in the request is executed.
+      const args = [cliMain(), body.scenario, '--target', body.target, '--sink', options.selfUrl(), '--testid', testid];
+      if (body.intensity) args.push('--intensity', body.intensity);
+      if (body.vus) args.push('--vus', String(body.vus));
+      if (body.duration) args.push('--duration', body.duration);
+      if (body.tags?.environment) args.push('--env', body.tags.environment);
+      if (body.tags?.promo_type) args.push('--promo-type', body.tags.promo_type);
+      if (body.tags?.promo_name) args.push('--promo-name', body.tags.promo_name);
+      const child = spawn(process.execPath, args, {
+        cwd: projectRoot(),
+        env: { ...process.env, SINK_TOKEN: credentials.token },
+        stdio: 'ignore',
+        detached: false,
+      });
+      child.on('exit', (code) => options.log(`started run ${testid} exited with ${code}`));
+      options.log(`starting run ${testid}: ${body.scenario} against ${body.target}`);
+      reply.code(202);
+      return { testid, status: 'starting' };
+    },
+  );
+}

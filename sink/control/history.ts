@@ -1,0 +1,114 @@
+// The durable history of finished runs: one JSON line per run in an append-only
+// file (results/history.jsonl by default). Appends use O_APPEND and fsync before
+// they resolve, so an acknowledged run survives a crash of the sink or the machine.
+// A crash in the middle of a write can leave a torn last line; reading skips it
+// with a warning, and the next append starts on a fresh line so its own line is
+// intact.
+import { mkdir, open } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import type { HistoryEntry } from '../../contract/sink-api.ts';
+import { readHistory } from '../../contract/history-file.ts';
+
+
+/** Why a run ended, in words, from k6's exit code (null: the sink only saw stale markers). */
+export function exitReason(exitCode: number | null, abortOnFail: boolean): string {
+  switch (exitCode) {
+    case null:
+      return 'ended (stale markers)';
+    case 0:
+      return 'completed';
+    case 99:
+      return abortOnFail ? 'aborted by thresholds' : 'thresholds failed';
+    case 103:
+      return 'stopped manually';
+    case 105:
+      return 'aborted externally';
+    case 108:
+      return 'aborted by the script';
+    default:
+      return `k6 exit ${exitCode}`;
+  }
+}
+
+export class History {
+  private readonly entries: HistoryEntry[];
+  /** Appends run one after another: each waits for the previous one's fsync. */
+  private queue: Promise<void> = Promise.resolve();
+
+  private constructor(
+    readonly path: string,
+    entries: HistoryEntry[],
+  ) {
+    this.entries = entries;
+  }
+
+  /** Reads the existing history (see readHistory) and creates the parent directory if needed. */
+  static async open(path: string, log: (line: string) => void = () => {}): Promise<History> {
+    await mkdir(dirname(path), { recursive: true });
+    const { entries } = await readHistory(path, log);
+    return new History(path, entries);
+  }
+
+  /**
+   * Appends one JSON line and resolves once it is fsync'ed. When the file does not end
+   * with '\n' (a torn line from a crash, or a whole line missing its '\n'), the write
+   * starts with '\n' so that the new line stands on its own.
+   */
+  append(entry: HistoryEntry): Promise<void> {
+    const done = this.queue.then(() => this.write(JSON.stringify(entry) + '\n'));
+    // A failed append rejects for its caller but does not block the ones after it.
+    this.queue = done.catch(() => {});
+    return done.then(() => {
+      this.entries.push(entry);
+    });
+  }
+
+  private async write(line: string): Promise<void> {
+    const fh = await open(this.path, 'a+');
+    try {
+      const { size } = await fh.stat();
+      let prefix = '';
+      if (size > 0) {
+        const last = Buffer.alloc(1);
+        await fh.read(last, 0, 1, size - 1);
+        if (last[0] !== 0x0a) prefix = '\n';
+      }
+      // One write call with O_APPEND: the whole line lands at the end of the file.
+      const bytes = Buffer.from(prefix + line, 'utf8');
+      let written = 0;
+      while (written < bytes.length) {
+        const { bytesWritten } = await fh.write(bytes, written, bytes.length - written);
+        written += bytesWritten;
+      }
+      await fh.sync();
+      if (size === 0) await syncDir(dirname(this.path));
+    } finally {
+      await fh.close();
+    }
+  }
+
+  /** Every run, oldest first. */
+  list(): HistoryEntry[] {
+    return [...this.entries];
+  }
+
+  /** The run with this testid; the latest one should the file hold it twice. */
+  find(testid: string): HistoryEntry | undefined {
+    for (let i = this.entries.length - 1; i >= 0; i--) if (this.entries[i]!.testid === testid) return this.entries[i];
+    return undefined;
+  }
+}
+
+/** fsync the directory so a newly created file's name is durable too; best effort. */
+async function syncDir(dir: string): Promise<void> {
+  try {
+    const fh = await open(dir, 'r');
+    try {
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+  } catch {
+    // Some platforms (Windows) cannot open or fsync a directory.
+  }
+}

@@ -1,0 +1,491 @@
+/// <reference lib="dom" />
+// The status page's script, bundled by routes.ts with esbuild (iife, browser) when the
+// sink starts. It reads the sink's own JSON API (same origin), follows one run live over
+// Server-Sent Events, offers an emergency stop guarded by the sink's token, and shows the
+// history with a baseline/candidate comparison (report/compare.ts, the CLI's own code).
+//
+// Everything from the sink goes into the page with textContent, never as HTML: tag
+// values come from k6 labels, which anyone who can write to the sink chooses.
+import { compareRuns, overheadLine, type ComparisonRow } from '../../../report/compare.ts';
+import type { FiguresJson as Figures, HistoryEntry, RunJson } from '../../../contract/sink-api.ts';
+import type { Registration } from '../run-control.ts';
+import { marketingDashboardUrl } from '../../../contract/links.ts';
+
+/** What GET /api/runs/:testid/events sends: the run, or 'waiting' before its first sample. */
+type RunEvent = (RunJson & { registration: Registration | null }) | { testid: string; status: 'waiting'; registration: Registration | null };
+type Colour = 'green' | 'orange' | 'red' | 'grey';
+type Shown = 'waiting' | 'running' | 'stopping' | 'stopped' | 'ended';
+
+/** The sink's own check on a testid in a path (control-routes.ts). */
+const TESTID = /^[A-Za-z0-9_.-]{1,128}$/;
+const TOKEN_KEY = 'promo-load-analyzer.sink-token';
+const HISTORY_REFRESH_MS = 15_000;
+/** Nothing here sends cookies: the API uses a bearer token, never ambient credentials. */
+const NO_COOKIES: RequestInit = { credentials: 'omit', cache: 'no-store' };
+
+const el = <T extends HTMLElement = HTMLElement>(testid: string): T => {
+  const found = document.querySelector<T>(`[data-testid="${testid}"]`);
+  if (!found) throw new Error(`The page has no element data-testid=${testid}.`);
+  return found;
+};
+
+function show(node: HTMLElement, text: string | null): void {
+  node.textContent = text ?? '';
+  node.hidden = text === null || text === '';
+}
+
+// ---------------------------------------------------------------- the token
+
+/** Kept for this tab only (sessionStorage); in memory when storage is unavailable. */
+let memoryToken: string | null = null;
+
+function storedToken(): string | null {
+  try {
+    return sessionStorage.getItem(TOKEN_KEY) ?? memoryToken;
+  } catch {
+    return memoryToken;
+  }
+}
+
+function storeToken(token: string): void {
+  memoryToken = token;
+  try {
+    sessionStorage.setItem(TOKEN_KEY, token);
+  } catch {
+    // Storage switched off: the token lives as long as the page.
+  }
+}
+
+function forgetToken(): void {
+  memoryToken = null;
+  try {
+    sessionStorage.removeItem(TOKEN_KEY);
+  } catch {
+    // Nothing stored.
+  }
+}
+
+/**
+ * The CLI prints `…/?testid=<id>#token=<token>`. A fragment never reaches the server;
+ * the page keeps the token for this tab and takes it out of the address bar (and the
+ * browser history entry) so it is not copied along with the link or seen on screen.
+ */
+function takeTokenFromFragment(): void {
+  if (location.hash.length <= 1) return;
+  const params = new URLSearchParams(location.hash.slice(1));
+  const token = params.get('token');
+  if (token === null) return;
+  if (token !== '') storeToken(token);
+  params.delete('token');
+  const rest = params.toString();
+  history.replaceState(history.state, '', location.pathname + location.search + (rest ? `#${rest}` : ''));
+}
+
+// ---------------------------------------------------------------- words and numbers
+
+const VERDICT: Record<Colour, string> = {
+  green: 'All good: the shop is coping well.',
+  orange: 'Under strain: pages are slowing down or some requests fail.',
+  red: 'In trouble: the shop is too slow or failing.',
+  grey: 'No grade yet: not enough figures.',
+};
+
+const STATUS_WORDS: Record<Shown, string> = {
+  waiting: 'Waiting for the first figures',
+  running: 'Running',
+  stopping: 'Stopping…',
+  stopped: 'Stopped',
+  ended: 'Ended',
+};
+
+function isColour(x: string): x is Colour {
+  return x === 'green' || x === 'orange' || x === 'red' || x === 'grey';
+}
+
+const fixed = (x: number | null | undefined, decimals: number) => (typeof x === 'number' && Number.isFinite(x) ? x.toFixed(decimals) : '—');
+const whole = (x: number | null | undefined) => (typeof x === 'number' && Number.isFinite(x) ? Math.round(x).toLocaleString('en-US') : '—');
+const percent = (ratio: number | null | undefined) => (typeof ratio === 'number' && Number.isFinite(ratio) ? (ratio * 100).toFixed(2) : '—');
+
+function when(iso: string | null | undefined): string {
+  if (!iso) return '—';
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? iso : d.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+}
+
+function shownStatus(e: RunEvent): Shown {
+  const reg = e.registration;
+  const stopAsked = reg?.stopRequestedAt != null || reg?.exitCode === 103;
+  const over = e.status === 'ended' || reg?.finishedAt != null;
+  if (over) return stopAsked ? 'stopped' : 'ended';
+  if (e.status === 'waiting') return 'waiting';
+  return stopAsked ? 'stopping' : 'running';
+}
+
+// ---------------------------------------------------------------- the run
+
+let testid = '';
+let latest: RunEvent | null = null;
+let lastShown: Shown | null = null;
+let lastFinishedAt: number | null = null;
+
+function setLight(colour: Colour, label: string): void {
+  const light = el('light');
+  light.dataset.colour = colour;
+  light.setAttribute('aria-label', `Traffic light: ${label}`);
+  for (const lamp of ['red', 'orange', 'green'] as const) el(`lamp-${lamp}`).classList.toggle('on', lamp === colour);
+}
+
+function renderRun(e: RunEvent): void {
+  latest = e;
+  const shown = shownStatus(e);
+  const figures: Figures | null = e.status === 'waiting' ? null : shown === 'stopped' || shown === 'ended' ? e.final : e.live;
+  const g: { letter: string; score: number | null; colour: string; reason?: string } = figures?.grade ?? { letter: 'N/A', score: null, colour: 'grey' };
+  const colour: Colour = isColour(g.colour) ? g.colour : 'grey';
+  setLight(colour, g.score === null ? 'no grade' : `${colour}, grade ${g.letter}`);
+  el('grade-letter').textContent = g.letter;
+  el('grade-score').textContent = g.score === null ? 'no grade yet' : `${g.score}/100`;
+  const verdict = el('verdict');
+  verdict.textContent = e.status === 'waiting' ? 'Waiting for the first figures…' : VERDICT[colour];
+  verdict.className = `verdict ${colour}`;
+  const reason = e.status !== 'waiting' && g.letter === 'N/A' ? (g.reason ?? e.naReason) : null;
+  show(el('why'), reason ? `Why: ${reason}.` : null);
+
+  const status = el('status');
+  status.textContent = STATUS_WORDS[shown];
+  status.dataset.status = shown;
+  el('scope').textContent =
+    shown === 'stopped' || shown === 'ended' ? 'Figures of the whole test.' : 'Figures of the last few seconds, updated every second.';
+  el('vus').textContent = whole(figures?.vus);
+  el('vus-hint').textContent = shown === 'stopped' || shown === 'ended' ? 'virtual shoppers (VUs) at the peak' : 'virtual shoppers (VUs) right now';
+  el('p95').textContent = whole(figures?.p95Ms);
+  el('errors').textContent = percent(figures?.errorRatio);
+
+  const tags: Record<string, string> = { ...(e.registration?.tags ?? {}), ...(e.status !== 'waiting' ? e.tags : {}) };
+  for (const name of ['promo_name', 'environment', 'promo_type', 'intensity']) {
+    const value = tags[name];
+    // Promo names are shown as given; the other tags are words joined by '_' (striked_price).
+    el(`tag-${name}`).textContent = !value ? '—' : name === 'promo_name' ? value : value.replace(/_/g, ' ');
+  }
+
+  const canStop = shown === 'running' || shown === 'stopping' || shown === 'waiting';
+  const stoppable = (e.registration?.k6Addresses.length ?? 0) > 0;
+  el<HTMLButtonElement>('stop').disabled = !(canStop && stoppable);
+  const result = el('stop-result');
+  if (!canStop && result.dataset.outcome === 'ok') {
+    // The stop went through: one sentence says so, instead of "stopping…".
+    stopResult('ok', shown === 'stopped' ? 'The load test was stopped. The figures above are those of the whole test.' : 'The load test is over.');
+    result.dataset.outcome = 'done';
+  }
+  show(
+    el('stop-note'),
+    !canStop
+      ? result.dataset.outcome === 'done'
+        ? null
+        : 'The test is over: there is nothing to stop.'
+      : stoppable
+        ? null
+        : 'This test did not tell the sink where its load generator (k6) listens, so it cannot be stopped from here.',
+  );
+  el('stop-which').textContent = [tags.promo_name && tags.promo_name !== 'none' ? tags.promo_name : null, e.testid].filter(Boolean).join(' · ');
+  document.title = `${g.letter} · ${STATUS_WORDS[shown]} · Load test status`;
+
+  // A run that just ended, or whose exit code just arrived, lands in the history soon.
+  const finishedAt = e.registration?.finishedAt ?? null;
+  if ((lastShown !== null && lastShown !== shown) || finishedAt !== lastFinishedAt) void loadHistory();
+  lastShown = shown;
+  lastFinishedAt = finishedAt;
+}
+
+function follow(id: string): void {
+  testid = id;
+  el('testid').textContent = id;
+  const grafana = document.querySelector<HTMLMetaElement>('meta[name="grafana-url"]')?.content ?? '';
+  if (/^https?:\/\//i.test(grafana)) {
+    const link = el('dashboard');
+    link.querySelector('a')!.href = marketingDashboardUrl(grafana, id);
+    link.hidden = false;
+  }
+  const connection = el('connection');
+  const source = new EventSource(`/api/runs/${encodeURIComponent(id)}/events`);
+  source.onopen = () => show(connection, null);
+  source.onmessage = (message: MessageEvent<string>) => {
+    try {
+      renderRun(JSON.parse(message.data) as RunEvent);
+    } catch (err) {
+      show(connection, `Could not read an update from the sink: ${(err as Error).message}`);
+    }
+  };
+  source.onerror = () => {
+    show(
+      connection,
+      source.readyState === EventSource.CLOSED
+        ? 'The sink stopped sending updates: the figures shown may be out of date. Reload the page to try again.'
+        : 'Lost contact with the sink, trying again…',
+    );
+  };
+}
+
+/** ?testid=…, or else the newest run the sink knows (a running one first). */
+async function chooseRun(): Promise<void> {
+  const fromUrl = new URLSearchParams(location.search).get('testid');
+  if (fromUrl !== null) {
+    if (!TESTID.test(fromUrl)) {
+      show(el('notice'), 'This link does not name a valid test: ask for the link the command line printed.');
+      return;
+    }
+    follow(fromUrl);
+    return;
+  }
+  const notice = el('notice');
+  for (;;) {
+    try {
+      const res = await fetch('/api/runs', NO_COOKIES);
+      if (res.ok) {
+        const { runs } = (await res.json()) as { runs: RunJson[] };
+        const started = (r: RunJson) => Date.parse(r.firstSampleAt ?? '') || 0;
+        const newest = [...runs].sort((a, b) => Number(b.status === 'running') - Number(a.status === 'running') || started(b) - started(a))[0];
+        if (newest && TESTID.test(newest.testid)) {
+          show(notice, null);
+          history.replaceState(history.state, '', `${location.pathname}?testid=${encodeURIComponent(newest.testid)}${location.hash}`);
+          follow(newest.testid);
+          return;
+        }
+        show(notice, 'No load test has reported to this sink yet. This page shows the next one as soon as it starts.');
+      } else show(notice, `The sink answered ${res.status}; trying again…`);
+    } catch {
+      show(notice, 'The sink does not answer; trying again…');
+    }
+    await new Promise((r) => setTimeout(r, 3000));
+  }
+}
+
+// ---------------------------------------------------------------- the emergency stop
+
+function stopResult(kind: 'ok' | 'error', text: string): void {
+  const node = el('stop-result');
+  node.className = `stop-result ${kind}`;
+  node.dataset.outcome = kind;
+  show(node, text);
+}
+
+async function sendStop(token: string): Promise<void> {
+  const button = el<HTMLButtonElement>('stop');
+  button.disabled = true;
+  stopResult('ok', 'Sending the stop…');
+  let res: Response;
+  try {
+    // A custom header: a form, link or image on another site cannot send it, and the
+    // sink answers no CORS preflight, so no other origin's script can either.
+    res = await fetch(`/api/runs/${encodeURIComponent(testid)}/stop`, { ...NO_COOKIES, method: 'POST', headers: { Authorization: `Bearer ${token}` } });
+  } catch {
+    stopResult('error', 'The sink did not answer, so the test was NOT stopped. Check your connection and try again.');
+    if (latest) renderRun(latest);
+    return;
+  }
+  const body = (await res.json().catch(() => null)) as { reached?: string[]; failed?: Array<{ address: string; error: string }>; message?: string } | null;
+  switch (res.status) {
+    case 202: {
+      const reached = body?.reached ?? [];
+      const failed = body?.failed ?? [];
+      if (reached.length > 0 && failed.length === 0) stopResult('ok', 'Stop sent: the load test is stopping.');
+      else if (reached.length > 0) stopResult('error', `Stop sent, but ${failed.length} of ${reached.length + failed.length} load generators did not take it: ${failed.map((f) => f.error).join('; ')}`);
+      else if (failed.length > 0) stopResult('error', `The load generator (k6) could not be reached, so the test goes on: ${failed.map((f) => f.error).join('; ')}`);
+      else stopResult('error', 'The sink knows no load generator for this test, so nothing was stopped.');
+      break;
+    }
+    case 401:
+      forgetToken();
+      stopResult('error', 'Wrong token: the load test was NOT stopped. Check the access code and try again.');
+      break;
+    case 403:
+      stopResult('error', 'Stopping is switched off on this sink: it was started without a token (--token).');
+      break;
+    case 404:
+      stopResult('error', 'The sink does not know this test, so it cannot stop it.');
+      break;
+    default:
+      stopResult('error', `The test was NOT stopped: the sink answered ${res.status}${body?.message ? ` (${body.message})` : ''}.`);
+  }
+  if (latest) renderRun(latest);
+}
+
+function setUpStop(): void {
+  const dialog = el<HTMLDialogElement>('stop-dialog');
+  const tokenRow = el('token-row');
+  const input = el<HTMLInputElement>('token-input');
+  const error = el('dialog-error');
+
+  el('stop').addEventListener('click', () => {
+    input.value = '';
+    show(error, null);
+    tokenRow.hidden = storedToken() !== null;
+    dialog.showModal();
+    (tokenRow.hidden ? el('cancel-stop') : input).focus();
+  });
+  el('cancel-stop').addEventListener('click', () => dialog.close());
+  const confirm = () => {
+    const typed = input.value.trim();
+    const token = tokenRow.hidden ? storedToken() : typed;
+    if (!token) {
+      show(error, 'Type the access code first.');
+      input.focus();
+      return;
+    }
+    // Header values are Latin-1; a token is printable ASCII (the sink wants ≥ 8 characters).
+    if (!/^[\x21-\x7e]+$/.test(token)) {
+      show(error, 'That access code holds characters a token never has: check it and try again.');
+      input.focus();
+      return;
+    }
+    if (!tokenRow.hidden) storeToken(token);
+    dialog.close();
+    void sendStop(token);
+  };
+  el('confirm-stop').addEventListener('click', confirm);
+  input.addEventListener('keydown', (event) => {
+    if (event.key === 'Enter') {
+      event.preventDefault();
+      confirm();
+    }
+  });
+}
+
+// ---------------------------------------------------------------- history and comparison
+
+let entries: HistoryEntry[] = [];
+
+function cell(row: HTMLTableRowElement, text: string, className?: string): HTMLTableCellElement {
+  const td = row.insertCell();
+  td.textContent = text;
+  if (className) td.className = className;
+  return td;
+}
+
+function gradeCell(row: HTMLTableRowElement, g: HistoryEntry['grade']): void {
+  const td = row.insertCell();
+  const dot = document.createElement('span');
+  dot.className = `dot ${isColour(g.colour) ? g.colour : 'grey'}`;
+  td.append(dot, g.score === null ? g.letter : `${g.letter} (${g.score}/100)`);
+}
+
+function label(e: HistoryEntry): string {
+  const promo = e.tags?.promo_name && e.tags.promo_name !== 'none' ? ` (${e.tags.promo_name})` : '';
+  return `${e.testid}${promo} · ${e.grade.letter}`;
+}
+
+/** Loads may overlap (a run ending, the timer): an older answer never replaces a newer one. */
+let historyAsked = 0;
+let historyShown = 0;
+
+async function loadHistory(): Promise<void> {
+  const asked = ++historyAsked;
+  let list: HistoryEntry[];
+  try {
+    const res = await fetch('/api/history', NO_COOKIES);
+    if (!res.ok) return;
+    list = ((await res.json()) as { runs: HistoryEntry[] }).runs;
+  } catch {
+    return;
+  }
+  if (asked < historyShown) return;
+  historyShown = asked;
+  // Newest first; the history file is oldest first.
+  entries = [...list].reverse();
+  const table = el<HTMLTableElement>('history');
+  const body = table.tBodies[0]!;
+  body.replaceChildren();
+  for (const e of entries) {
+    const row = body.insertRow();
+    row.dataset.testid = 'history-row';
+    row.dataset.run = e.testid;
+    if (e.testid === testid) row.className = 'current';
+    cell(row, e.testid);
+    cell(row, when(e.endedAt));
+    gradeCell(row, e.grade);
+    cell(row, e.p95Ms === null ? '—' : `${whole(e.p95Ms)} ms`, 'num');
+    cell(row, e.errorRatio === null ? '—' : `${percent(e.errorRatio)} %`, 'num');
+    cell(row, e.exitReason);
+  }
+  table.hidden = entries.length === 0;
+  el('history-empty').hidden = entries.length > 0;
+  fillPickers();
+}
+
+function fillPickers(): void {
+  const compare = el('compare');
+  compare.hidden = entries.length < 2;
+  if (compare.hidden) return;
+  const baseline = el<HTMLSelectElement>('baseline');
+  const candidate = el<HTMLSelectElement>('candidate');
+  const keep = [baseline.value, candidate.value];
+  for (const select of [baseline, candidate]) select.replaceChildren(...entries.map((e) => new Option(label(e), entryKey(e))));
+  // What the user picked stays picked when a new run arrives; at first, the newest two.
+  const pick = (select: HTMLSelectElement, previous: string | undefined, fallback: number) => {
+    select.value = previous && entries.some((e) => entryKey(e) === previous) ? previous : entryKey(entries[fallback]!);
+  };
+  pick(baseline, keep[0], 1);
+  pick(candidate, keep[1], 0);
+  renderComparison();
+}
+
+/** A history may hold the same testid twice (a run finished again): the end time tells them apart. */
+const entryKey = (e: HistoryEntry) => `${e.testid}@${e.endedAt}`;
+const entryFor = (key: string) => entries.find((e) => entryKey(e) === key);
+
+const METRIC_WORDS: Record<string, string> = {
+  'p50 (ms)': 'Typical response time, p50 (ms)',
+  'p95 (ms)': 'Response time, p95 (ms)',
+  'p99 (ms)': 'Slowest 1 %, p99 (ms)',
+  'errors (%)': 'Errors (%)',
+  rps: 'Requests per second',
+  'max VUs': 'Most simultaneous users',
+  'checks (%)': 'Checks passed (%)',
+  score: 'Score (out of 100)',
+};
+const DECIMALS: Record<string, number> = { 'errors (%)': 2, 'checks (%)': 2, 'max VUs': 0, score: 0 };
+
+function signed(x: number, decimals: number): string {
+  const s = x.toFixed(decimals);
+  if (Number(s) === 0) return (0).toFixed(decimals);
+  return x > 0 ? `+${s}` : s;
+}
+
+function judgement(row: ComparisonRow, decimals: number): string | undefined {
+  if (row.delta === null || Number(row.delta.toFixed(decimals)) === 0) return undefined;
+  const improved = row.better === 'lower' ? row.delta < 0 : row.delta > 0;
+  return improved ? 'num better' : 'num worse';
+}
+
+function renderComparison(): void {
+  const b = entryFor(el<HTMLSelectElement>('baseline').value);
+  const c = entryFor(el<HTMLSelectElement>('candidate').value);
+  const body = el<HTMLTableElement>('comparison').tBodies[0]!;
+  body.replaceChildren();
+  if (!b || !c) return;
+  const comparison = compareRuns(b, c);
+  for (const row of comparison.rows) {
+    const decimals = DECIMALS[row.metric] ?? 1;
+    const tr = body.insertRow();
+    tr.dataset.metric = row.metric;
+    cell(tr, METRIC_WORDS[row.metric] ?? row.metric);
+    cell(tr, fixed(row.baseline, decimals), 'num');
+    cell(tr, fixed(row.candidate, decimals), 'num');
+    cell(tr, row.delta === null ? 'n/a' : signed(row.delta, decimals), judgement(row, decimals) ?? 'num');
+    cell(tr, row.deltaPct === null ? 'n/a' : `${signed(row.deltaPct, 1)} %`, judgement(row, decimals) ?? 'num');
+  }
+  el('overhead').textContent = overheadLine(comparison);
+}
+
+// ---------------------------------------------------------------- start
+
+function start(): void {
+  takeTokenFromFragment();
+  setUpStop();
+  el('baseline').addEventListener('change', renderComparison);
+  el('candidate').addEventListener('change', renderComparison);
+  void loadHistory();
+  setInterval(() => void loadHistory(), HISTORY_REFRESH_MS);
+  void chooseRun();
+}
+
+start();

@@ -1,0 +1,172 @@
+// Where the sink sends what it accepted: Prometheus remote write and InfluxDB (v1 or
+// the v2/v3 API). Each destination turns spooled records into one HTTP request.
+import type { SpoolRecord } from './spool.ts';
+import { RemoteWriteDecoder, DecodedBatch } from '../remote-write/decode.ts';
+import { snappyCompress, snappyConcatChunks } from '../remote-write/snappy.ts';
+import { encodeWriteRequest, type SeriesToEncode } from '../remote-write/encode-rw1.ts';
+import { batchToLines, gradeLines } from './influx-lines.ts';
+import type { Figures } from '../grade/run-state.ts';
+
+/** What a spooled record holds. */
+export const RecordKind = { RW1: 1, RW2: 2, GRADE: 3 } as const;
+
+export interface GradeRecord {
+  /** Wall-clock ms of the emission: the timestamp of every grade sample in it. */
+  t: number;
+  runs: Array<{ testid: string; tags: Record<string, string>; p95Source: string | null; status: string; breakingPointVus: number | null; live: Figures; run: Figures }>;
+}
+
+export interface PrometheusDestination {
+  kind: 'prometheus';
+  url: string;
+  bearerToken?: string;
+  /** "user:pass". */
+  basicAuth?: string;
+  headers: Record<string, string>;
+}
+
+export interface InfluxDestination {
+  kind: 'influx';
+  url: string;
+  /** v1: database (and optional retention policy, user, password). */
+  db?: string;
+  rp?: string;
+  user?: string;
+  password?: string;
+  /** v2/v3 API: org, bucket and token. */
+  org?: string;
+  bucket?: string;
+  token?: string;
+}
+
+export type Destination = PrometheusDestination | InfluxDestination;
+
+export interface OutgoingRequest {
+  url: string;
+  headers: Record<string, string>;
+  /** The body, as chunks sent one after the other. */
+  body: Buffer[];
+  /** Samples (and histograms) the request carries, for the per-destination counters. */
+  weight: number;
+}
+
+const MAX_DECOMPRESSED = 256 * 1024 * 1024;
+
+/** The grade figures as Prometheus series, with the same names as the sink's /metrics. */
+export function gradeSeries(record: GradeRecord): SeriesToEncode[] {
+  const out: SeriesToEncode[] = [];
+  const add = (name: string, labels: Record<string, string>, value: number | null) => {
+    if (value === null || !Number.isFinite(value)) return;
+    const all: Record<string, string> = { __name__: name, ...labels };
+    const names = Object.keys(all).sort();
+    out.push({ names, values: names.map((n) => all[n]!), samples: [{ value, timestamp: record.t }] });
+  };
+  for (const run of record.runs) {
+    // Runs' tags and status and their breaking point reach Prometheus too, so dashboards
+    // and annotations work without scraping the sink.
+    const t = run.tags;
+    add('promo_run_info', { testid: run.testid, environment: t.environment ?? '', promo_type: t.promo_type ?? '', promo_name: t.promo_name ?? '', intensity: t.intensity ?? '', status: run.status }, 1);
+    add('promo_breaking_point_vus', { testid: run.testid }, run.breakingPointVus);
+    for (const window of ['live', 'run'] as const) {
+      const f = run[window];
+      const base = { testid: run.testid, window };
+      const source = { ...base, p95_source: run.p95Source ?? 'none' };
+      add('promo_grade_score', base, f.grade.score);
+      add('promo_grade_info', { ...base, grade: f.grade.letter, colour: f.grade.colour }, 1);
+      add('promo_p95_ms', source, f.p95Ms);
+      add('promo_p99_ms', source, f.p99Ms);
+      add('promo_error_ratio', base, f.errorRatio);
+      add('promo_rps', base, f.rps);
+      add('promo_vus', base, f.vus);
+    }
+  }
+  return out;
+}
+
+function authHeader(d: PrometheusDestination): Record<string, string> {
+  if (d.bearerToken) return { Authorization: `Bearer ${d.bearerToken}` };
+  if (d.basicAuth) return { Authorization: `Basic ${Buffer.from(d.basicAuth).toString('base64')}` };
+  return {};
+}
+
+/** Builds one request from a run of records; each destination has its own instance. */
+export class RequestBuilder {
+  // Records were validated when accepted, under the sink's own limits; replay never rejects them.
+  private readonly decoder = new RemoteWriteDecoder({ maxUncompressedBytes: MAX_DECOMPRESSED, maxLabels: 10_000, maxLabelValueBytes: 1 << 24 });
+  private readonly batch = new DecodedBatch();
+
+  constructor(readonly destination: Destination) {}
+
+  build(records: SpoolRecord[]): OutgoingRequest {
+    const weight = records.reduce((n, r) => n + r.weight, 0);
+    return this.destination.kind === 'prometheus'
+      ? { ...this.prometheus(this.destination, records), weight }
+      : { ...this.influx(this.destination, records), weight };
+  }
+
+  private prometheus(d: PrometheusDestination, records: SpoolRecord[]) {
+    // Concatenated WriteRequest messages are one WriteRequest with all their series, and
+    // concatenated snappy blocks (see snappyConcatChunks) one block with all their content: an
+    // accepted RW1 body (validated then) goes as it is, without decompressing it.
+    const parts: Buffer[] = [];
+    for (const r of records) {
+      if (r.kind === RecordKind.RW1) parts.push(r.payload);
+      else if (r.kind === RecordKind.RW2) parts.push(snappyCompress(encodeWriteRequest(this.seriesOf(this.decoder.decodeSnappy(r.payload, 2, this.batch)))));
+      else if (r.kind === RecordKind.GRADE) parts.push(snappyCompress(encodeWriteRequest(gradeSeries(JSON.parse(r.payload.toString('utf8')) as GradeRecord))));
+    }
+    return {
+      url: d.url,
+      headers: {
+        'Content-Type': 'application/x-protobuf',
+        'Content-Encoding': 'snappy',
+        'X-Prometheus-Remote-Write-Version': '0.1.0',
+        'User-Agent': 'promo-load-analyzer-sink',
+        ...authHeader(d),
+        ...d.headers,
+      },
+      // Written chunk by chunk: the records' bytes are not copied into one buffer.
+      body: parts.length === 0 ? [snappyCompress(new Uint8Array(0))] : snappyConcatChunks(parts),
+    };
+  }
+
+  /** Remote write 2.0 series re-encoded as 1.0, which every Prometheus since 2.0 accepts. */
+  private *seriesOf(batch: DecodedBatch): Generator<SeriesToEncode> {
+    for (let i = 0; i < batch.seriesCount; i++) {
+      const labels = batch.series[i]!;
+      const samples = [];
+      for (let s = batch.sampleStart[i]!; s < batch.sampleStart[i + 1]!; s++) {
+        const bits = new Uint8Array(batch.sampleValues.buffer, s * 8, 8).slice();
+        samples.push({ value: batch.sampleValues[s]!, timestamp: batch.sampleTimestamps[s]!, bits });
+      }
+      yield { names: labels.names, values: labels.values, samples, histograms: batch.histograms.slice(batch.histogramStart[i], batch.histogramStart[i + 1]) };
+    }
+  }
+
+  private influx(d: InfluxDestination, records: SpoolRecord[]) {
+    let text = '';
+    for (const r of records) {
+      if (r.kind === RecordKind.RW1 || r.kind === RecordKind.RW2) {
+        text += batchToLines(this.decoder.decodeSnappy(r.payload, r.kind === RecordKind.RW1 ? 1 : 2, this.batch)).lines;
+      } else if (r.kind === RecordKind.GRADE) {
+        const g = JSON.parse(r.payload.toString('utf8')) as GradeRecord;
+        text += g.runs.map((run) => gradeLines(run.testid, run.tags, { live: run.live, run: run.run }, g.t)).join('\n');
+      }
+      if (text.length > 0 && !text.endsWith('\n')) text += '\n';
+    }
+    const base = d.url.replace(/\/+$/, '');
+    const v2 = d.bucket !== undefined;
+    const query = v2
+      ? new URLSearchParams({ org: d.org ?? '', bucket: d.bucket!, precision: 'ms' })
+      : new URLSearchParams({ db: d.db ?? '', precision: 'ms', ...(d.rp ? { rp: d.rp } : {}) });
+    const headers: Record<string, string> = { 'Content-Type': 'text/plain; charset=utf-8', 'User-Agent': 'promo-load-analyzer-sink' };
+    if (v2 && d.token) headers.Authorization = `Token ${d.token}`;
+    if (!v2 && d.user) headers.Authorization = `Basic ${Buffer.from(`${d.user}:${d.password ?? ''}`).toString('base64')}`;
+    return { url: `${base}${v2 ? '/api/v2/write' : '/write'}?${query}`, headers, body: [Buffer.from(text, 'utf8')] };
+  }
+}
+
+/** A short, stable name for metrics and logs: `prometheus-1`, `influx-1`, … */
+export function destinationNames(destinations: Destination[]): string[] {
+  const seen: Record<string, number> = {};
+  return destinations.map((d) => `${d.kind}-${(seen[d.kind] = (seen[d.kind] ?? 0) + 1)}`);
+}

@@ -1,0 +1,147 @@
+// The fan-out: every accepted request goes into one write-ahead spool, and each
+// destination's pipeline reads it at its own pace. The grade series join the same
+// spool on a timer. With no destination there is no fan-out at all (embedded mode).
+import { openDiskSpool, createMemorySpool, type Spool } from './spool.ts';
+import { Pipeline, newPipelineCounters, type PipelineCounters } from './pipeline.ts';
+import { RecordKind, destinationNames, gradeSeries, type Destination, type GradeRecord } from './destinations.ts';
+import type { SinkConfig } from '../config.ts';
+import type { RunRegistry } from '../grade/runs.ts';
+import { RecordOrder, type RecordDeps, type RecordToken } from './record-order.ts';
+
+export interface FanOut {
+  /** A new record's order collector, for ingest to fill before accept(). */
+  begin(): RecordDeps;
+  /** The record begun will not be accepted after all (nothing may wait for it). */
+  abandon(deps: RecordDeps): void;
+  /** Resolves once the request body is in the spool (durably, with a spool dir). */
+  accept(version: 1 | 2, weight: number, body: Buffer, deps?: RecordDeps): Promise<void>;
+  /** Queues the current grades of the runs that changed since the last call. */
+  emitGrades(now?: number): Promise<void>;
+  readonly names: string[];
+  readonly counters: Record<string, PipelineCounters>;
+  readonly spool: Spool;
+  /** Waits up to timeoutMs for every destination to catch up, then stops the pipelines. */
+  close(timeoutMs: number): Promise<void>;
+}
+
+export function destinationsFromConfig(config: SinkConfig): Destination[] {
+  const headers = Object.fromEntries(config.prometheusHeaders.map((h) => {
+    const colon = h.indexOf(':');
+    return [h.slice(0, colon).trim(), h.slice(colon + 1).trim()];
+  }));
+  const out: Destination[] = config.prometheusUrls.map((url) => ({
+    kind: 'prometheus' as const,
+    url,
+    bearerToken: config.prometheusBearerToken,
+    basicAuth: config.prometheusBasicAuth,
+    headers,
+  }));
+  if (config.influxUrl) {
+    out.push({
+      kind: 'influx',
+      url: config.influxUrl,
+      db: config.influxDb,
+      rp: config.influxRp,
+      user: config.influxUser,
+      password: config.influxPassword,
+      org: config.influxOrg,
+      bucket: config.influxBucket,
+      token: config.influxToken,
+    });
+  }
+  return out;
+}
+
+export async function createFanOut(config: SinkConfig, runs: RunRegistry, log: (line: string) => void): Promise<FanOut | null> {
+  const destinations = destinationsFromConfig(config);
+  if (destinations.length === 0) return null;
+  const names = destinationNames(destinations);
+  const counters: Record<string, PipelineCounters> = Object.fromEntries(names.map((n) => [n, newPipelineCounters()]));
+  const onDrop = (consumer: string, records: number, weight: number) => {
+    counters[consumer]!.dropped += weight;
+    log(`${consumer}: the spool is full (--spool-max-bytes ${config.spoolMaxBytes}); dropped the oldest ${records} records (${weight} samples)`);
+  };
+  const spool = config.spoolDir
+    ? await openDiskSpool(config.spoolDir, { maxBytes: config.spoolMaxBytes, consumers: names, onDrop, log })
+    : createMemorySpool({ maxBytes: config.spoolMaxBytes, consumers: names, onDrop });
+  const order = new RecordOrder();
+  const pipelines = destinations.map(
+    (destination, i) =>
+      new Pipeline({
+        name: names[i]!,
+        destination,
+        spool,
+        batchRecords: 64,
+        batchBytes: 4 * 1024 * 1024,
+        // VictoriaMetrics takes ~2 MiB requests best (per sample, twice the CPU at 4 MiB and more).
+        batchContentBytes: 2 * 1024 * 1024,
+        batchAgeMs: 50,
+        maxInFlight: config.maxInFlight,
+        order,
+        minBackoffMs: 250,
+        maxBackoffMs: 30_000,
+        requestTimeoutMs: 30_000,
+        log,
+        counters: counters[names[i]!]!,
+      }),
+  );
+  names.forEach((name, i) => log(`forwarding to ${name}: ${destinations[i]!.url}`));
+  for (const p of pipelines) p.start();
+  const notify = () => {
+    for (const p of pipelines) p.notify();
+  };
+  /** Appends a record and tells the pipelines; a record without a token waits for everything before it. */
+  const append = async (kind: number, weight: number, body: Buffer, token: RecordToken | null) => {
+    let seq: number;
+    try {
+      seq = await spool.append(kind, weight, body);
+    } catch (err) {
+      if (token) order.failed(token);
+      throw err;
+    }
+    if (token) order.appended(token, seq);
+    order.forgetBefore(spool.stats().firstSeq);
+    notify();
+  };
+  /** What each run looked like when its grades were last queued. */
+  const graded = new Map<string, string>();
+
+  const fanOut: FanOut = {
+    names,
+    counters,
+    spool,
+    begin: () => order.begin(),
+    abandon: (deps) => order.failed(deps.token),
+    async accept(version, weight, body, deps) {
+      await append(version === 2 ? RecordKind.RW2 : RecordKind.RW1, weight, body, deps?.token ?? null);
+    },
+    async emitGrades(now = Date.now()) {
+      const record: GradeRecord = { t: now, runs: [] };
+      for (const [testid, run] of runs.runs) {
+        const state = `${run.lastSampleAt} ${run.status} ${run.breakingPointVus}`;
+        if (graded.get(testid) === state) continue;
+        graded.set(testid, state);
+        const { live, run: whole } = run.figures();
+        record.runs.push({ testid, tags: run.tags, p95Source: run.p95Source, status: run.status, breakingPointVus: run.breakingPointVus, live, run: whole });
+      }
+      for (const testid of graded.keys()) if (!runs.runs.has(testid)) graded.delete(testid);
+      if (record.runs.length === 0) return;
+      // Weighed in Prometheus samples, so drop counts compare with what Prometheus misses.
+      await append(RecordKind.GRADE, gradeSeries(record).length, Buffer.from(JSON.stringify(record)), order.beginGrade());
+    },
+    async close(timeoutMs) {
+      await fanOut.emitGrades();
+      await Promise.all(pipelines.map((p) => p.drained(timeoutMs)));
+      await Promise.all(pipelines.map((p) => p.stop()));
+      for (const name of names) {
+        const lag = spool.lag(name);
+        if (lag.records > 0) {
+          log(`${name}: ${lag.records} records (${lag.weight} samples) not delivered at shutdown; ${config.spoolDir ? 'they stay in the spool for the next start' : 'without --spool-dir they are lost'}`);
+          if (!config.spoolDir) counters[name]!.dropped += lag.weight;
+        }
+      }
+      await spool.close();
+    },
+  };
+  return fanOut;
+}

@@ -1,0 +1,413 @@
+// The hot path after decoding: every series of a batch updates its run. A series'
+// role is worked out once, when it is first seen; after that a sample costs a look
+// at its label set's slot (see SeriesLabels.slot) and a few arithmetic operations.
+//
+// Series are identified by their label names and values. The index keys them by a
+// hash of those and keeps no identity string (hundreds of bytes per series): the
+// names and values it compares are the label set's own arrays and strings, which the
+// decoder shares between label sets.
+import type { DecodedBatch, NativeHistogram, SeriesLabels } from '../remote-write/decode.ts';
+import { isStaleNaN, labelsIdentity } from '../remote-write/decode.ts';
+import { RunState, RUN_TAGS, NO_P95_HINT, type RequestGroup } from './run-state.ts';
+import type { RecordDeps, RecordToken } from '../fanout/record-order.ts';
+
+export const UNTAGGED = 'untagged';
+
+type Role = 'reqs' | 'failed' | 'duration_histogram' | 'p50' | 'p95' | 'p99' | 'vus' | 'iterations' | 'checks' | 'other';
+
+interface SeriesState {
+  /** The registry that keeps it: a decoder's slot may be seen by another registry. */
+  readonly owner: RunRegistry;
+  /** Set when the sweep forgets the series: a label set's slot may still point here. */
+  removed: boolean;
+  readonly run: RunState;
+  readonly role: Role;
+  /**
+   * The labels without the metric name (see labelsIdentity), one string per distinct
+   * value in a run: joins a request series to its failure-rate twin. '' for roles
+   * that need none.
+   */
+  readonly groupKey: string;
+  /** The series' labels, which identify it. */
+  readonly names: readonly string[];
+  readonly values: readonly string[];
+  /** The next series in the index with the same hash. */
+  nextSameHash: SeriesState | null;
+  lastTimestamp: number;
+  lastValue: number;
+  lastHistogram: NativeHistogram | null;
+  stale: boolean;
+  /** The last spooled record that carried the series (record-order.ts). */
+  lastRecord: RecordToken | null;
+  /**
+   * Where the series' samples go in its run, found on its first sample and kept (runs
+   * never drop them): its request group (reqs, failed), or its value holder (trend
+   * stats, vus, checks). A map lookup per sample was about a tenth of the event loop's CPU.
+   */
+  group: RequestGroup | null;
+  holder: { value: number } | null;
+}
+
+export interface IngestLimits {
+  windowMs: number;
+  maxSeries: number;
+  maxSeriesPerRun: number;
+  seriesTtlMs: number;
+  maxRuns: number;
+}
+
+/** Counters of what ingestion did, read by the sink's own metrics. */
+export interface IngestCounters {
+  samples: number;
+  histograms: number;
+  staleMarkers: number;
+  outOfOrder: number;
+  refusedSeries: Record<'total_limit' | 'run_limit', number>;
+  refusedSamples: number;
+  counterResets: number;
+}
+
+function roleOf(metricName: string): Role {
+  switch (metricName) {
+    case 'k6_http_reqs_total':
+      return 'reqs';
+    case 'k6_http_req_failed_rate':
+      return 'failed';
+    case 'k6_http_req_duration_seconds':
+      return 'duration_histogram';
+    case 'k6_http_req_duration_p50':
+    case 'k6_http_req_duration_med':
+      return 'p50';
+    case 'k6_http_req_duration_p95':
+      return 'p95';
+    case 'k6_http_req_duration_p99':
+      return 'p99';
+    case 'k6_vus':
+      return 'vus';
+    case 'k6_iterations_total':
+      return 'iterations';
+    case 'k6_checks_rate':
+      return 'checks';
+    default:
+      return 'other';
+  }
+}
+
+function label(labels: SeriesLabels, name: string): string | undefined {
+  const i = labels.names.indexOf(name);
+  return i < 0 ? undefined : labels.values[i];
+}
+
+/** Roles whose series are grouped by their labels without the metric name. */
+const GROUPED: ReadonlySet<Role> = new Set<Role>(['reqs', 'failed', 'p50', 'p95', 'p99', 'vus', 'checks']);
+
+/** 32-bit hash of a label set's names and values (only a bucket selector: matches are compared). */
+function labelsHash(names: readonly string[], values: readonly string[]): number {
+  let h = 0x811c9dc5 ^ names.length;
+  for (let k = 0; k < names.length; k++) {
+    const name = names[k]!;
+    const value = values[k]!;
+    for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193);
+    h = Math.imul(h ^ 0x3d, 0x01000193);
+    for (let i = 0; i < value.length; i++) h = Math.imul(h ^ value.charCodeAt(i), 0x01000193);
+    h = Math.imul(h ^ 0xff, 0x01000193);
+  }
+  h ^= h >>> 15;
+  h = Math.imul(h, 0x85ebca6b);
+  return (h ^ (h >>> 13)) | 0;
+}
+
+function sameLabels(state: SeriesState, names: readonly string[], values: readonly string[]): boolean {
+  if (state.names.length !== names.length) return false;
+  for (let k = 0; k < names.length; k++) if (state.names[k] !== names[k] || state.values[k] !== values[k]) return false;
+  return true;
+}
+
+export class RunRegistry {
+  readonly runs = new Map<string, RunState>();
+  /** Every series by labelsHash, colliding ones chained through nextSameHash. */
+  private readonly series = new Map<number, SeriesState>();
+  private seriesCount = 0;
+  /** Per run, one string per distinct group key. */
+  private readonly groupKeys = new WeakMap<RunState, Map<string, string>>();
+  readonly counters: IngestCounters = {
+    samples: 0,
+    histograms: 0,
+    staleMarkers: 0,
+    outOfOrder: 0,
+    refusedSeries: { total_limit: 0, run_limit: 0 },
+    refusedSamples: 0,
+    counterResets: 0,
+  };
+  private readonly refusalLogged = new Set<string>();
+  /** Called for each run a batch touched, after its figures changed (notifications hook in here). */
+  onTouched: ((run: RunState) => void) | null = null;
+  private readonly touchedRuns = new Set<RunState>();
+
+  constructor(
+    private readonly limits: IngestLimits,
+    private readonly log: (line: string) => void = () => {},
+  ) {}
+
+  get activeSeries(): number {
+    return this.seriesCount;
+  }
+
+  run(testid: string): RunState | undefined {
+    return this.runs.get(testid);
+  }
+
+  /** Grades the batch; `deps` (when the batch is forwarded) learns which earlier records share its series. */
+  ingest(batch: DecodedBatch, deps?: RecordDeps): void {
+    const { sampleStart, sampleValues, sampleTimestamps, histogramStart, histograms } = batch;
+    let lastRun: RunState | null = null;
+    for (let i = 0; i < batch.seriesCount; i++) {
+      const labels = batch.series[i]!;
+      const known = this.stateOf(labels);
+      const state = known ?? this.create(labels, sampleStart[i + 1]! - sampleStart[i]! + histogramStart[i + 1]! - histogramStart[i]!);
+      deps?.series(state, known === undefined);
+      if (!state) continue;
+      if (state.run !== lastRun) {
+        lastRun = state.run;
+        this.touchedRuns.add(lastRun);
+      }
+      // Histograms first: k6's final push resends a histogram series' last histogram
+      // together with a float stale marker, and the marker must have the last word.
+      for (let h = histogramStart[i]!; h < histogramStart[i + 1]!; h++) this.histogram(state, histograms[h]!);
+      for (let s = sampleStart[i]!; s < sampleStart[i + 1]!; s++) {
+        // The marker is a signalling NaN, which a JS number may quietly change: test the stored bits.
+        if (batch.isStaleSample(s)) this.markStale(state, sampleTimestamps[s]!);
+        else this.sample(state, sampleValues, sampleTimestamps, s);
+      }
+    }
+    this.counters.samples += batch.sampleCount;
+    this.counters.histograms += batch.histogramCount;
+    for (const run of this.touchedRuns) {
+      run.touched();
+      this.onTouched?.(run);
+      if (!run.naLogged && run.p95Source === null && run.groups.size > 0) {
+        run.naLogged = true;
+        this.log(`run ${run.testid} has no p95 of http_req_duration, so its grade is N/A: ${NO_P95_HINT}`);
+      }
+    }
+    this.touchedRuns.clear();
+  }
+
+  /** The series' state: from the label set's slot when it holds ours, else by identity. */
+  private stateOf(labels: SeriesLabels): SeriesState | undefined {
+    const slot = labels.slot;
+    if (slot !== undefined) {
+      const known = slot.value as SeriesState | undefined;
+      if (known !== undefined && known.owner === this && !known.removed) return known;
+    }
+    const state = this.find(labels.names, labels.values, labelsHash(labels.names, labels.values));
+    // Another object with the same labels (re-decoded, or sent as RW2): remember it here too.
+    if (state !== undefined && slot !== undefined) slot.value = state;
+    return state;
+  }
+
+  private find(names: readonly string[], values: readonly string[], hash: number): SeriesState | undefined {
+    for (let s: SeriesState | null = this.series.get(hash) ?? null; s !== null; s = s.nextSameHash) if (sameLabels(s, names, values)) return s;
+    return undefined;
+  }
+
+  /** The run's one string for this group key. */
+  private groupKey(run: RunState, labels: SeriesLabels): string {
+    let keys = this.groupKeys.get(run);
+    if (keys === undefined) this.groupKeys.set(run, (keys = new Map()));
+    const key = labelsIdentity(labels.names, labels.values);
+    const known = keys.get(key);
+    if (known !== undefined) return known;
+    keys.set(key, key);
+    return key;
+  }
+
+  private create(labels: SeriesLabels, sampleCount: number): SeriesState | null {
+    const testid = label(labels, 'testid') || UNTAGGED;
+    let run = this.runs.get(testid);
+    const refusal = this.seriesCount >= this.limits.maxSeries ? 'total_limit' : run && run.seriesCount >= this.limits.maxSeriesPerRun ? 'run_limit' : null;
+    if (refusal) {
+      this.counters.refusedSeries[refusal]++;
+      this.counters.refusedSamples += sampleCount;
+      const key = `${refusal}:${testid}`;
+      if (!this.refusalLogged.has(key)) {
+        this.refusalLogged.add(key);
+        const limit = refusal === 'total_limit' ? `--max-series ${this.limits.maxSeries}` : `--max-series-per-run ${this.limits.maxSeriesPerRun}`;
+        this.log(`refusing new series for run ${testid}: the limit ${limit} is reached; raise it or cut label cardinality (url, name)`);
+      }
+      return null;
+    }
+    if (!run) {
+      run = new RunState(testid, this.limits.windowMs);
+      for (const tag of RUN_TAGS) {
+        const value = label(labels, tag);
+        if (value !== undefined) run.tags[tag] = value;
+      }
+      this.runs.set(testid, run);
+      this.evictRuns();
+    }
+    run.seriesCount++;
+    const role = roleOf(labels.metricName);
+    const hash = labelsHash(labels.names, labels.values);
+    const state: SeriesState = {
+      owner: this,
+      removed: false,
+      run,
+      role,
+      groupKey: GROUPED.has(role) ? this.groupKey(run, labels) : '',
+      names: labels.names,
+      values: labels.values,
+      nextSameHash: this.series.get(hash) ?? null,
+      lastTimestamp: -Infinity,
+      lastValue: 0,
+      lastHistogram: null,
+      stale: false,
+      lastRecord: null,
+      group: null,
+      holder: null,
+    };
+    this.series.set(hash, state);
+    this.seriesCount++;
+    if (labels.slot !== undefined) labels.slot.value = state;
+    return state;
+  }
+
+  private markStale(state: SeriesState, timestamp: number): void {
+    this.counters.staleMarkers++;
+    if (state.stale) return;
+    state.stale = true;
+    const run = state.run;
+    if (++run.staleSeries === run.seriesCount) run.endedAt = timestamp;
+  }
+
+  private revive(state: SeriesState): void {
+    if (!state.stale) return;
+    state.stale = false;
+    state.run.staleSeries--;
+    state.run.endedAt = null;
+  }
+
+  /**
+   * Sample `s` of the batch. Takes the columns and an index, not the two numbers: a
+   * fractional number passed to a call that is not inlined is boxed, a heap allocation
+   * per number (half of what ingest allocated).
+   */
+  private sample(state: SeriesState, values: Float64Array, timestamps: Float64Array, s: number): void {
+    const value = values[s]!;
+    const timestamp = timestamps[s]!;
+    // A late or repeated sample of a cumulative series says nothing newer: count it, skip it.
+    if (timestamp <= state.lastTimestamp) {
+      this.counters.outOfOrder++;
+      return;
+    }
+    this.revive(state);
+    const run = state.run;
+    const previous = state.lastValue;
+    state.lastTimestamp = timestamp;
+    state.lastValue = value;
+    if (timestamp > run.lastSampleAt) run.lastSampleAt = timestamp;
+    if (timestamp < run.firstSampleAt) run.firstSampleAt = timestamp;
+    switch (state.role) {
+      case 'reqs': {
+        const g = (state.group ??= run.group(state.groupKey));
+        if (value < g.reqs) {
+          // k6 restarted: what was counted before stays counted.
+          this.counters.counterResets++;
+          g.reqsCarry += g.reqs;
+          g.failedCarry += g.failedRate * g.reqs;
+        }
+        g.reqs = value;
+        break;
+      }
+      case 'failed':
+        (state.group ??= run.group(state.groupKey)).failedRate = value;
+        break;
+      case 'iterations':
+        if (value < previous) this.counters.counterResets++;
+        run.iterations += value < previous ? value : value - previous;
+        break;
+      case 'p50':
+      case 'p95':
+      case 'p99':
+        (state.holder ??= run.trendStats[state.role].holder(state.groupKey, value)).value = value;
+        break;
+      case 'vus':
+        (state.holder ??= run.vusBySeries.holder(state.groupKey, value)).value = value;
+        break;
+      case 'checks':
+        (state.holder ??= run.checksBySeries.holder(state.groupKey, value)).value = value;
+        break;
+      default:
+        break;
+    }
+  }
+
+  private histogram(state: SeriesState, h: NativeHistogram): void {
+    if (isStaleNaN(h.sum)) return this.markStale(state, h.timestamp);
+    if (h.timestamp <= state.lastTimestamp) {
+      this.counters.outOfOrder++;
+      return;
+    }
+    this.revive(state);
+    const run = state.run;
+    if (state.role === 'duration_histogram') this.addDuration(state, h);
+    state.lastTimestamp = h.timestamp;
+    if (h.timestamp > run.lastSampleAt) run.lastSampleAt = h.timestamp;
+    if (h.timestamp < run.firstSampleAt) run.firstSampleAt = h.timestamp;
+  }
+
+  private addDuration(state: SeriesState, h: NativeHistogram): void {
+    const run = state.run;
+    // The run's histogram is the sum over series of each series' latest cumulative
+    // histogram (plus what a series had before a reset): add the new one, take the old one out.
+    const previous = state.lastHistogram;
+    run.durationHistogram.add(h);
+    if (previous) {
+      if (h.count < previous.count || h.resetHint === 1) this.counters.counterResets++;
+      else run.durationHistogram.subtract(previous);
+    }
+    state.lastHistogram = h;
+    run.hasHistogram = true;
+  }
+
+  /** Forgets series not seen for seriesTtlMs (by wall clock) so memory stays bounded. */
+  sweep(nowMs: number): void {
+    for (const [hash, first] of this.series) {
+      let head: SeriesState | null = null;
+      let tail: SeriesState | null = null;
+      for (let state: SeriesState | null = first; state !== null; ) {
+        const next: SeriesState | null = state.nextSameHash;
+        if (nowMs - state.lastTimestamp > this.limits.seriesTtlMs || (state.stale && state.run.ended)) {
+          state.removed = true;
+          state.nextSameHash = null;
+          this.seriesCount--;
+          state.run.seriesCount--;
+          if (state.stale) state.run.staleSeries--;
+        } else {
+          if (tail === null) head = state;
+          else tail.nextSameHash = state;
+          tail = state;
+          state.nextSameHash = null;
+        }
+        state = next;
+      }
+      if (head === null) this.series.delete(hash);
+      else if (head !== first) this.series.set(hash, head);
+    }
+    // A run whose series all went quiet without stale markers is over too.
+    for (const run of this.runs.values()) if (run.seriesCount === 0 && !run.ended) run.endedAt = run.lastSampleAt;
+    this.evictRuns();
+    this.refusalLogged.clear();
+  }
+
+  private evictRuns(): void {
+    if (this.runs.size <= this.limits.maxRuns) return;
+    // Ended runs go first, oldest first; a running run is never evicted.
+    for (const [testid, run] of this.runs) {
+      if (run.ended) {
+        this.runs.delete(testid);
+        if (this.runs.size <= this.limits.maxRuns) return;
+      }
+    }
+  }
+}

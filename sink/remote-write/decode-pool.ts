@@ -1,0 +1,243 @@
+// Decoding off the event loop: a worker thread decompresses and decodes remote-write
+// bodies (snappy + protobuf + label validation, about half the CPU of a write) while
+// the event loop does HTTP and grading. The grading state stays on the main thread.
+//
+// - Same decoder, same results: the worker runs RemoteWriteDecoder with the route's
+//   limits, so a body gets the batch, or the DecodeError, it would get on the event
+//   loop. A body the worker refuses is decoded again on the event loop (without a
+//   label cache, which never changes the outcome) for the error itself, with all its
+//   details; refusals are rare, and then cost what they cost before.
+// - Label sets: the worker's cache keeps a handle per label set. A batch carries one
+//   handle per series, plus the definition (names and values) of each handle it uses
+//   for the first time and the handles the worker's cache dropped. The main thread keeps
+//   one frozen SeriesLabels per live handle, so a label set still in the cache gets the
+//   same object every time, as with the decoder on the event loop.
+// - Replies come back in request order (one worker, one queue); each resolves with a
+//   DecodedBatch of its own, over the columns the worker transferred. The body goes to
+//   the worker without a copy when it owns its memory, and comes back in the reply:
+//   the batch's `body` is the one to forward.
+// - The worker runs dist/sink/decode-worker.js, built from decode-worker.ts by `npm run
+//   build` with the sink. If the worker cannot start, or stops, decoding goes back to
+//   the event loop.
+import { Worker } from 'node:worker_threads';
+import { join } from 'node:path';
+import { sinkDistDir } from '../../contract/dist-layout.ts';
+import {
+  DecodedBatch,
+  RemoteWriteDecoder,
+  STALE_NAN,
+  SeriesLabelsFactory,
+  type DecoderOptions,
+  type NativeHistogram,
+  type RemoteWriteVersion,
+  type SeriesLabels,
+} from './decode.ts';
+import { DecodeError, type DecodeErrorReason } from './decode-errors.ts';
+import { asBuffer } from './snappy.ts';
+
+/** The route's decoder limits (the worker's decoder gets exactly these). */
+export type PoolDecoderOptions = Pick<DecoderOptions, 'maxLabels' | 'maxLabelValueBytes' | 'maxUncompressedBytes' | 'seriesCacheSize'>;
+
+/** @internal The worker's workerData: the route's limits. */
+export type DecodeWorkerData = PoolDecoderOptions;
+
+/** @internal Main thread -> worker. */
+export interface DecodeRequest {
+  id: number;
+  version: RemoteWriteVersion;
+  body: Uint8Array;
+}
+
+/** @internal handle, metricName, names, values. */
+export type LabelDefinition = [number, string, readonly string[], readonly string[]];
+
+/** @internal Worker -> main thread, in request order. */
+export type DecodeReply =
+  | {
+      id: number;
+      ok: true;
+      version: RemoteWriteVersion;
+      protobufByteLength: number;
+      seriesCount: number;
+      sampleCount: number;
+      /** float64 sample values, sample timestamps, created timestamps; int32 handles; uint32 sample and histogram starts. */
+      columns: ArrayBuffer;
+      definitions: LabelDefinition[];
+      freed: number[];
+      histograms: NativeHistogram[];
+      /** Indexes of the histograms whose sum is the stale marker. */
+      staleHistograms: number[];
+    }
+  | { id: number; ok: false; reason?: DecodeErrorReason; message: string; definitions?: LabelDefinition[]; freed?: number[] };
+
+/** @internal Every reply brings the request's body back. */
+export type DecodeReplyWithBody = DecodeReply & { body: Uint8Array };
+
+interface Pending {
+  id: number;
+  /** The body, unless it went to the worker (it comes back with the reply). */
+  body: Buffer | null;
+  version: RemoteWriteVersion;
+  resolve: (batch: DecodedBatch) => void;
+  reject: (err: Error) => void;
+}
+
+export class DecodePool {
+  private worker: Worker | null;
+  private readonly queue: Pending[] = [];
+  private nextId = 0;
+  private readonly labels: (SeriesLabels | undefined)[] = [];
+  private readonly factory = new SeriesLabelsFactory();
+  /** Decoding on the event loop, once the worker is gone. */
+  private fallback: RemoteWriteDecoder | null = null;
+  /** The event loop's decoder for refused bodies (no cache: only their error is wanted). */
+  private errorDecoder: RemoteWriteDecoder | null = null;
+  private closed = false;
+
+  private constructor(
+    worker: Worker,
+    private readonly options: PoolDecoderOptions,
+    private readonly log: (line: string) => void,
+  ) {
+    this.worker = worker;
+    worker.on('message', (reply: DecodeReplyWithBody) => this.onReply(reply));
+    worker.on('error', (err) => this.stopped(`the decode worker failed: ${err.message}`));
+    worker.on('exit', (code) => this.stopped(`the decode worker exited with code ${code}`));
+  }
+
+  /** A pool with one worker, or null (and a log line) when the worker cannot start. */
+  static async start(options: PoolDecoderOptions, log: (line: string) => void): Promise<DecodePool | null> {
+    let worker: Worker;
+    try {
+      const workerData: DecodeWorkerData = options;
+      worker = new Worker(join(sinkDistDir(), 'decode-worker.js'), { workerData, name: 'sink-decode' });
+      // Up and running (its module evaluated) before the pool is used.
+      await new Promise<void>((resolve, reject) => {
+        worker.once('online', resolve);
+        worker.once('error', reject);
+      });
+    } catch (err) {
+      log(`decoding on the event loop: the decode worker did not start (${(err as Error).message})`);
+      return null;
+    }
+    worker.unref();
+    return new DecodePool(worker, options, log);
+  }
+
+  /**
+   * Decompresses and decodes `body` (snappy, checked for its length already), as
+   * RemoteWriteDecoder.decodeSnappy would; rejects with its DecodeError.
+   */
+  decode(body: Buffer, version: RemoteWriteVersion): Promise<DecodedBatch> {
+    if (this.worker === null) return this.decodeHere(body, version);
+    // A body that owns its memory travels to the worker and back (the batch's `body`
+    // then holds it, and `body` itself is left detached); one that shares its memory
+    // (Node's pool holds small buffers) goes as a copy.
+    const owned = body.byteOffset === 0 && body.byteLength === body.buffer.byteLength && body.buffer instanceof ArrayBuffer;
+    const sent = owned ? body : new Uint8Array(body);
+    const id = this.nextId++;
+    return new Promise<DecodedBatch>((resolve, reject) => {
+      this.queue.push({ id, body: owned ? null : body, version, resolve, reject });
+      this.worker!.postMessage({ id, version, body: sent } satisfies DecodeRequest, [sent.buffer as ArrayBuffer]);
+    });
+  }
+
+  /** Waits for the bodies in flight (up to timeoutMs), then stops the worker. */
+  async close(timeoutMs = 5000): Promise<void> {
+    this.closed = true;
+    const deadline = Date.now() + timeoutMs;
+    while (this.queue.length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    const worker = this.worker;
+    this.worker = null;
+    await worker?.terminate();
+    this.failAll(new Error('the sink is shutting down'));
+  }
+
+  private decodeHere(body: Buffer, version: RemoteWriteVersion): Promise<DecodedBatch> {
+    this.fallback ??= new RemoteWriteDecoder(this.options);
+    try {
+      return Promise.resolve(this.fallback.decodeSnappy(body, version));
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
+  }
+
+  private onReply(reply: DecodeReplyWithBody): void {
+    const pending = this.queue.shift();
+    if (pending === undefined || pending.id !== reply.id) {
+      // Cannot happen with one worker and one queue; if it does, nothing can be trusted.
+      this.stopped(`the decode worker answered request ${reply.id}, expected ${pending?.id}`);
+      void this.worker?.terminate();
+      pending?.reject(new Error('the decode worker answered out of order'));
+      return;
+    }
+    for (const [handle, metricName, names, values] of reply.definitions ?? []) {
+      if (handle >= 0) this.labels[handle] = this.factory.make(metricName, names, values);
+    }
+    const body = pending.body ?? asBuffer(reply.body);
+    if (!reply.ok) {
+      this.forget(reply.freed ?? []);
+      pending.reject(reply.reason !== undefined ? this.refusal(body, pending.version, reply.reason, reply.message) : new Error(reply.message));
+      return;
+    }
+    const { seriesCount: s, sampleCount: n, columns } = reply;
+    const ints = 8 * (2 * n + s);
+    const handles = new Int32Array(columns, ints, s);
+    const series = new Array<SeriesLabels>(s);
+    let temporary: Map<number, SeriesLabels> | null = null;
+    for (let i = 0; i < s; i++) {
+      const handle = handles[i]!;
+      if (handle >= 0) {
+        series[i] = this.labels[handle]!;
+      } else {
+        // Not kept by the worker's cache: defined in this reply, for this batch only.
+        temporary ??= new Map(reply.definitions.filter((d) => d[0] < 0).map(([h, m, names, values]) => [h, this.factory.make(m, names, values)]));
+        series[i] = temporary.get(handle)!;
+      }
+    }
+    // Only now: a handle may be dropped after a series of this very batch used it.
+    this.forget(reply.freed);
+    for (const k of reply.staleHistograms) reply.histograms[k]!.sum = STALE_NAN;
+    const batch = DecodedBatch.fromColumns({
+      version: reply.version,
+      protobufByteLength: reply.protobufByteLength,
+      series,
+      sampleValues: new Float64Array(columns, 0, n),
+      sampleTimestamps: new Float64Array(columns, 8 * n, n),
+      createdTimestamps: new Float64Array(columns, 16 * n, s),
+      sampleStart: new Uint32Array(columns, ints + 4 * s, s + 1),
+      histogramStart: new Uint32Array(columns, ints + 4 * (2 * s + 1), s + 1),
+      histograms: reply.histograms,
+    });
+    batch.body = body;
+    batch.bodyByteLength = body.length;
+    pending.resolve(batch);
+  }
+
+  /** The DecodeError of a body the worker refused, from decoding it again here. */
+  private refusal(body: Buffer, version: RemoteWriteVersion, reason: DecodeErrorReason, message: string): Error {
+    this.errorDecoder ??= new RemoteWriteDecoder({ ...this.options, seriesCacheSize: 0 });
+    try {
+      this.errorDecoder.decodeSnappy(body, version, new DecodedBatch());
+    } catch (err) {
+      return err as Error;
+    }
+    // Not reached: the same decoder with the same limits refuses the same body.
+    return new DecodeError(reason, message);
+  }
+
+  private forget(handles: number[]): void {
+    for (const handle of handles) this.labels[handle] = undefined;
+  }
+
+  private stopped(why: string): void {
+    if (this.worker === null) return;
+    this.worker = null;
+    if (!this.closed) this.log(`${why}; decoding on the event loop from now on`);
+    this.failAll(new Error(why));
+  }
+
+  private failAll(err: Error): void {
+    for (const pending of this.queue.splice(0)) pending.reject(err);
+  }
+}
