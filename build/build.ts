@@ -5,6 +5,7 @@
 //   dist/scenarios/<name>.js       the k6 scenarios (build/bundle.ts)
 //   dist/sink/server.js            the sink (sink/server.ts)
 //   dist/sink/decode-worker.js     its decode worker thread
+//   dist/sink/codec.wasm           the decoder's WebAssembly part (sink/remote-write/wasm/codec.as.ts)
 //   dist/sink/status-page/         the status page: page.js (browser), page.html, page.css
 //   dist/cli/cli.js                the CLI (npm run k6)
 //   dist/demo/server.js            the demo shop (npm run demo)
@@ -12,6 +13,7 @@
 import { build, type BuildOptions } from 'esbuild';
 import { copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import asc from 'assemblyscript/asc';
 import { bundleScenarios, DIST_DIR, ROOT } from './bundle.ts';
 
 const NODE_OPTIONS: BuildOptions = {
@@ -36,6 +38,23 @@ const PAGE_OPTIONS: BuildOptions = {
   logLevel: 'warning', // see above
 };
 
+/** AssemblyScript to WebAssembly; fails the build with the compiler's own words. */
+async function compileWasm(entry: string, outFile: string): Promise<void> {
+  const output: string[] = [];
+  const stream = { write: (chunk: string | Uint8Array) => (output.push(String(chunk)), true) };
+  const { error } = await asc.main(
+    [
+      entry,
+      '--outFile', outFile,
+      '-O3', // speed first: these are the decoder's hottest loops
+      '--runtime', 'stub', // no garbage collector: the module only reads and writes its own memory
+      '--noAssert', // the code checks its bounds itself and returns -1; asserts would trap
+    ],
+    { stdout: stream, stderr: stream },
+  );
+  if (error) throw new Error(`AssemblyScript could not compile ${entry}: ${error.message}\n${output.join('')}`);
+}
+
 export async function buildAll(): Promise<string[]> {
   rmSync(join(DIST_DIR, '.built'), { force: true });
   const programs: Array<[string, string]> = [
@@ -49,11 +68,12 @@ export async function buildAll(): Promise<string[]> {
     bundleScenarios(),
     ...programs.map(([entry, out]) => build({ ...NODE_OPTIONS, entryPoints: [join(ROOT, entry)], outfile: join(DIST_DIR, out) })),
     build({ ...PAGE_OPTIONS, entryPoints: [join(ROOT, 'sink/control/status-page/page.ts')], outfile: join(pageDir, 'page.js') }),
+    compileWasm(join(ROOT, 'sink/remote-write/wasm/codec.as.ts'), join(DIST_DIR, 'sink', 'codec.wasm')),
   ]);
   mkdirSync(pageDir, { recursive: true });
   for (const file of ['page.html', 'page.css']) copyFileSync(join(ROOT, 'sink/control/status-page', file), join(pageDir, file));
   writeFileSync(join(DIST_DIR, '.built'), `${new Date().toISOString()}\n`);
-  return [...scenarios, ...programs.map(([, out]) => join(DIST_DIR, out)), join(pageDir, 'page.js')];
+  return [...scenarios, ...programs.map(([, out]) => join(DIST_DIR, out)), join(pageDir, 'page.js'), join(DIST_DIR, 'sink', 'codec.wasm')];
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -10,7 +10,6 @@ import { SinkErrors, errorForDecodeReason } from './errors.ts';
 import { authorized, type Credentials } from './auth.ts';
 import type { RunRegistry } from './grade/runs.ts';
 import type { SinkMetrics } from './metrics.ts';
-import type { RecordDeps } from './fanout/record-order.ts';
 
 export interface WriteRouteOptions {
   credentials: Credentials;
@@ -20,13 +19,11 @@ export interface WriteRouteOptions {
   runs: RunRegistry;
   metrics: SinkMetrics;
   /**
-   * The request body to forward, after grading; the reply waits for it (the spool's
-   * fsync). `deps` learnt during grading which earlier records share its series.
+   * Where the request body goes beside grading (the fan-out); the reply waits for it
+   * (the spool's fsync). It reads the batch's series for their order.
    */
   forward?: {
-    begin(): RecordDeps;
-    accept(version: RemoteWriteVersion, weight: number, body: Buffer, deps: RecordDeps): Promise<void>;
-    abandon(deps: RecordDeps): void;
+    accept(version: RemoteWriteVersion, weight: number, body: Buffer, batch: DecodedBatch): Promise<void>;
   };
   /**
    * Decode in a worker thread (decode-pool.ts) while the event loop does HTTP and
@@ -84,15 +81,10 @@ export async function writeRoute(app: FastifyInstance, options: WriteRouteOption
       if (isDecodeError(err)) throw errorForDecodeReason(err.reason, err.message);
       throw err;
     }
-    // Grading is synchronous: a shared batch is used up before any await.
-    const deps = options.forward?.begin();
-    try {
-      options.runs.ingest(batch, deps);
-    } catch (err) {
-      // Series may already point at this record: say it will never be sent, or they would wait for it.
-      if (deps) options.forward!.abandon(deps);
-      throw err;
-    }
+    // The batch goes to grading and to the fan-out side by side. Grading is synchronous,
+    // and the fan-out reads the batch before its first await: a shared batch is used up
+    // before anything else runs.
+    options.runs.ingest(batch);
     const samples = batch.sampleCount;
     const histograms = batch.histogramCount;
     options.metrics.decodeSeconds.observe((performance.now() - started) / 1000);
@@ -100,7 +92,7 @@ export async function writeRoute(app: FastifyInstance, options: WriteRouteOption
     options.metrics.samples.inc(samples);
     options.metrics.histograms.inc(histograms);
     // The batch's body: the decode worker may have taken `body` and given it back there.
-    if (options.forward) await options.forward.accept(version, samples + histograms, asBuffer(batch.body ?? body), deps!);
+    if (options.forward) await options.forward.accept(version, samples + histograms, asBuffer(batch.body ?? body), batch);
     if (version === 2) {
       reply.header('X-Prometheus-Remote-Write-Samples-Written', String(samples));
       reply.header('X-Prometheus-Remote-Write-Histograms-Written', String(histograms));

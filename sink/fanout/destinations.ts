@@ -138,7 +138,7 @@ export class RequestBuilder {
         const bits = new Uint8Array(batch.sampleValues.buffer, s * 8, 8).slice();
         samples.push({ value: batch.sampleValues[s]!, timestamp: batch.sampleTimestamps[s]!, bits });
       }
-      yield { names: labels.names, values: labels.values, samples, histograms: batch.histograms.slice(batch.histogramStart[i], batch.histogramStart[i + 1]) };
+      yield { names: labels.names, values: labels.values, samples, histograms: batch.histogramObjects(batch.histogramStart[i]!, batch.histogramStart[i + 1]!) };
     }
   }
 

@@ -6,15 +6,16 @@ import { Pipeline, newPipelineCounters, type PipelineCounters } from './pipeline
 import { RecordKind, destinationNames, gradeSeries, type Destination, type GradeRecord } from './destinations.ts';
 import type { SinkConfig } from '../config.ts';
 import type { RunRegistry } from '../grade/runs.ts';
-import { RecordOrder, type RecordDeps, type RecordToken } from './record-order.ts';
+import { RecordOrder, type RecordToken } from './record-order.ts';
+import type { DecodedBatch } from '../remote-write/decode.ts';
 
 export interface FanOut {
-  /** A new record's order collector, for ingest to fill before accept(). */
-  begin(): RecordDeps;
-  /** The record begun will not be accepted after all (nothing may wait for it). */
-  abandon(deps: RecordDeps): void;
-  /** Resolves once the request body is in the spool (durably, with a spool dir). */
-  accept(version: 1 | 2, weight: number, body: Buffer, deps?: RecordDeps): Promise<void>;
+  /**
+   * Resolves once the request body is in the spool (durably, with a spool dir). Reads
+   * the batch's series before it returns (a shared batch may be reused after that),
+   * to know which earlier records the body must follow.
+   */
+  accept(version: 1 | 2, weight: number, body: Buffer, batch: DecodedBatch): Promise<void>;
   /** Queues the current grades of the runs that changed since the last call. */
   emitGrades(now?: number): Promise<void>;
   readonly names: string[];
@@ -110,10 +111,8 @@ export async function createFanOut(config: SinkConfig, runs: RunRegistry, log: (
     names,
     counters,
     spool,
-    begin: () => order.begin(),
-    abandon: (deps) => order.failed(deps.token),
-    async accept(version, weight, body, deps) {
-      await append(version === 2 ? RecordKind.RW2 : RecordKind.RW1, weight, body, deps?.token ?? null);
+    accept(version, weight, body, batch) {
+      return append(version === 2 ? RecordKind.RW2 : RecordKind.RW1, weight, body, order.track(batch.series, batch.seriesCount));
     },
     async emitGrades(now = Date.now()) {
       const record: GradeRecord = { t: now, runs: [] };

@@ -9,9 +9,9 @@
 // is computed once per `SeriesLabels` object and cached in a WeakMap: the decoder
 // hands out the same frozen object every time k6 resends a label set. Per sample
 // the work is a stale/finite check, one multiplication and one string concatenation.
-import type { DecodedBatch, NativeHistogram, SeriesLabels } from '../remote-write/decode.ts';
-import { isStaleNaN } from '../remote-write/decode.ts';
+import type { DecodedBatch, SeriesLabels } from '../remote-write/decode.ts';
 import { HistogramAccumulator } from '../grade/histogram.ts';
+import { H_COUNT, H_SUM } from '../grade/histogram-record.ts';
 import type { Figures } from '../grade/run-state.ts';
 
 // ---------------------------------------------------------------------------
@@ -331,19 +331,18 @@ export class InfluxLineEncoder {
       }
       const h1 = histogramStart[i + 1];
       for (let j = histogramStart[i]; j < h1; j++) {
-        const h = batch.histograms[j];
-        if (isStaleNaN(h.sum)) {
+        if (batch.isStaleHistogram(j)) {
           stale++;
           continue;
         }
         const prefix = s.histogramPrefix ?? this.histogramPrefix(labels, s);
-        const fields = this.histogramFields(h, s.histogramScale);
+        const fields = this.histogramFields(batch.histogramRecords, batch.histogramAt[j]!, s.histogramScale);
         skippedFields += fields.skipped;
         if (fields.text === '') {
           nonFinite++;
           continue;
         }
-        const line = prefix + fields.text + s.suffix + h.timestamp;
+        const line = prefix + fields.text + s.suffix + batch.histogramTimestamp(j);
         out = lines === 0 ? line : out + '\n' + line;
         lines++;
       }
@@ -359,20 +358,20 @@ export class InfluxLineEncoder {
   }
 
   /** `count=…,sum=…,p50=…,…` of one cumulative histogram, without NaN/±Inf fields. */
-  private histogramFields(h: NativeHistogram, scale: number): { text: string; skipped: number } {
+  private histogramFields(records: Float64Array, at: number, scale: number): { text: string; skipped: number } {
     let text = '';
     let skipped = 0;
     const add = (field: string, v: number) => {
       if (Number.isFinite(v)) text += (text === '' ? '' : ',') + field + '=' + fmt(v);
       else skipped++;
     };
-    add('count', h.count);
-    add('sum', h.sum * scale);
+    add('count', records[at + H_COUNT]!);
+    add('sum', records[at + H_SUM]! * scale);
     let quantiles = true;
     const acc = this.acc;
     acc.reset();
     try {
-      acc.add(h);
+      acc.addRecord(records, at, 1);
     } catch {
       quantiles = false; // a schema the accumulator does not handle (e.g. custom buckets)
     }

@@ -3,16 +3,21 @@
 //
 // Prometheus refuses a whole request that holds a sample older than its series' newest
 // one (400, no retry), and drops such samples silently when two requests commit at
-// once. So two requests in flight together must not share a series. Ingest already
-// finds each series' state; the state remembers the last record that carried the
-// series, and a new record lists those records as the ones it follows. Records from
-// different k6 instances, or different runs, share no series and go in parallel; the
-// pushes of one k6 instance all share their series and go one after the other.
+// once. So two requests in flight together must not share a series. Each label set
+// the decoder hands out has a slot for this (SeriesLabels.orderSlot): it remembers the
+// last record that carried the series, and a new record lists those records as the
+// ones it follows. Grading knows nothing of this; it reads the same batch side by side.
+// Records from different k6 instances, or different runs, share no series and go in
+// parallel; the pushes of one k6 instance all share their series and go one after the
+// other.
 //
 // A record whose series are not all known this way waits for everything before it
-// (a barrier): series ingest refused (limits), series it created (a series forgotten
-// after --series-ttl may still be in an older record that is not delivered yet), and
-// records whose token is missing (replayed from a disk spool after a restart).
+// (a barrier): a label set seen for the first time (the decoder's cache may have
+// dropped an earlier object for the same series, which an older record not delivered
+// yet may still carry), and records whose token is missing (replayed from a disk
+// spool after a restart).
+
+import type { SeriesLabels } from '../remote-write/decode.ts';
 
 /** One spooled record, as far as order goes. */
 export class RecordToken {
@@ -22,32 +27,7 @@ export class RecordToken {
   barrier = false;
   /** Earlier records that share a series with this one. Emptied once they are all delivered everywhere. */
   after: RecordToken[] = [];
-}
-
-/** The part of a series' state that order tracking keeps. */
-export interface OrderedSeries {
-  lastRecord: RecordToken | null;
-}
-
-/** Collects a record's predecessors while its batch is ingested. */
-export class RecordDeps {
-  readonly token = new RecordToken();
-  private lastAdded: RecordToken | null = null;
-  private readonly added = new Set<RecordToken>();
-
-  /** A series of the record: its state (null when ingest keeps none), and whether ingest created it just now. */
-  series(state: OrderedSeries | null, created: boolean): void {
-    if (state === null || created) this.token.barrier = true;
-    if (state === null) return;
-    const previous = state.lastRecord;
-    state.lastRecord = this.token;
-    // Consecutive series mostly come from the same earlier record: skip the set then.
-    if (previous === null || previous === this.token || previous === this.lastAdded) return;
-    this.lastAdded = previous;
-    if (this.added.has(previous)) return;
-    this.added.add(previous);
-    this.token.after.push(previous);
-  }
+  constructor(readonly owner: RecordOrder) {}
 }
 
 /** What the pipelines need to know of a record. */
@@ -62,13 +42,32 @@ export class RecordOrder implements RecordOrderView {
   /** Grade records share their series with each other: each follows the previous one. */
   private lastGrade: RecordToken | null = null;
 
-  begin(): RecordDeps {
-    return new RecordDeps();
+  /** The token of a record that carries these series (count of them), and the earlier records it follows. */
+  track(series: readonly SeriesLabels[], count: number): RecordToken {
+    const token = new RecordToken(this);
+    const added = new Set<RecordToken>();
+    let lastAdded: RecordToken | null = null;
+    for (let i = 0; i < count; i++) {
+      const slot = series[i]!.orderSlot;
+      const known = slot?.value as RecordToken | undefined;
+      if (slot !== undefined) slot.value = token;
+      if (known === undefined || known.owner !== this) {
+        token.barrier = true;
+        continue;
+      }
+      // Consecutive series mostly come from the same earlier record: skip the set then.
+      if (known === token || known === lastAdded) continue;
+      lastAdded = known;
+      if (added.has(known)) continue;
+      added.add(known);
+      token.after.push(known);
+    }
+    return token;
   }
 
   /** A grade record: it follows the previous grade record only (its series are the sink's own). */
   beginGrade(): RecordToken {
-    const token = new RecordToken();
+    const token = new RecordToken(this);
     if (this.lastGrade !== null) token.after.push(this.lastGrade);
     this.lastGrade = token;
     return token;

@@ -48,6 +48,17 @@ export const ResetHint = { UNKNOWN: 0, YES: 1, NO: 2, GAUGE: 3 } as const;
 
 export const MIN_SCHEMA = -4;
 export const MAX_SCHEMA = 8;
+/** Native histograms with custom buckets (NHCB): bounds from custom_values. */
+export const CUSTOM_BUCKETS_SCHEMA = -53;
+
+/**
+ * The largest |bucket index| whose bounds a float64 can hold at `schema`: bucket i's
+ * upper bound is 2^(i / 2^schema), 0 or +Inf beyond |i| = 1100 · 2^schema.
+ */
+export function maxBucketIndex(schema: number): number {
+  return schema >= MIN_SCHEMA && schema <= MAX_SCHEMA ? MAX_BUCKET_INDEX[schema - MIN_SCHEMA]! : Math.ceil(1100 * 2 ** schema);
+}
+const MAX_BUCKET_INDEX = Array.from({ length: MAX_SCHEMA - MIN_SCHEMA + 1 }, (_, k) => Math.ceil(1100 * 2 ** (k + MIN_SCHEMA)));
 /**
  * Finer input schemas are reduced to 8 on the way in, as Prometheus does. Its
  * limit is 52; ours is 20 (OpenTelemetry's finest scale), where bucket indices
@@ -56,6 +67,26 @@ export const MAX_SCHEMA = 8;
 const MAX_INPUT_SCHEMA = 20;
 /** "No bucket is inside the zero bucket": below any reachable bucket index. */
 const NONE = -2147483648;
+
+import {
+  FLAG_FLOAT,
+  H_COUNT,
+  H_FLAGS,
+  H_NEG_SPANS,
+  H_POS_SPANS,
+  H_SCHEMA,
+  H_SUM,
+  H_TIMESTAMP,
+  H_ZERO_COUNT,
+  H_ZERO_THRESHOLD,
+  H_POS_BUCKETS,
+  H_NEG_BUCKETS,
+  negBucketsAt,
+  negSpansAt,
+  posBucketsAt,
+  posSpansAt,
+  recordOf,
+} from './histogram-record.ts';
 
 // ---------------------------------------------------------------------------
 // Bucket bounds
@@ -238,14 +269,17 @@ class Buckets {
   }
 }
 
-/** Does any populated bucket of these spans land on target index `t` after reducing by `d`? */
-function populatesTarget(spans: BucketSpan[], counts: number[], d: number, t: number): boolean {
+/**
+ * Does any populated bucket of one side of a record (nSpans span pairs at `spans`,
+ * counts at `counts`) land on target index `t` after reducing by `d`?
+ */
+function populatesTarget(r: Float64Array, spans: number, nSpans: number, counts: number, d: number, t: number): boolean {
   let idx = 0;
-  let j = 0;
-  for (let k = 0; k < spans.length; k++) {
-    idx += spans[k].offset;
-    for (const end = idx + spans[k].length; idx < end; idx++, j++) {
-      if (counts[j] !== 0 && ((idx - 1) >> d) + 1 === t) return true;
+  let j = counts;
+  for (let k = 0; k < nSpans; k++) {
+    idx += r[spans + 2 * k];
+    for (const end = idx + r[spans + 2 * k + 1]; idx < end; idx++, j++) {
+      if (r[j] !== 0 && ((idx - 1) >> d) + 1 === t) return true;
     }
   }
   return false;
@@ -309,14 +343,51 @@ export class HistogramAccumulator {
 
   /** Add a histogram (another series, or another window's delta). */
   add(h: NativeHistogram): this {
-    this.addScaled(h, 1);
+    this.addRecord(recordOf(h), 0, 1);
     return this;
   }
 
   /** Subtract bucket by bucket, with no reset detection (see subtractHistograms for that). */
   subtract(h: NativeHistogram): this {
-    this.addScaled(h, -1);
+    this.addRecord(recordOf(h), 0, -1);
     return this;
+  }
+
+  /**
+   * Add (sign 1) or subtract (sign -1) the histogram record at `at` of `r` (see
+   * histogram-record.ts): the hot path, with no object per histogram.
+   */
+  addRecord(r: Float64Array, at: number, sign: 1 | -1): void {
+    const schema = r[at + H_SCHEMA];
+    checkSchema(schema, MAX_INPUT_SCHEMA);
+    const zt = r[at + H_ZERO_THRESHOLD] > 0 ? r[at + H_ZERO_THRESHOLD] : 0;
+    if (this.empty) {
+      // The first sample is taken as is, like the first operand of PromQL's sum().
+      this.empty = false;
+      this._schema = Math.min(schema, MAX_SCHEMA);
+      this.setThreshold(zt, false, null, 0);
+    } else {
+      if (schema < this._schema) {
+        const d = this._schema - schema;
+        this.pos = this.pos.reduced(d);
+        this.neg = this.neg.reduced(d);
+        this._schema = schema;
+        this.setThreshold(this._zeroThreshold, false, null, 0);
+      }
+      // Different zero thresholds: the larger wins, widened to the upper bound of
+      // a populated bucket of the other side that it would cut through.
+      if (zt > this._zeroThreshold) this.setThreshold(zt, true, null, 0);
+      else if (zt < this._zeroThreshold && !this.thresholdOnBound) this.setThreshold(this._zeroThreshold, false, r, at);
+    }
+    const d = schema - this._schema;
+    const inZero =
+      this.addSide(this.pos, r, posSpansAt(r, at), r[at + H_POS_SPANS], posBucketsAt(r, at), r[at + H_POS_BUCKETS], d, sign) +
+      this.addSide(this.neg, r, negSpansAt(r, at), r[at + H_NEG_SPANS], negBucketsAt(r, at), r[at + H_NEG_BUCKETS], d, sign);
+    this._zeroCount += sign * (r[at + H_ZERO_COUNT] + inZero);
+    this._count += sign * r[at + H_COUNT];
+    this._sum += sign * r[at + H_SUM];
+    if (r[at + H_TIMESTAMP] > this._timestamp) this._timestamp = r[at + H_TIMESTAMP];
+    if ((r[at + H_FLAGS] & FLAG_FLOAT) !== 0) this._isFloat = true;
   }
 
   /** Back to empty, keeping the allocated arrays. */
@@ -336,47 +407,16 @@ export class HistogramAccumulator {
     return this._count < 0 || this._zeroCount < 0 || this.pos.some(neg) || this.neg.some(neg);
   }
 
-  private addScaled(h: NativeHistogram, sign: number): void {
-    checkSchema(h.schema, MAX_INPUT_SCHEMA);
-    const zt = h.zeroThreshold > 0 ? h.zeroThreshold : 0;
-    if (this.empty) {
-      // The first sample is taken as is, like the first operand of PromQL's sum().
-      this.empty = false;
-      this._schema = Math.min(h.schema, MAX_SCHEMA);
-      this.setThreshold(zt, false, null);
-    } else {
-      if (h.schema < this._schema) {
-        const d = this._schema - h.schema;
-        this.pos = this.pos.reduced(d);
-        this.neg = this.neg.reduced(d);
-        this._schema = h.schema;
-        this.setThreshold(this._zeroThreshold, false, null);
-      }
-      // Different zero thresholds: the larger wins, widened to the upper bound of
-      // a populated bucket of the other side that it would cut through.
-      if (zt > this._zeroThreshold) this.setThreshold(zt, true, null);
-      else if (zt < this._zeroThreshold && !this.thresholdOnBound) this.setThreshold(this._zeroThreshold, false, h);
-    }
-    const d = h.schema - this._schema;
-    const inZero =
-      this.addSide(this.pos, h.positiveSpans, h.positiveBuckets, d, sign) +
-      this.addSide(this.neg, h.negativeSpans, h.negativeBuckets, d, sign);
-    this._zeroCount += sign * (h.zeroCount + inZero);
-    this._count += sign * h.count;
-    this._sum += sign * h.sum;
-    if (h.timestamp > this._timestamp) this._timestamp = h.timestamp;
-    if (h.isFloat) this._isFloat = true;
-  }
-
   /**
    * Move the zero threshold to `threshold` (never below the current one) and fold
    * our buckets that now lie inside the zero bucket into the zero count. If the
    * threshold cuts through a populated bucket at our schema (ours when `ours`, or
    * `h`'s), it is widened to that bucket's upper bound (Prometheus
    * zeroCountForLargerThreshold). A bucket cut through but left alone stays a
-   * normal bucket; quantile() clips it to start at the threshold.
+   * normal bucket; quantile() clips it to start at the threshold. `r` at `at`: the
+   * record being added, when its buckets are to be looked at.
    */
-  private setThreshold(threshold: number, ours: boolean, h: NativeHistogram | null): void {
+  private setThreshold(threshold: number, ours: boolean, r: Float64Array | null, at: number): void {
     const s = this._schema;
     let zIdx = NONE;
     let onBound = true;
@@ -387,9 +427,9 @@ export class HistogramAccumulator {
         zIdx = i;
       } else if (
         (ours && (this.pos.get(i) !== 0 || this.neg.get(i) !== 0)) ||
-        (h !== null &&
-          (populatesTarget(h.positiveSpans, h.positiveBuckets, h.schema - s, i) ||
-            populatesTarget(h.negativeSpans, h.negativeBuckets, h.schema - s, i)))
+        (r !== null &&
+          (populatesTarget(r, posSpansAt(r, at), r[at + H_POS_SPANS], posBucketsAt(r, at), r[at + H_SCHEMA] - s, i) ||
+            populatesTarget(r, negSpansAt(r, at), r[at + H_NEG_SPANS], negBucketsAt(r, at), r[at + H_SCHEMA] - s, i)))
       ) {
         threshold = up;
         zIdx = i;
@@ -404,15 +444,18 @@ export class HistogramAccumulator {
     this.thresholdOnBound = onBound;
   }
 
-  /** Add one side's buckets, reduced by `d` schema steps; returns the count that fell into the zero bucket. */
-  private addSide(b: Buckets, spans: BucketSpan[], counts: number[], d: number, sign: number): number {
-    const n = spans.length;
+  /**
+   * Add one side's buckets (nSpans span pairs at `spans` and nCounts counts at `counts`
+   * in `r`), reduced by `d` schema steps; returns the count that fell into the zero bucket.
+   */
+  private addSide(b: Buckets, r: Float64Array, spans: number, nSpans: number, counts: number, nCounts: number, d: number, sign: number): number {
     let idx = 0;
     let total = 0;
     let min = Infinity;
     let max = -Infinity;
-    for (let k = 0; k < n; k++) {
-      const { offset, length } = spans[k];
+    for (let k = 0; k < nSpans; k++) {
+      const offset = r[spans + 2 * k];
+      const length = r[spans + 2 * k + 1];
       idx += offset;
       if (length > 0) {
         if (idx < min) min = idx;
@@ -421,8 +464,8 @@ export class HistogramAccumulator {
       idx += length;
       total += length;
     }
-    if (total !== counts.length) {
-      throw new RangeError(`native histogram spans cover ${total} buckets but ${counts.length} were given`);
+    if (total !== nCounts) {
+      throw new RangeError(`native histogram spans cover ${total} buckets but ${nCounts} were given`);
     }
     if (total === 0) return 0;
     const zIdx = this.zIdx;
@@ -432,12 +475,12 @@ export class HistogramAccumulator {
     const data = b.data;
     const base = b.base;
     let inZero = 0;
-    let j = 0;
+    let j = counts;
     idx = 0;
-    for (let k = 0; k < n; k++) {
-      idx += spans[k].offset;
-      for (const end = idx + spans[k].length; idx < end; idx++, j++) {
-        const c = counts[j];
+    for (let k = 0; k < nSpans; k++) {
+      idx += r[spans + 2 * k];
+      for (const end = idx + r[spans + 2 * k + 1]; idx < end; idx++, j++) {
+        const c = r[j];
         if (c === 0) continue;
         const t = ((idx - 1) >> d) + 1;
         if (t <= zIdx) inZero += c;
@@ -520,6 +563,11 @@ export class HistogramAccumulator {
     const logUpper = Math.log2(Math.abs(upper));
     if (lower > 0) return 2 ** (logLower + (logUpper - logLower) * fraction);
     return -(2 ** (logUpper + (logLower - logUpper) * (1 - fraction)));
+  }
+
+  /** A snapshot as a record (histogram-record.ts), in the canonical form of toNativeHistogram(). */
+  toRecord(): Float64Array {
+    return recordOf(this.toNativeHistogram());
   }
 
   /** A snapshot in canonical form (only populated buckets, joined spans), ready to re-encode. */

@@ -1,15 +1,15 @@
 // The hot path after decoding: every series of a batch updates its run. A series'
 // role is worked out once, when it is first seen; after that a sample costs a look
-// at its label set's slot (see SeriesLabels.slot) and a few arithmetic operations.
+// at its label set's slot (see SeriesLabels.gradeSlot) and a few arithmetic operations.
 //
 // Series are identified by their label names and values. The index keys them by a
 // hash of those and keeps no identity string (hundreds of bytes per series): the
 // names and values it compares are the label set's own arrays and strings, which the
 // decoder shares between label sets.
-import type { DecodedBatch, NativeHistogram, SeriesLabels } from '../remote-write/decode.ts';
-import { isStaleNaN, labelsIdentity } from '../remote-write/decode.ts';
+import type { DecodedBatch, SeriesLabels } from '../remote-write/decode.ts';
+import { labelsIdentity } from '../remote-write/decode.ts';
 import { RunState, RUN_TAGS, NO_P95_HINT, type RequestGroup } from './run-state.ts';
-import type { RecordDeps, RecordToken } from '../fanout/record-order.ts';
+import { H_COUNT, H_RESET_HINT, copyRecord } from './histogram-record.ts';
 
 export const UNTAGGED = 'untagged';
 
@@ -35,10 +35,9 @@ interface SeriesState {
   nextSameHash: SeriesState | null;
   lastTimestamp: number;
   lastValue: number;
-  lastHistogram: NativeHistogram | null;
+  /** A duration series' last histogram, as a record of its own (histogram-record.ts). */
+  lastHistogram: Float64Array | null;
   stale: boolean;
-  /** The last spooled record that carried the series (record-order.ts). */
-  lastRecord: RecordToken | null;
   /**
    * Where the series' samples go in its run, found on its first sample and kept (runs
    * never drop them): its request group (reqs, failed), or its value holder (trend
@@ -157,15 +156,13 @@ export class RunRegistry {
     return this.runs.get(testid);
   }
 
-  /** Grades the batch; `deps` (when the batch is forwarded) learns which earlier records share its series. */
-  ingest(batch: DecodedBatch, deps?: RecordDeps): void {
-    const { sampleStart, sampleValues, sampleTimestamps, histogramStart, histograms } = batch;
+  /** Grades the batch. */
+  ingest(batch: DecodedBatch): void {
+    const { sampleStart, sampleValues, sampleTimestamps, histogramStart } = batch;
     let lastRun: RunState | null = null;
     for (let i = 0; i < batch.seriesCount; i++) {
       const labels = batch.series[i]!;
-      const known = this.stateOf(labels);
-      const state = known ?? this.create(labels, sampleStart[i + 1]! - sampleStart[i]! + histogramStart[i + 1]! - histogramStart[i]!);
-      deps?.series(state, known === undefined);
+      const state = this.stateOf(labels) ?? this.create(labels, sampleStart[i + 1]! - sampleStart[i]! + histogramStart[i + 1]! - histogramStart[i]!);
       if (!state) continue;
       if (state.run !== lastRun) {
         lastRun = state.run;
@@ -173,7 +170,7 @@ export class RunRegistry {
       }
       // Histograms first: k6's final push resends a histogram series' last histogram
       // together with a float stale marker, and the marker must have the last word.
-      for (let h = histogramStart[i]!; h < histogramStart[i + 1]!; h++) this.histogram(state, histograms[h]!);
+      for (let h = histogramStart[i]!; h < histogramStart[i + 1]!; h++) this.histogram(state, batch, h);
       for (let s = sampleStart[i]!; s < sampleStart[i + 1]!; s++) {
         // The marker is a signalling NaN, which a JS number may quietly change: test the stored bits.
         if (batch.isStaleSample(s)) this.markStale(state, sampleTimestamps[s]!);
@@ -195,7 +192,7 @@ export class RunRegistry {
 
   /** The series' state: from the label set's slot when it holds ours, else by identity. */
   private stateOf(labels: SeriesLabels): SeriesState | undefined {
-    const slot = labels.slot;
+    const slot = labels.gradeSlot;
     if (slot !== undefined) {
       const known = slot.value as SeriesState | undefined;
       if (known !== undefined && known.owner === this && !known.removed) return known;
@@ -262,13 +259,12 @@ export class RunRegistry {
       lastValue: 0,
       lastHistogram: null,
       stale: false,
-      lastRecord: null,
       group: null,
       holder: null,
     };
     this.series.set(hash, state);
     this.seriesCount++;
-    if (labels.slot !== undefined) labels.slot.value = state;
+    if (labels.gradeSlot !== undefined) labels.gradeSlot.value = state;
     return state;
   }
 
@@ -342,31 +338,33 @@ export class RunRegistry {
     }
   }
 
-  private histogram(state: SeriesState, h: NativeHistogram): void {
-    if (isStaleNaN(h.sum)) return this.markStale(state, h.timestamp);
-    if (h.timestamp <= state.lastTimestamp) {
+  /** Histogram `k` of the batch: its record, read in place. */
+  private histogram(state: SeriesState, batch: DecodedBatch, k: number): void {
+    const timestamp = batch.histogramTimestamp(k);
+    if (batch.isStaleHistogram(k)) return this.markStale(state, timestamp);
+    if (timestamp <= state.lastTimestamp) {
       this.counters.outOfOrder++;
       return;
     }
     this.revive(state);
     const run = state.run;
-    if (state.role === 'duration_histogram') this.addDuration(state, h);
-    state.lastTimestamp = h.timestamp;
-    if (h.timestamp > run.lastSampleAt) run.lastSampleAt = h.timestamp;
-    if (h.timestamp < run.firstSampleAt) run.firstSampleAt = h.timestamp;
+    if (state.role === 'duration_histogram') this.addDuration(state, batch.histogramRecords, batch.histogramAt[k]!);
+    state.lastTimestamp = timestamp;
+    if (timestamp > run.lastSampleAt) run.lastSampleAt = timestamp;
+    if (timestamp < run.firstSampleAt) run.firstSampleAt = timestamp;
   }
 
-  private addDuration(state: SeriesState, h: NativeHistogram): void {
+  private addDuration(state: SeriesState, records: Float64Array, at: number): void {
     const run = state.run;
     // The run's histogram is the sum over series of each series' latest cumulative
     // histogram (plus what a series had before a reset): add the new one, take the old one out.
     const previous = state.lastHistogram;
-    run.durationHistogram.add(h);
+    run.durationHistogram.addRecord(records, at, 1);
     if (previous) {
-      if (h.count < previous.count || h.resetHint === 1) this.counters.counterResets++;
-      else run.durationHistogram.subtract(previous);
+      if (records[at + H_COUNT]! < previous[H_COUNT]! || records[at + H_RESET_HINT] === 1) this.counters.counterResets++;
+      else run.durationHistogram.addRecord(previous, 0, -1);
     }
-    state.lastHistogram = h;
+    state.lastHistogram = copyRecord(records, at, previous);
     run.hasHistogram = true;
   }
 

@@ -25,10 +25,8 @@ import { sinkDistDir } from '../../contract/dist-layout.ts';
 import {
   DecodedBatch,
   RemoteWriteDecoder,
-  STALE_NAN,
   SeriesLabelsFactory,
   type DecoderOptions,
-  type NativeHistogram,
   type RemoteWriteVersion,
   type SeriesLabels,
 } from './decode.ts';
@@ -60,18 +58,34 @@ export type DecodeReply =
       protobufByteLength: number;
       seriesCount: number;
       sampleCount: number;
-      /** float64 sample values, sample timestamps, created timestamps; int32 handles; uint32 sample and histogram starts. */
+      histogramCount: number;
+      histogramRecordsLength: number;
+      /** Every column in one buffer, as columnLayout() places them. */
       columns: ArrayBuffer;
       definitions: LabelDefinition[];
       freed: number[];
-      histograms: NativeHistogram[];
-      /** Indexes of the histograms whose sum is the stale marker. */
-      staleHistograms: number[];
     }
   | { id: number; ok: false; reason?: DecodeErrorReason; message: string; definitions?: LabelDefinition[]; freed?: number[] };
 
 /** @internal Every reply brings the request's body back. */
 export type DecodeReplyWithBody = DecodeReply & { body: Uint8Array };
+
+/**
+ * @internal Where each column of a reply sits in its one buffer (byte offsets): the
+ * float64 ones first (aligned), then the 32-bit ones. s series, n samples, h
+ * histograms whose records take `records` numbers.
+ */
+export function columnLayout(s: number, n: number, h: number, records: number) {
+  const sampleValues = 0;
+  const sampleTimestamps = sampleValues + 8 * n;
+  const createdTimestamps = sampleTimestamps + 8 * n;
+  const histogramRecords = createdTimestamps + 8 * s;
+  const handles = histogramRecords + 8 * records;
+  const sampleStart = handles + 4 * s;
+  const histogramStart = sampleStart + 4 * (s + 1);
+  const histogramAt = histogramStart + 4 * (s + 1);
+  return { sampleValues, sampleTimestamps, createdTimestamps, histogramRecords, handles, sampleStart, histogramStart, histogramAt, bytes: histogramAt + 4 * h };
+}
 
 interface Pending {
   id: number;
@@ -180,9 +194,9 @@ export class DecodePool {
       pending.reject(reply.reason !== undefined ? this.refusal(body, pending.version, reply.reason, reply.message) : new Error(reply.message));
       return;
     }
-    const { seriesCount: s, sampleCount: n, columns } = reply;
-    const ints = 8 * (2 * n + s);
-    const handles = new Int32Array(columns, ints, s);
+    const { seriesCount: s, sampleCount: n, histogramCount: h, histogramRecordsLength: records, columns } = reply;
+    const at = columnLayout(s, n, h, records);
+    const handles = new Int32Array(columns, at.handles, s);
     const series = new Array<SeriesLabels>(s);
     let temporary: Map<number, SeriesLabels> | null = null;
     for (let i = 0; i < s; i++) {
@@ -197,17 +211,17 @@ export class DecodePool {
     }
     // Only now: a handle may be dropped after a series of this very batch used it.
     this.forget(reply.freed);
-    for (const k of reply.staleHistograms) reply.histograms[k]!.sum = STALE_NAN;
     const batch = DecodedBatch.fromColumns({
       version: reply.version,
       protobufByteLength: reply.protobufByteLength,
       series,
-      sampleValues: new Float64Array(columns, 0, n),
-      sampleTimestamps: new Float64Array(columns, 8 * n, n),
-      createdTimestamps: new Float64Array(columns, 16 * n, s),
-      sampleStart: new Uint32Array(columns, ints + 4 * s, s + 1),
-      histogramStart: new Uint32Array(columns, ints + 4 * (2 * s + 1), s + 1),
-      histograms: reply.histograms,
+      sampleValues: new Float64Array(columns, at.sampleValues, n),
+      sampleTimestamps: new Float64Array(columns, at.sampleTimestamps, n),
+      createdTimestamps: new Float64Array(columns, at.createdTimestamps, s),
+      histogramRecords: new Float64Array(columns, at.histogramRecords, records),
+      sampleStart: new Uint32Array(columns, at.sampleStart, s + 1),
+      histogramStart: new Uint32Array(columns, at.histogramStart, s + 1),
+      histogramAt: new Uint32Array(columns, at.histogramAt, h),
     });
     batch.body = body;
     batch.bodyByteLength = body.length;

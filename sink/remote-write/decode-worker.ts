@@ -3,9 +3,9 @@
 // cache keeps a handle number per label set, not the strings: the strings cross to the
 // main thread once, with the first batch that uses the label set, and live there.
 import { parentPort, workerData } from 'node:worker_threads';
-import { DecodedBatch, RemoteWriteDecoder, isStaleNaN, type DecoderOptions, type SeriesLabels } from './decode.ts';
+import { DecodedBatch, RemoteWriteDecoder, type DecoderOptions, type SeriesLabels } from './decode.ts';
 import { isDecodeError } from './decode-errors.ts';
-import type { DecodeReply, DecodeRequest, DecodeWorkerData, LabelDefinition } from './decode-pool.ts';
+import { columnLayout, type DecodeReply, type DecodeRequest, type DecodeWorkerData, type LabelDefinition } from './decode-pool.ts';
 
 /** What the worker's cache keeps instead of a label set: the handle the main thread knows it by. */
 class Handle {
@@ -45,22 +45,20 @@ parentPort!.on('message', (request: DecodeRequest) => {
     decoder.decodeSnappy(request.body, request.version, batch);
     const s = batch.seriesCount;
     const n = batch.sampleCount;
-    // One buffer for every column: float64 ones first (aligned), then the 32-bit ones.
-    const columns = new ArrayBuffer(8 * (2 * n + s) + 4 * (3 * s + 2));
-    new Float64Array(columns, 0, n).set(batch.sampleValues.subarray(0, n));
-    new Float64Array(columns, 8 * n, n).set(batch.sampleTimestamps.subarray(0, n));
-    new Float64Array(columns, 16 * n, s).set(batch.createdTimestamps.subarray(0, s));
-    const ints = 8 * (2 * n + s);
-    const handles = new Int32Array(columns, ints, s);
+    const h = batch.histogramCount;
+    const records = batch.histogramRecordsLength;
+    // One buffer for every column, moved to the main thread, not cloned.
+    const at = columnLayout(s, n, h, records);
+    const columns = new ArrayBuffer(at.bytes);
+    new Float64Array(columns, at.sampleValues, n).set(batch.sampleValues.subarray(0, n));
+    new Float64Array(columns, at.sampleTimestamps, n).set(batch.sampleTimestamps.subarray(0, n));
+    new Float64Array(columns, at.createdTimestamps, s).set(batch.createdTimestamps.subarray(0, s));
+    new Float64Array(columns, at.histogramRecords, records).set(batch.histogramRecords.subarray(0, records));
+    const handles = new Int32Array(columns, at.handles, s);
     for (let i = 0; i < s; i++) handles[i] = handleOf(batch.series[i]!);
-    new Uint32Array(columns, ints + 4 * s, s + 1).set(batch.sampleStart.subarray(0, s + 1));
-    new Uint32Array(columns, ints + 4 * (2 * s + 1), s + 1).set(batch.histogramStart.subarray(0, s + 1));
-    const histograms = batch.histograms.slice(0, batch.histogramCount);
-    const staleHistograms: number[] = [];
-    // A structured clone may not keep a NaN's payload: the stale marker goes as an index.
-    histograms.forEach((h, k) => {
-      if (isStaleNaN(h.sum)) staleHistograms.push(k);
-    });
+    new Uint32Array(columns, at.sampleStart, s + 1).set(batch.sampleStart.subarray(0, s + 1));
+    new Uint32Array(columns, at.histogramStart, s + 1).set(batch.histogramStart.subarray(0, s + 1));
+    new Uint32Array(columns, at.histogramAt, h).set(batch.histogramAt.subarray(0, h));
     reply = {
       id: request.id,
       ok: true,
@@ -68,11 +66,11 @@ parentPort!.on('message', (request: DecodeRequest) => {
       protobufByteLength: batch.protobufByteLength,
       seriesCount: s,
       sampleCount: n,
+      histogramCount: h,
+      histogramRecordsLength: records,
       columns,
       definitions,
       freed,
-      histograms,
-      staleHistograms,
     };
     transfer = [columns];
   } catch (err) {

@@ -65,6 +65,19 @@ function readPreamble(src: Uint8Array): number {
   throw badSnappy('The snappy length preamble does not fit in 32 bits.', 4);
 }
 
+/** Index of the first element of a snappy block body: the byte after its length preamble (checked before). */
+export function snappyElementsStart(src: Uint8Array): number {
+  let i = 0;
+  while (i < 4 && src[i]! >= 0x80) i++;
+  return i + 1;
+}
+
+/** Could a body of `n` bytes whose elements start at `start` decompress to `length` bytes? */
+export function snappyCanHold(n: number, start: number, length: number): boolean {
+  // The densest element (2-byte-offset copy) turns 3 input bytes into 64 output bytes.
+  return length <= ((n - start) * 64) / 3;
+}
+
 /**
  * Read only the uncompressed-length preamble of a snappy block body. Cheap:
  * looks at most at 5 bytes. Throws `bad_snappy` if the preamble is missing or
@@ -107,8 +120,7 @@ export function snappyUncompress(input: Uint8Array, maxLength: number, scratch?:
   const dLen = checkSnappyLength(input, maxLength);
   let s = preambleEnd;
   const n = input.length;
-  // The densest element (2-byte-offset copy) turns 3 input bytes into 64 output bytes.
-  if (dLen > ((n - s) * 64) / 3) {
+  if (!snappyCanHold(n, s, dLen)) {
     throw badSnappy(
       `The snappy preamble announces ${dLen} bytes, more than ${n} compressed bytes can hold.`,
       0,

@@ -63,7 +63,7 @@ describe('the build output with production dependencies only', () => {
         env: { ...onlyNode(), SINK_TOKEN: TOKEN },
       });
       expect(res.code, res.stderr + sinkErr).toBe(0);
-      const testid = printedTestId(res.stdout);
+      const testid = printedTestId(res.stdout)!;
       const run = (await (await fetch(`${sinkUrl}/api/runs/${testid}`)).json()) as RunJson;
       const summary = JSON.parse(readFileSync(join(dir, 'results', testid, 'summary.json'), 'utf8')) as { metrics: Record<string, Record<string, number>> };
       expect(run.final.requests).toBe(summary.metrics.http_reqs!.count);

@@ -190,7 +190,7 @@ describe('influx line protocol against a real InfluxDB 1.x', () => {
     const durations = rows(await influx.query('SELECT * FROM http_req_duration', 'k6'));
     // Trend-stat lines and the histogram line share measurement, tags and timestamp: InfluxDB merges their fields.
     expect(durations).toHaveLength(2);
-    const acc = new HistogramAccumulator().add(decode(series('k6_http_req_duration_seconds', tags, [], [hist(T0 + 1000, 180, 20)])).histograms[0]);
+    const acc = new HistogramAccumulator().add(decode(series('k6_http_req_duration_seconds', tags, [], [hist(T0 + 1000, 180, 20)])).histogram(0));
     expect(durations.map((d) => Date.parse(d.time))).toEqual([T0, T0 + 1000]);
     expect(durations[1]).toMatchObject({
       avg: 250,

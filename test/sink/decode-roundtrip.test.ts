@@ -151,7 +151,7 @@ function expectBatchMatches(batch: DecodedBatch, series: TimeSeriesObj[]): void 
       got.push({ value: batch.sampleValues[k], timestamp: batch.sampleTimestamps[k] });
     }
     expect(got).toEqual(ts.samples ?? []);
-    expect(batch.histograms.slice(batch.histogramStart[i], batch.histogramStart[i + 1])).toEqual((ts.histograms ?? []).map(normalised));
+    expect(batch.histogramObjects(batch.histogramStart[i], batch.histogramStart[i + 1])).toEqual((ts.histograms ?? []).map(normalised));
     samples += ts.samples?.length ?? 0;
     histograms += ts.histograms?.length ?? 0;
   });
@@ -365,7 +365,7 @@ describe('decoding remote write 1.0', () => {
     const small = [{ labels: labels({ __name__: 'k6_vus' }), samples: [{ value: 5, timestamp: T0 }] }];
     decoder.decode(encodeV1({ timeseries: small }), 1, batch);
     expectBatchMatches(batch, small);
-    expect(batch.histograms).toEqual([]);
+    expect(batch.histogramObjects()).toEqual([]);
   });
 
   it('grows its buffers for requests with many series and samples', () => {

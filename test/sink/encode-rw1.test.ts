@@ -20,7 +20,7 @@ describe('encoding remote write 1.0', () => {
     expect(batch.series[0]!.values).toEqual(['k6_http_reqs_total', 'é_1', 'http://x/?a=b']);
     expect([...batch.sampleValues.subarray(0, 2)]).toEqual([42, -1.5]);
     expect([...batch.sampleTimestamps.subarray(0, 2)]).toEqual([1_790_000_000_000, 1_790_000_001_000]);
-    expect(batch.histograms.map((h) => ({ ...h }))).toEqual([histogram(false), histogram(true)]);
+    expect(batch.histogramObjects()).toEqual([histogram(false), histogram(true)]);
   });
 
   it('writes what protobufjs reads as a prometheus.WriteRequest', () => {

@@ -178,7 +178,7 @@ describe('batchToLines', () => {
   it('writes native histograms as count, sum and quantiles (ms for _seconds), quantiles from HistogramAccumulator', () => {
     const h = durations(T0, 90, 10);
     const out = linesOf(series('k6_http_req_duration_seconds', REQ_TAGS, [], [h]));
-    const decoded = decode(new RemoteWriteDecoder(), series('k6_http_req_duration_seconds', REQ_TAGS, [], [h])).histograms[0];
+    const decoded = decode(new RemoteWriteDecoder(), series('k6_http_req_duration_seconds', REQ_TAGS, [], [h])).histogram(0);
     const acc = new HistogramAccumulator().add(decoded);
     const q = (p: number) => String(acc.quantile(p) * 1000);
     expect(out.lines).toBe(

@@ -25,9 +25,9 @@ function sink(limits: Partial<typeof DEFAULT_CONFIG> = {}) {
     const body = encodeV1({
       timeseries: Array.from({ length: count }, (_, i) => series('k6_http_reqs_total', { testid: 'run', instance, url: `/p${i}` }, [[T0 + n * 1000, n]])),
     });
-    const deps = order.begin();
-    runs.ingest(decoder.decode(body, 1), deps);
-    return { body, deps };
+    const batch = decoder.decode(body, 1);
+    runs.ingest(batch);
+    return { body, deps: { token: order.track(batch.series, batch.seriesCount) } };
   };
   /** One k6 push, graded and spooled. */
   const push = (instance: string, n: number, count = 3): SpoolRecord => {
@@ -117,17 +117,25 @@ describe('which records may be in flight together', () => {
     expect(seqs(scheduler.next(0, 0))).toEqual([3]);
   });
 
-  it('makes a record with a series the limits refused wait for every record before it', () => {
-    const { order, push } = sink({ maxSeries: 3 });
+  it('orders the series grading refused (its series limits) like any other: they are forwarded, and followed by their own earlier records only', () => {
+    const { order, push, runs } = sink({ maxSeries: 3 });
     const a1 = push('1', 1, 3);
     const scheduler = afterDelivering(ONE_PER_REQUEST, order, a1);
     const a2 = push('1', 2, 3);
-    const b1 = push('2', 1, 3); // refused: the sink keeps 3 series at most
+    const b1 = push('2', 1, 3); // refused by grading: the sink grades 3 series at most
     const b2 = push('2', 2, 3);
-    expect(order.of(b2.seq)!.barrier).toBe(true);
+    expect(runs.counters.refusedSeries.total_limit).toBeGreaterThan(0);
+    expect(order.of(b1.seq)!.barrier).toBe(true); // first seen
+    expect(order.of(b2.seq)!.barrier).toBe(false);
+    expect(order.of(b2.seq)!.after).toEqual([order.of(b1.seq)]);
     scheduler.add([a2, b1, b2], 0);
     expect(seqs(scheduler.next(0, 0))).toEqual([2]);
     expect(seqs(scheduler.next(0, 0))).toBe('nothing');
+    scheduler.complete([a2]);
+    expect(seqs(scheduler.next(0, 0))).toEqual([3]);
+    expect(seqs(scheduler.next(0, 0))).toBe('nothing');
+    scheduler.complete([b1]);
+    expect(seqs(scheduler.next(0, 0))).toEqual([4]);
   });
 
   it('makes everything wait for a record it knows nothing of (replayed from a disk spool), and that record for everything before it', () => {
