@@ -151,7 +151,7 @@ export interface ReplayedPush {
  * Push r (0-based) of instance `instance`: recorded push r mod F, lap ⌊r / F⌋, at
  * startMs + r · 1 s.
  */
-export function replayPush(rec: K6Recording, instance: number, r: number, startMs: number): ReplayedPush {
+export function replayPush(rec: K6Recording, instance: number, r: number, startMs: number, histogramsOnly = false): ReplayedPush {
   const f = r % rec.pushes;
   const lap = Math.floor(r / rec.pushes);
   const timestamp = startMs + r * 1000;
@@ -161,7 +161,7 @@ export function replayPush(rec: K6Recording, instance: number, r: number, startM
   let histograms = 0;
   for (const s of rec.series) {
     const labels = [...s.labels.filter((l) => l.name !== 'instance'), instanceLabel].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    const value = s.values[f];
+    const value = histogramsOnly ? undefined : s.values[f];
     const h = s.histograms[f];
     if (value === undefined && h === undefined) continue;
     const ts: TimeSeriesObj = { labels };

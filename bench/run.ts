@@ -1,7 +1,7 @@
 // `npm run bench [name…]`: runs the benchmarks, each printing its figures beside a
 // reference measured in the same run.
 import { benchPromoVsPlain } from './promo-vs-plain.ts';
-import { benchSinkIngest } from './sink-ingest.ts';
+import { benchSinkIngest } from './native-ingest.ts';
 import { benchRelay } from './relay.ts';
 import { buildAll } from '../build/build.ts';
 

@@ -56,7 +56,7 @@ export const RSS_SETS = 100;
 const RSS_PASSES = 2;
 /** Throughput rounds (each target once per round); no new round after ROUNDS_BUDGET_MS. */
 const MAX_ROUNDS = 3;
-const ROUNDS_BUDGET_MS = 100_000;
+export const ROUNDS_BUDGET_MS = 100_000;
 
 const HEADERS = {
   'Content-Type': 'application/x-protobuf',
@@ -174,7 +174,7 @@ export function spread<T>(items: T[], n: number): T[][] {
   return lists;
 }
 
-interface Measured {
+export interface Measured {
   samplesPerSecond: number;
   seconds: number;
   cpuSeconds: number;
@@ -191,15 +191,16 @@ const OWN_COUNTERS: Record<string, { name: string; match?: Record<string, string
   'victoria-metrics': { name: 'vm_rows_inserted_total', match: { type: 'promremotewrite' } },
 };
 
-async function measure(service: Service, clients: Buffer[][]): Promise<Measured> {
+/** Untimed warm-up bodies, then the timed ones, from CONCURRENCY clients; `timedSamples` is what the timed ones carry. */
+export async function measure(service: Service, clients: Buffer[][], warmupPerClient: number, timedSamples: number): Promise<Measured> {
   const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
   try {
     const failures = new Failures();
-    await sendAll(agent, service.writeUrl, clients.map((b) => b.slice(0, WARMUP_PER_CLIENT)), failures);
+    await sendAll(agent, service.writeUrl, clients.map((b) => b.slice(0, warmupPerClient)), failures);
     const cpu0 = processCpuSeconds(service.pid);
     const client0 = process.cpuUsage();
     const t0 = performance.now();
-    await sendAll(agent, service.writeUrl, clients.map((b) => b.slice(WARMUP_PER_CLIENT)), failures);
+    await sendAll(agent, service.writeUrl, clients.map((b) => b.slice(warmupPerClient)), failures);
     const seconds = (performance.now() - t0) / 1000;
     const cpuSeconds = processCpuSeconds(service.pid) - cpu0;
     const client = process.cpuUsage(client0);
@@ -218,7 +219,7 @@ async function measure(service: Service, clients: Buffer[][]): Promise<Measured>
       if (refused > 0) note += `, ${refused} samples of refused series (series limit)`;
       if (outOfOrder > 0) note += `, ${outOfOrder} out-of-order samples`;
     }
-    return { samplesPerSecond: (TIMED_PER_CLIENT * CONCURRENCY * SERIES_PER_REQUEST) / seconds, seconds, cpuSeconds, clientCpuSeconds, ownCount, note };
+    return { samplesPerSecond: timedSamples / seconds, seconds, cpuSeconds, clientCpuSeconds, ownCount, note };
   } finally {
     agent.destroy();
   }
@@ -239,74 +240,57 @@ export function fmt(n: number): string {
 
 export const MB = 1024 * 1024;
 
-export async function benchSinkIngest(): Promise<void> {
-  const benchStart = performance.now();
-  // Sample times start now, so the sink's wall-clock TTL sweep never drops a bench series.
-  const startMs = Date.now();
-  const gen0 = performance.now();
-  const { clients, rawBytes, compressedBytes } = makeThroughputBodies(startMs);
-  const requests = CONCURRENCY * (WARMUP_PER_CLIENT + TIMED_PER_CLIENT);
-  const timedSamples = CONCURRENCY * TIMED_PER_CLIENT * SERIES_PER_REQUEST;
-  const totalSamples = requests * SERIES_PER_REQUEST;
-  console.log(
-    `${requests} k6-shaped remote-write 1.0 requests of ${SERIES_PER_REQUEST} series × ${LABELS_PER_SERIES} labels ` +
-      `(${(compressedBytes / requests / 1024).toFixed(1)} KiB snappy, ${(rawBytes / requests / 1024).toFixed(1)} KiB protobuf each), ` +
-      `encoded in ${((performance.now() - gen0) / 1000).toFixed(1)} s`,
-  );
-  console.log(
-    `${CONCURRENCY} keep-alive clients, each over its own ${POOL_PER_CLIENT} series (${CONCURRENCY * POOL_PER_CLIENT} in all, one testid), ` +
-      `${WARMUP_PER_CLIENT} untimed + ${TIMED_PER_CLIENT} timed requests each: ${fmt(timedSamples)} timed samples per target`,
-  );
-
-  // Series limits: raise them by flag only if the defaults are below what the bench needs.
-  const needed = Math.max(CONCURRENCY * POOL_PER_CLIENT, RSS_SETS * SERIES_PER_REQUEST);
-  const sinkArgs: string[] = [];
-  if (DEFAULT_CONFIG.maxSeries < needed) sinkArgs.push('--max-series', String(needed));
-  if (DEFAULT_CONFIG.maxSeriesPerRun < needed) sinkArgs.push('--max-series-per-run', String(needed));
-  console.log(
-    sinkArgs.length > 0
-      ? `sink series limits raised for the bench: ${sinkArgs.join(' ')} (defaults --max-series ${DEFAULT_CONFIG.maxSeries}, --max-series-per-run ${DEFAULT_CONFIG.maxSeriesPerRun})`
-      : `sink series limits left at their defaults (--max-series ${DEFAULT_CONFIG.maxSeries}, --max-series-per-run ${DEFAULT_CONFIG.maxSeriesPerRun}), above the ${fmt(needed)} series the bench needs`,
-  );
-
-  const targets: [string, () => Promise<Service>][] = [
-    ['sink', () => startSinkProcess({ args: sinkArgs })],
-    ['prometheus', () => startPrometheus()],
-    ['victoria-metrics', () => startVictoriaMetrics()],
-  ];
-  // Rounds alternate the targets (fresh servers every time) so a busy neighbour on the
-  // machine weighs on all of them alike; the figure is the median over rounds.
+/** Rounds alternate the targets (fresh servers every time); returns each target's measurements, the median first. */
+export async function compareTargets(
+  targets: [string, () => Promise<Service>][],
+  clients: Buffer[][],
+  warmupPerClient: number,
+  timedSamples: number,
+  budgetMs: number,
+): Promise<Map<string, Measured[]>> {
+  const started = performance.now();
   const results = new Map<string, Measured[]>(targets.map(([name]) => [name, []]));
-  let rounds = 0;
-  while (rounds < MAX_ROUNDS && (rounds === 0 || performance.now() - benchStart < ROUNDS_BUDGET_MS)) {
-    for (const [name, start] of targets) results.get(name)!.push(await withService(start, (service) => measure(service, clients)));
-    rounds++;
+  for (let round = 0; round < MAX_ROUNDS && (round === 0 || performance.now() - started < budgetMs); round++) {
+    for (const [name, start] of targets) results.get(name)!.push(await withService(start, (service) => measure(service, clients, warmupPerClient, timedSamples)));
   }
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
-  const rate = (name: string) => median(results.get(name)!.map((m) => m.samplesPerSecond));
+  return results;
+}
+
+export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
+export const rateOf = (results: Map<string, Measured[]>, name: string) => median(results.get(name)!.map((m) => m.samplesPerSecond));
+
+/** One line per target: median samples/s, each round, CPU per sample, what the target counted. */
+export function printTable(results: Map<string, Measured[]>, timedSamples: number, totalSamples: number): void {
+  const rounds = Math.max(...[...results.values()].map((ms) => ms.length));
   console.log(
-    `\nsamples/s accepted, median of ${rounds} alternating round${rounds === 1 ? '' : 's'} [each round]; cores = user+system CPU ` +
+    `samples/s accepted, median of ${rounds} alternating round${rounds === 1 ? '' : 's'} [each round]; cores = user+system CPU ` +
       `of the server and of this load generator over the timed part, on ${availableParallelism()} cores:`,
   );
-  for (const [name] of targets) {
-    const ms = results.get(name)!;
-    const m = ms.find((x) => x.samplesPerSecond === rate(name))!;
+  for (const [name, ms] of results) {
+    const m = ms.find((x) => x.samplesPerSecond === rateOf(results, name))!;
     const counts = [...new Set(ms.map((x) => (x.ownCount === null ? 'n/a' : fmt(x.ownCount))))].join(', ');
     const notes = [...new Set(ms.map((x) => x.note))].join('');
     console.log(
-      `  ${name.padEnd(17)} ${fmt(rate(name)).padStart(10)} samples/s   [${ms.map((x) => fmt(x.samplesPerSecond)).join(', ')}]   ` +
+      `  ${name.padEnd(17)} ${fmt(rateOf(results, name)).padStart(10)} samples/s   [${ms.map((x) => fmt(x.samplesPerSecond)).join(', ')}]   ` +
         `(server ${(m.cpuSeconds / m.seconds).toFixed(2)} cores = ${((m.cpuSeconds / timedSamples) * 1e6).toFixed(2)} µs CPU/sample, ` +
         `client ${(m.clientCpuSeconds / m.seconds).toFixed(2)} cores; ` +
         `accepted by its own count: ${counts} of ${fmt(totalSamples)} per round${notes})`,
     );
   }
-  console.log(`  sink / victoria-metrics = ${(rate('sink') / rate('victoria-metrics')).toFixed(2)} (goal ≥ 1.0)`);
-  console.log(`  sink / prometheus = ${(rate('sink') / rate('prometheus')).toFixed(2)}`);
+}
 
-  // --- memory at 100k active series, in a fresh sink ------------------------------
-  const passes = makeRssBodies(Date.now());
-  await withService(
-    () => startSinkProcess({ args: sinkArgs }),
+/** Series limits: raised by flag only where the defaults are below what a bench needs. */
+export function sinkLimitArgs(needed: number): string[] {
+  const args: string[] = [];
+  if (DEFAULT_CONFIG.maxSeries < needed) args.push('--max-series', String(needed));
+  if (DEFAULT_CONFIG.maxSeriesPerRun < needed) args.push('--max-series-per-run', String(needed));
+  return args;
+}
+
+/** RSS of a fresh sink after `passes` over the bodies (spread over the clients), with the active series it reports. */
+export async function sinkRss(args: string[], passes: Buffer[][], expectedSeries: number): Promise<{ rssBytes: number; hwmBytes: number; idleBytes: number; active: number }> {
+  return withService(
+    () => startSinkProcess({ args }),
     async (service) => {
       const idle = processMemory(service.pid);
       const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
@@ -317,19 +301,45 @@ export async function benchSinkIngest(): Promise<void> {
         agent.destroy();
       }
       if (failures.count > 0) throw new Error(`sink: ${failures.count} requests of the memory phase were not accepted; the first: ${failures.first}`);
-      const metrics = await scrape(service.url);
-      const active = metricSum(metrics, 'sink_active_series');
-      const expected = RSS_SETS * SERIES_PER_REQUEST;
-      if (active === null || active < expected * 0.99 || active > expected * 1.01) {
-        throw new Error(`the sink reports sink_active_series ${active}, not ~${expected}: the RSS figure would not be for 100k series`);
+      const active = metricSum(await scrape(service.url), 'sink_active_series');
+      if (active === null || active < expectedSeries * 0.99 || active > expectedSeries * 1.01) {
+        throw new Error(`the sink reports sink_active_series ${active}, not ~${expectedSeries}: the RSS figure would not be for that many series`);
       }
       const mem = processMemory(service.pid);
-      console.log(
-        `\nRSS at 100k active series: ${(mem.rssBytes / MB).toFixed(0)} MB (goal ≤ 200 MB)   ` +
-          `[sink_active_series ${fmt(active)}; ${RSS_SETS} sets × ${SERIES_PER_REQUEST} series sent ${RSS_PASSES}×; ` +
-          `idle after start ${(idle.rssBytes / MB).toFixed(0)} MB; peak ${(mem.hwmBytes / MB).toFixed(0)} MB; started as npm run sink does]`,
-      );
+      return { rssBytes: mem.rssBytes, hwmBytes: mem.hwmBytes, idleBytes: idle.rssBytes, active };
     },
   );
-  console.log(`(bench took ${((performance.now() - benchStart) / 1000).toFixed(0)} s)`);
+}
+
+/** The second table: float-only bodies (k6's trend stats), the sink against VictoriaMetrics and Prometheus. */
+export async function benchFloatIngest(): Promise<{ sink: number; victoriaMetrics: number }> {
+  const startMs = Date.now();
+  const gen0 = performance.now();
+  const { clients, rawBytes, compressedBytes } = makeThroughputBodies(startMs);
+  const requests = CONCURRENCY * (WARMUP_PER_CLIENT + TIMED_PER_CLIENT);
+  const timedSamples = CONCURRENCY * TIMED_PER_CLIENT * SERIES_PER_REQUEST;
+  console.log(
+    `\n-- float-only (k6's trend stats, no histograms): ${requests} k6-shaped remote-write 1.0 requests of ${SERIES_PER_REQUEST} series × ${LABELS_PER_SERIES} labels ` +
+      `(${(compressedBytes / requests / 1024).toFixed(1)} KiB snappy, ${(rawBytes / requests / 1024).toFixed(1)} KiB protobuf each, encoded in ${((performance.now() - gen0) / 1000).toFixed(1)} s); ` +
+      `${CONCURRENCY} keep-alive clients, each over its own ${POOL_PER_CLIENT} series, ${WARMUP_PER_CLIENT} untimed + ${TIMED_PER_CLIENT} timed requests each`,
+  );
+  const args = sinkLimitArgs(Math.max(CONCURRENCY * POOL_PER_CLIENT, RSS_SETS * SERIES_PER_REQUEST));
+  const results = await compareTargets(
+    [
+      ['sink', () => startSinkProcess({ args })],
+      ['prometheus', () => startPrometheus()],
+      ['victoria-metrics', () => startVictoriaMetrics()],
+    ],
+    clients,
+    WARMUP_PER_CLIENT,
+    timedSamples,
+    ROUNDS_BUDGET_MS,
+  );
+  printTable(results, timedSamples, requests * SERIES_PER_REQUEST);
+  const sink = rateOf(results, 'sink');
+  const victoriaMetrics = rateOf(results, 'victoria-metrics');
+  console.log(`  sink / victoria-metrics = ${(sink / victoriaMetrics).toFixed(2)} (goal ≥ 1.0)   sink / prometheus = ${(sink / rateOf(results, 'prometheus')).toFixed(2)}`);
+  const rss = await sinkRss(args, makeRssBodies(Date.now()), RSS_SETS * SERIES_PER_REQUEST);
+  console.log(`  RSS at ${fmt(rss.active)} active float series: ${(rss.rssBytes / MB).toFixed(0)} MB (idle ${(rss.idleBytes / MB).toFixed(0)} MB, peak ${(rss.hwmBytes / MB).toFixed(0)} MB)`);
+  return { sink, victoriaMetrics };
 }

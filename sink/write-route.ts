@@ -87,12 +87,17 @@ export async function writeRoute(app: FastifyInstance, options: WriteRouteOption
     options.runs.ingest(batch);
     const samples = batch.sampleCount;
     const histograms = batch.histogramCount;
+    // The batch's body: the decode worker may have taken `body` and given it back there.
+    const forwarded = asBuffer(batch.body ?? body);
+    // The fan-out reads the batch's series before it returns its promise.
+    const accepted = options.forward?.accept(version, samples + histograms, forwarded, batch);
+    // Nothing reads the batch from here on: its columns go back to the decode worker.
+    pool?.release(batch);
     options.metrics.decodeSeconds.observe((performance.now() - started) / 1000);
     options.metrics.requests.inc({ version: String(version) });
     options.metrics.samples.inc(samples);
     options.metrics.histograms.inc(histograms);
-    // The batch's body: the decode worker may have taken `body` and given it back there.
-    if (options.forward) await options.forward.accept(version, samples + histograms, asBuffer(batch.body ?? body), batch);
+    await accepted;
     if (version === 2) {
       reply.header('X-Prometheus-Remote-Write-Samples-Written', String(samples));
       reply.header('X-Prometheus-Remote-Write-Histograms-Written', String(histograms));

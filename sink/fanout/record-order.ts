@@ -4,7 +4,7 @@
 // Prometheus refuses a whole request that holds a sample older than its series' newest
 // one (400, no retry), and drops such samples silently when two requests commit at
 // once. So two requests in flight together must not share a series. Each label set
-// the decoder hands out has a slot for this (SeriesLabels.orderSlot): it remembers the
+// the decoder hands out has a place for this (SeriesLabels.orderState): it remembers the
 // last record that carried the series, and a new record lists those records as the
 // ones it follows. Grading knows nothing of this; it reads the same batch side by side.
 // Records from different k6 instances, or different runs, share no series and go in
@@ -48,9 +48,9 @@ export class RecordOrder implements RecordOrderView {
     const added = new Set<RecordToken>();
     let lastAdded: RecordToken | null = null;
     for (let i = 0; i < count; i++) {
-      const slot = series[i]!.orderSlot;
-      const known = slot?.value as RecordToken | undefined;
-      if (slot !== undefined) slot.value = token;
+      const labels = series[i]!;
+      const known = labels.orderState as RecordToken | undefined;
+      labels.orderState = token;
       if (known === undefined || known.owner !== this) {
         token.barrier = true;
         continue;

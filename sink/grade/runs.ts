@@ -1,6 +1,6 @@
 // The hot path after decoding: every series of a batch updates its run. A series'
 // role is worked out once, when it is first seen; after that a sample costs a look
-// at its label set's slot (see SeriesLabels.gradeSlot) and a few arithmetic operations.
+// at its label set's own state field (see SeriesLabels.gradeState) and a few arithmetic operations.
 //
 // Series are identified by their label names and values. The index keys them by a
 // hash of those and keeps no identity string (hundreds of bytes per series): the
@@ -16,9 +16,9 @@ export const UNTAGGED = 'untagged';
 type Role = 'reqs' | 'failed' | 'duration_histogram' | 'p50' | 'p95' | 'p99' | 'vus' | 'iterations' | 'checks' | 'other';
 
 interface SeriesState {
-  /** The registry that keeps it: a decoder's slot may be seen by another registry. */
+  /** The registry that keeps it: a label set's state may be seen by another registry. */
   readonly owner: RunRegistry;
-  /** Set when the sweep forgets the series: a label set's slot may still point here. */
+  /** Set when the sweep forgets the series: a label set's gradeState may still point here. */
   removed: boolean;
   readonly run: RunState;
   readonly role: Role;
@@ -28,9 +28,8 @@ interface SeriesState {
    * that need none.
    */
   readonly groupKey: string;
-  /** The series' labels, which identify it. */
-  readonly names: readonly string[];
-  readonly values: readonly string[];
+  /** The label set the series was created with: its names and values identify it. */
+  readonly labels: SeriesLabels;
   /** The next series in the index with the same hash. */
   nextSameHash: SeriesState | null;
   lastTimestamp: number;
@@ -117,8 +116,9 @@ function labelsHash(names: readonly string[], values: readonly string[]): number
 }
 
 function sameLabels(state: SeriesState, names: readonly string[], values: readonly string[]): boolean {
-  if (state.names.length !== names.length) return false;
-  for (let k = 0; k < names.length; k++) if (state.names[k] !== names[k] || state.values[k] !== values[k]) return false;
+  const own = state.labels;
+  if (own.names.length !== names.length) return false;
+  for (let k = 0; k < names.length; k++) if (own.names[k] !== names[k] || own.values[k] !== values[k]) return false;
   return true;
 }
 
@@ -190,16 +190,13 @@ export class RunRegistry {
     this.touchedRuns.clear();
   }
 
-  /** The series' state: from the label set's slot when it holds ours, else by identity. */
+  /** The series' state: from the label set's gradeState when it holds ours, else by identity. */
   private stateOf(labels: SeriesLabels): SeriesState | undefined {
-    const slot = labels.gradeSlot;
-    if (slot !== undefined) {
-      const known = slot.value as SeriesState | undefined;
-      if (known !== undefined && known.owner === this && !known.removed) return known;
-    }
+    const known = labels.gradeState as SeriesState | undefined;
+    if (known !== undefined && known.owner === this && !known.removed) return known;
     const state = this.find(labels.names, labels.values, labelsHash(labels.names, labels.values));
     // Another object with the same labels (re-decoded, or sent as RW2): remember it here too.
-    if (state !== undefined && slot !== undefined) slot.value = state;
+    if (state !== undefined) labels.gradeState = state;
     return state;
   }
 
@@ -252,8 +249,7 @@ export class RunRegistry {
       run,
       role,
       groupKey: GROUPED.has(role) ? this.groupKey(run, labels) : '',
-      names: labels.names,
-      values: labels.values,
+      labels,
       nextSameHash: this.series.get(hash) ?? null,
       lastTimestamp: -Infinity,
       lastValue: 0,
@@ -264,7 +260,7 @@ export class RunRegistry {
     };
     this.series.set(hash, state);
     this.seriesCount++;
-    if (labels.gradeSlot !== undefined) labels.gradeSlot.value = state;
+    labels.gradeState = state;
     return state;
   }
 

@@ -39,15 +39,11 @@ export type PoolDecoderOptions = Pick<DecoderOptions, 'maxLabels' | 'maxLabelVal
 /** @internal The worker's workerData: the route's limits. */
 export type DecodeWorkerData = PoolDecoderOptions;
 
-/** @internal Main thread -> worker. */
-export interface DecodeRequest {
-  id: number;
-  version: RemoteWriteVersion;
-  body: Uint8Array;
-}
+/** @internal Main thread -> worker: a body to decode, or a columns buffer to use again. */
+export type DecodeRequest = { id: number; version: RemoteWriteVersion; body: Uint8Array } | { spare: ArrayBuffer };
 
 /** @internal handle, metricName, names, values. */
-export type LabelDefinition = [number, string, readonly string[], readonly string[]];
+export type LabelDefinition = [number, string, readonly string[], string[]];
 
 /** @internal Worker -> main thread, in request order. */
 export type DecodeReply =
@@ -107,6 +103,8 @@ export class DecodePool {
   /** The event loop's decoder for refused bodies (no cache: only their error is wanted). */
   private errorDecoder: RemoteWriteDecoder | null = null;
   private closed = false;
+  /** Columns buffers the worker filled, until release() gives them back. */
+  private readonly fromWorker = new WeakSet<ArrayBufferLike>();
 
   private constructor(
     worker: Worker,
@@ -154,6 +152,19 @@ export class DecodePool {
       this.queue.push({ id, body: owned ? null : body, version, resolve, reject });
       this.worker!.postMessage({ id, version, body: sent } satisfies DecodeRequest, [sent.buffer as ArrayBuffer]);
     });
+  }
+
+  /**
+   * Gives a batch's columns back to the worker, to fill again (so that every body does
+   * not allocate, and leave behind, an ArrayBuffer of its own). The batch must not be
+   * read afterwards: its columns are gone.
+   */
+  release(batch: DecodedBatch): void {
+    const buffer = batch.sampleValues.buffer;
+    if (this.worker === null || !this.fromWorker.has(buffer)) return;
+    this.fromWorker.delete(buffer);
+    batch.clearAfterError();
+    this.worker.postMessage({ spare: buffer } satisfies DecodeRequest, [buffer]);
   }
 
   /** Waits for the bodies in flight (up to timeoutMs), then stops the worker. */
@@ -225,6 +236,7 @@ export class DecodePool {
     });
     batch.body = body;
     batch.bodyByteLength = body.length;
+    this.fromWorker.add(columns);
     pending.resolve(batch);
   }
 

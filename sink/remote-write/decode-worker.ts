@@ -29,7 +29,8 @@ const decoder = new RemoteWriteDecoder({
     // A handle dropped during this body is not reused before the reply: a batch never
     // uses one handle for two label sets.
     const handle = cached ? (free.pop() ?? nextHandle++) : -1 - temporary++;
-    definitions.push([handle, labels.metricName, labels.names, labels.values]);
+    // The main thread gets a copy of the values (postMessage clones them) and keeps it.
+    definitions.push([handle, labels.metricName, labels.names, labels.values as string[]]);
     return new Handle(handle) as unknown as SeriesLabels;
   },
   dropped(labels) {
@@ -38,7 +39,25 @@ const decoder = new RemoteWriteDecoder({
 });
 const batch = new DecodedBatch();
 
-parentPort!.on('message', (request: DecodeRequest) => {
+/** Columns buffers the main thread gave back (DecodePool.release), to fill again. */
+const spares: ArrayBuffer[] = [];
+const MAX_SPARES = 8;
+
+/** A buffer of at least `bytes` for a reply's columns: a spare when one is big enough. */
+function columnsBuffer(bytes: number): ArrayBuffer {
+  for (let i = spares.length - 1; i >= 0; i--) {
+    if (spares[i]!.byteLength >= bytes) return spares.splice(i, 1)[0]!;
+  }
+  // Rounded up, so that the next push of about the same size fits as well.
+  return new ArrayBuffer(Math.ceil((bytes * 1.25) / 65536) * 65536);
+}
+
+parentPort!.on('message', (message: DecodeRequest) => {
+  if ('spare' in message) {
+    if (spares.length < MAX_SPARES) spares.push(message.spare);
+    return;
+  }
+  const request = message;
   let reply: DecodeReply;
   let transfer: ArrayBuffer[] = [];
   try {
@@ -49,7 +68,7 @@ parentPort!.on('message', (request: DecodeRequest) => {
     const records = batch.histogramRecordsLength;
     // One buffer for every column, moved to the main thread, not cloned.
     const at = columnLayout(s, n, h, records);
-    const columns = new ArrayBuffer(at.bytes);
+    const columns = columnsBuffer(at.bytes);
     new Float64Array(columns, at.sampleValues, n).set(batch.sampleValues.subarray(0, n));
     new Float64Array(columns, at.sampleTimestamps, n).set(batch.sampleTimestamps.subarray(0, n));
     new Float64Array(columns, at.createdTimestamps, s).set(batch.createdTimestamps.subarray(0, s));

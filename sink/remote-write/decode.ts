@@ -42,14 +42,14 @@
  * being replaced by U+FFFD, which would silently merge distinct series.
  */
 import { checkSnappyLength, snappyCanHold, snappyElementsStart, snappyUncompress } from './snappy.ts';
-import { WASM_MAX_BYTES, WasmCodec } from './codec.ts';
+import { WASM_MAX_BYTES } from './codec.ts';
 import { DecodedBatch, type RemoteWriteVersion } from './batch.ts';
 import { DecoderState, type DecoderOptions } from './decoder-state.ts';
 import { Rw1Decoder } from './rw1.ts';
 import { Rw2Decoder } from './rw2.ts';
 
 export { DecodedBatch, STALE_NAN, STALE_NAN_BITS, isStaleNaN, type DecodedColumns, type NativeHistogram, type RemoteWriteVersion } from './batch.ts';
-export { SeriesLabelsFactory, labelsIdentity, seriesIdentity, type SeriesLabels, type SeriesSlot } from './labels.ts';
+export { SeriesLabelsFactory, labelsIdentity, seriesIdentity, type SeriesLabels } from './labels.ts';
 export type { DecoderOptions } from './decoder-state.ts';
 export { ResetHint, type BucketSpan } from '../grade/histogram.ts';
 
@@ -77,7 +77,6 @@ export class RemoteWriteDecoder {
   private readonly rw1: Rw1Decoder;
   private readonly rw2: Rw2Decoder;
   private scratch: Buffer = Buffer.alloc(0);
-  private readonly codec = new WasmCodec();
 
   constructor(options: DecoderOptions = {}) {
     this.state = new DecoderState(options);
@@ -90,7 +89,7 @@ export class RemoteWriteDecoder {
 
   get stats(): DecoderStats {
     const s = this.state;
-    return { cacheHits: s.hits, cacheMisses: s.misses, cachedLabelSets: s.byRaw.size + s.byRefs.size, codecMemoryBytes: this.codec.memoryBytes };
+    return { cacheHits: s.hits, cacheMisses: s.misses, cachedLabelSets: s.byRaw.size + s.byRefs.size, codecMemoryBytes: s.codec.memoryBytes };
   }
 
   clearCache(): void {
@@ -113,16 +112,17 @@ export class RemoteWriteDecoder {
     const length = checkSnappyLength(body, this.maxUncompressedBytes);
     const start = snappyElementsStart(body);
     // The codec for what it takes; snappy.ts for big bodies, and for the exact error of a corrupt one.
-    let raw = length <= WASM_MAX_BYTES && snappyCanHold(body.length, start, length) ? this.codec.uncompress(body, start, length) : null;
-    let codec: WasmCodec | null = raw === null ? null : this.codec;
+    const codec = this.state.codec;
+    let raw = length <= WASM_MAX_BYTES && snappyCanHold(body.length, start, length) ? codec.uncompress(body, start, length) : null;
+    let offset = raw === null ? -1 : codec.outputOffset;
     if (raw === null) {
       raw = snappyUncompress(body, this.maxUncompressedBytes, this.scratch);
       if (raw.buffer !== this.scratch.buffer && raw.length <= 4 * 1024 * 1024 && raw.length > this.scratch.length) {
         this.scratch = raw; // reuse next time (the decoded batch never points into it)
       }
-      codec = null;
+      offset = -1;
     }
-    this.decodeMessage(raw, version, batch, codec);
+    this.decodeMessage(raw, version, batch, offset);
     batch.body = body;
     batch.bodyByteLength = body.length;
     return batch;
@@ -130,14 +130,14 @@ export class RemoteWriteDecoder {
 
   /** Decode an uncompressed protobuf message. */
   decode(message: Uint8Array, version: RemoteWriteVersion, into?: DecodedBatch): DecodedBatch {
-    return this.decodeMessage(message, version, into ?? new DecodedBatch(), null);
+    return this.decodeMessage(message, version, into ?? new DecodedBatch(), -1);
   }
 
-  /** `codec`: the codec whose memory holds `message` (at its outputOffset), if any. */
-  private decodeMessage(message: Uint8Array, version: RemoteWriteVersion, batch: DecodedBatch, codec: WasmCodec | null): DecodedBatch {
+  /** `offset`: where `message` lies in the codec's memory, or -1. */
+  private decodeMessage(message: Uint8Array, version: RemoteWriteVersion, batch: DecodedBatch, offset: number): DecodedBatch {
     batch.reset(version);
     const r = this.state.reader;
-    r.setInput(message, codec, codec?.outputOffset ?? -1);
+    r.setInput(message, offset);
     try {
       if (version === 2) this.rw2.decode(batch);
       else this.rw1.decode(batch);

@@ -1,6 +1,7 @@
 // What the RW1 and RW2 decoders of one RemoteWriteDecoder share: the reader, the
 // limits, the label-set caches and the interners.
 import { ProtoReader } from './wire.ts';
+import { WasmCodec } from './codec.ts';
 import { RawLabelCache, RefsLabelCache } from './label-cache.ts';
 import { HistogramReader } from './histogram-message.ts';
 import { LabelNameInterner, NAMES_INTERN_MAX, NamesInterner, StringInterner, VALUE_INTERN_MAX, type SeriesLabels } from './labels.ts';
@@ -29,7 +30,8 @@ export interface DecoderOptions {
 }
 
 export class DecoderState {
-  readonly reader = new ProtoReader();
+  readonly codec = new WasmCodec();
+  readonly reader = new ProtoReader(this.codec);
   readonly maxLabels: number;
   readonly maxLabelValueBytes: number;
   readonly maxUncompressedBytes: number;

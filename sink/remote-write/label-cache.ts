@@ -1,61 +1,49 @@
-// The decoder's bounded caches of label sets: RW1 by the raw bytes of a series' label
-// fields, RW2 by its label refs translated to decoder-wide symbol ids. k6 resends the
+// The decoder's bounded caches of label sets: RW1 by the fingerprint of a series' raw
+// label fields, RW2 by its label refs translated to decoder-wide symbol ids. k6 resends the
 // same label sets on every push, so a hit skips decoding and validating them.
 import type { SeriesLabels } from './labels.ts';
-import type { ProtoReader } from './wire.ts';
-
-/** Keys are copied into shared arenas: one allocation per ~1000 label sets, not one each. */
-const ARENA_CHUNK_BYTES = 256 * 1024;
 
 /**
  * One generation of the raw-bytes cache: an open-addressing table (linear probing)
- * over parallel typed arrays, with the keys copied into one arena. Per entry: a
- * probe slot, the hash, the key's place in the arena and the SeriesLabels: about
- * 30 bytes besides the key itself, and no object of its own.
+ * over parallel typed arrays, keyed by a label set's length and 128-bit fingerprint
+ * (codec.ts). Per entry: a probe slot, the fingerprint, the length and the
+ * SeriesLabels, about 30 bytes, and no object of its own. The bytes themselves are
+ * not kept: two label sets of the same length and fingerprint would be taken for one
+ * (docs/sink.md says how unlikely).
  */
 class RawGeneration {
   count = 0;
   /** Entry index + 1 per probe slot; 0 is empty. Length: a power of two, at least 2 × capacity. */
   private slots: Int32Array;
   private mask: number;
-  private hashes: Int32Array;
-  /** Where each key is: arena chunk, offset in it, length. */
-  private chunkOf: Int32Array;
-  private offsets: Int32Array;
+  /** Four words per entry. */
+  private fingerprints: Int32Array;
   private lengths: Int32Array;
   /** 1 once the entry was copied into the next generation (the cache drops it with that one). */
   private promoted: Uint8Array;
   private labels: (SeriesLabels | undefined)[] = [];
-  /** Key arenas: filled one after the other and never moved (a key longer than a chunk gets its own). */
-  private chunks: Buffer[] = [];
-  /** The chunk small keys go into, and how much of it is used. */
-  private sharedChunk = -1;
-  private chunkUsed = ARENA_CHUNK_BYTES;
 
   constructor(capacity: number) {
     const size = Math.max(16, capacity);
-    this.hashes = new Int32Array(size);
-    this.chunkOf = new Int32Array(size);
-    this.offsets = new Int32Array(size);
+    this.fingerprints = new Int32Array(4 * size);
     this.lengths = new Int32Array(size);
     this.promoted = new Uint8Array(size);
     this.slots = new Int32Array(slotsFor(size));
     this.mask = this.slots.length - 1;
   }
 
-  /** The entry holding buf[s..e) (hash h), or -1. */
-  find(r: ProtoReader, h: number, s: number, e: number): number {
-    const len = e - s;
+  /** The entry of the label set with fingerprint `fp` and length `len`, or -1. */
+  find(fp: Int32Array, len: number): number {
     const slots = this.slots;
     const mask = this.mask;
-    for (let i = h & mask; ; i = (i + 1) & mask) {
-      const x = slots[i];
+    const f = this.fingerprints;
+    const f0 = fp[0]!;
+    for (let i = f0 & mask; ; i = (i + 1) & mask) {
+      const x = slots[i]!;
       if (x === 0) return -1;
       const k = x - 1;
-      if (this.hashes[k] === h && this.lengths[k] === len) {
-        const off = this.offsets[k];
-        if (r.buf.compare(this.chunks[this.chunkOf[k]!]!, off, off + len, s, e) === 0) return k;
-      }
+      const at = 4 * k;
+      if (f[at] === f0 && f[at + 1] === fp[1] && f[at + 2] === fp[2] && f[at + 3] === fp[3] && this.lengths[k] === len) return k;
     }
   }
 
@@ -72,33 +60,15 @@ class RawGeneration {
     for (let k = 0; k < this.count; k++) if (this.promoted[k] === 0) f(this.labels[k]!);
   }
 
-  /** Adds buf[s..e) (hash h) -> labels; the caller checks count against its bound first. */
-  add(r: ProtoReader, h: number, s: number, e: number, labels: SeriesLabels): void {
+  /** Adds fp/len -> labels; the caller checks count against its bound first. */
+  add(fp: Int32Array, len: number, labels: SeriesLabels): void {
     const k = this.count;
-    if (k === this.hashes.length) this.grow();
-    const len = e - s;
-    let chunk: number;
-    let off: number;
-    if (len > ARENA_CHUNK_BYTES / 8) {
-      chunk = this.chunks.push(Buffer.allocUnsafeSlow(len)) - 1;
-      off = 0;
-    } else {
-      if (this.chunkUsed + len > ARENA_CHUNK_BYTES) {
-        this.sharedChunk = this.chunks.push(Buffer.allocUnsafeSlow(ARENA_CHUNK_BYTES)) - 1;
-        this.chunkUsed = 0;
-      }
-      chunk = this.sharedChunk;
-      off = this.chunkUsed;
-      this.chunkUsed += len;
-    }
-    r.buf.copy(this.chunks[chunk]!, off, s, e);
-    this.hashes[k] = h;
-    this.chunkOf[k] = chunk;
-    this.offsets[k] = off;
+    if (k === this.lengths.length) this.grow();
+    this.fingerprints.set(fp, 4 * k);
     this.lengths[k] = len;
     this.labels[k] = labels;
     this.count = k + 1;
-    this.place(h, k);
+    this.place(fp[0]!, k);
   }
 
   private place(h: number, k: number): void {
@@ -110,22 +80,19 @@ class RawGeneration {
   }
 
   private grow(): void {
-    const size = this.hashes.length * 2;
-    const widen = (a: Int32Array) => {
-      const b = new Int32Array(size);
-      b.set(a);
-      return b;
-    };
-    this.hashes = widen(this.hashes);
-    this.chunkOf = widen(this.chunkOf);
-    this.offsets = widen(this.offsets);
-    this.lengths = widen(this.lengths);
+    const size = this.lengths.length * 2;
+    const fingerprints = new Int32Array(4 * size);
+    fingerprints.set(this.fingerprints);
+    this.fingerprints = fingerprints;
+    const lengths = new Int32Array(size);
+    lengths.set(this.lengths);
+    this.lengths = lengths;
     const promoted = new Uint8Array(size);
     promoted.set(this.promoted);
     this.promoted = promoted;
     this.slots = new Int32Array(slotsFor(size));
     this.mask = this.slots.length - 1;
-    for (let k = 0; k < this.count; k++) this.place(this.hashes[k], k);
+    for (let k = 0; k < this.count; k++) this.place(this.fingerprints[4 * k]!, k);
   }
 }
 
@@ -157,28 +124,28 @@ export class RawLabelCache {
     return this.half !== 0;
   }
 
-  /** Look up r.buf[s..e) (its hash is `h`). */
-  get(r: ProtoReader, h: number, s: number, e: number): SeriesLabels | undefined {
-    const k = this.young.find(r, h, s, e);
+  /** The label set with fingerprint `fp` and length `len`. */
+  get(fp: Int32Array, len: number): SeriesLabels | undefined {
+    const k = this.young.find(fp, len);
     if (k >= 0) return this.young.labelsAt(k);
     if (this.old !== null) {
-      const o = this.old.find(r, h, s, e);
+      const o = this.old.find(fp, len);
       if (o >= 0) {
         const labels = this.old.labelsAt(o);
         this.old.markPromoted(o); // before insert(), which may drop this very generation
-        this.insert(r, h, s, e, labels);
+        this.insert(fp, len, labels);
         return labels;
       }
     }
     return undefined;
   }
 
-  /** Remember r.buf[s..e) (hash `h`) -> labels. */
-  set(r: ProtoReader, h: number, s: number, e: number, labels: SeriesLabels): void {
-    if (this.half !== 0) this.insert(r, h, s, e, labels);
+  /** Remember fp/len -> labels. */
+  set(fp: Int32Array, len: number, labels: SeriesLabels): void {
+    if (this.half !== 0) this.insert(fp, len, labels);
   }
 
-  private insert(r: ProtoReader, h: number, s: number, e: number, labels: SeriesLabels): void {
+  private insert(fp: Int32Array, len: number, labels: SeriesLabels): void {
     if (this.young.count >= this.half) {
       const gone = this.old;
       this.old = this.young;
@@ -186,7 +153,7 @@ export class RawLabelCache {
       this.young = new RawGeneration(this.half);
       if (gone !== null && this.dropped) gone.forEachUnpromoted(this.dropped);
     }
-    this.young.add(r, h, s, e, labels);
+    this.young.add(fp, len, labels);
   }
 
   get size(): number {

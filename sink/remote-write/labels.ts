@@ -29,18 +29,13 @@ export interface SeriesLabels {
   /** Label values, parallel to `names`. */
   readonly values: readonly string[];
   /**
-   * Mutable cells that stay with this object (the object itself is frozen): the two
-   * consumers of a decoder's batches, grading and the fan-out's order tracking, keep
-   * their per-series state there, so that a series seen again costs no lookup. Set on
-   * every object the decoder makes.
+   * The only mutable part (names and values are frozen): the two consumers of a
+   * decoder's batches, grading and the fan-out's order tracking, keep their state of
+   * the series here, so that a series seen again costs no lookup. Fields, not objects
+   * of their own: a sink holds hundreds of thousands of label sets.
    */
-  readonly gradeSlot?: SeriesSlot;
-  readonly orderSlot?: SeriesSlot;
-}
-
-/** See `SeriesLabels.gradeSlot`. */
-export interface SeriesSlot {
-  value: unknown;
+  gradeState?: unknown;
+  orderState?: unknown;
 }
 
 
@@ -176,23 +171,23 @@ export class SeriesLabelsFactory {
   private readonly valueStrings = new StringInterner(VALUE_INTERN_MAX);
   private readonly nameLists = new NamesInterner(NAMES_INTERN_MAX);
 
-  make(metricName: string, names: readonly string[], values: readonly string[]): SeriesLabels {
-    const interned = new Array<string>(values.length);
-    for (let k = 0; k < values.length; k++) interned[k] = this.valueStrings.intern(values[k]);
-    return makeSeriesLabels(this.valueStrings.intern(metricName), this.nameLists.intern(names as string[]), interned);
+  /** `values` becomes the label set's own (interned in place and frozen): pass an array nobody else holds. */
+  make(metricName: string, names: readonly string[], values: string[]): SeriesLabels {
+    for (let k = 0; k < values.length; k++) values[k] = this.valueStrings.intern(values[k]!);
+    return makeSeriesLabels(this.valueStrings.intern(metricName), this.nameLists.intern(names as string[]), values);
   }
 }
 
-/** The decoder's SeriesLabels: frozen, `id` computed when read (see SeriesLabels.id). */
+/** The decoder's SeriesLabels: sealed, with frozen names and values; `id` computed when read (see SeriesLabels.id). */
 class DecodedLabels implements SeriesLabels {
-  readonly gradeSlot: SeriesSlot = { value: undefined };
-  readonly orderSlot: SeriesSlot = { value: undefined };
+  gradeState: unknown = undefined;
+  orderState: unknown = undefined;
   constructor(
     readonly metricName: string,
     readonly names: readonly string[],
     readonly values: readonly string[],
   ) {
-    Object.freeze(this);
+    Object.seal(this);
   }
 
   get id(): string {

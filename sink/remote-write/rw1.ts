@@ -1,6 +1,6 @@
 // Remote write 1.0: `prometheus.WriteRequest`, each series with its labels inline.
-// A series' label fields are looked up by their raw bytes (label-cache.ts), so a label
-// set k6 sends again costs a hash and one byte comparison, not a decode.
+// A series' label fields are looked up by the fingerprint of their raw bytes
+// (label-cache.ts), so a label set k6 sends again costs a fingerprint, not a decode.
 import { DecodeError, quoteForMessage } from './decode-errors.ts';
 import type { DecodedBatch } from './batch.ts';
 import { makeSeriesLabels, type SeriesLabels } from './labels.ts';
@@ -109,16 +109,15 @@ export class Rw1Decoder {
       throw new DecodeError('missing_metric_name', `Series ${seriesIndex} has no labels, so no __name__ label.`, { seriesIndex });
     }
     let labels: SeriesLabels | undefined;
-    let h = 0;
     if (contiguous) {
-      h = r.hash(rawStart, rawEnd);
-      labels = d.byRaw.get(r, h, rawStart, rawEnd);
+      r.fingerprint(rawStart, rawEnd);
+      labels = d.byRaw.get(r.fp, rawEnd - rawStart);
     }
     if (labels === undefined) {
       d.misses++;
       labels = this.labels(seriesIndex, labelCount);
       if (d.adopt) labels = d.adopt(labels, contiguous && d.byRaw.enabled);
-      if (contiguous) d.byRaw.set(r, h, rawStart, rawEnd, labels);
+      if (contiguous) d.byRaw.set(r.fp, rawEnd - rawStart, labels);
     } else {
       d.hits++;
     }

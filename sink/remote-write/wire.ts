@@ -1,5 +1,5 @@
 // Protobuf wire primitives over one Buffer: varints, zigzag, doubles, tags, lengths,
-// skipping unknown fields, strings, and a hash of a byte range. One reader per
+// skipping unknown fields, strings, and the fingerprint of a byte range. One reader per
 // decoder, reused for every message (decoding is synchronous, never re-entered).
 import { isUtf8 } from 'node:buffer';
 import { DecodeError } from './decode-errors.ts';
@@ -15,7 +15,6 @@ const HAS_FAST_SLICES =
   typeof (Buffer.prototype as Partial<FastBuffer>).utf8Slice === 'function';
 
 const EMPTY_BUFFER = Buffer.alloc(0) as FastBuffer;
-const EMPTY_WORDS = new Int32Array(0);
 
 const f64Scratch = new Float64Array(1);
 const u8Scratch = new Uint8Array(f64Scratch.buffer);
@@ -33,33 +32,26 @@ export class ProtoReader {
   pos = 0;
   /** High 32 bits of the last varint read by varint(). */
   vHi = 0;
-  /** Int32 view of buf's ArrayBuffer from the 4-aligned address at or before buf[0] (for hashing). */
-  private words: Int32Array = EMPTY_WORDS;
-  /** buf[i] is byte (i + wordsOffset) of `words`. */
-  private wordsOffset = 0;
-  private codec: WasmCodec | null = null;
   /** buf[0]'s offset in the codec's memory; -1 when buf is not there. */
   private codecOffset = -1;
+  /** The last fingerprint (fingerprint()). */
+  readonly fp = new Int32Array(4);
+
+  constructor(private readonly codec: WasmCodec) {}
 
   /**
-   * Reads `message` from now on. `codecOffset`: where it starts in `codec`'s memory,
+   * Reads `message` from now on. `codecOffset`: where it starts in the codec's memory,
    * when it lies there (a body the codec decompressed).
    */
-  setInput(message: Uint8Array, codec: WasmCodec | null = null, codecOffset = -1): void {
-    this.codec = codec;
-    this.codecOffset = codec === null ? -1 : codecOffset;
+  setInput(message: Uint8Array, codecOffset = -1): void {
+    this.codecOffset = codecOffset;
     this.buf = asFastBuffer(message);
     this.pos = 0;
-    const aligned = this.buf.byteOffset & ~3;
-    this.wordsOffset = this.buf.byteOffset - aligned;
-    this.words = new Int32Array(this.buf.buffer, aligned, (this.buf.byteOffset + this.buf.length - aligned) >> 2);
   }
 
   clearInput(): void {
-    this.codec = null;
     this.codecOffset = -1;
     this.buf = EMPTY_BUFFER;
-    this.words = EMPTY_WORDS;
   }
 
   latin1(start: number, end: number): string {
@@ -303,62 +295,11 @@ export class ProtoReader {
   }
 
   /**
-   * Hash of buf[s..e), only a bucket selector (matches are verified): pairs of
-   * little-endian 32-bit words into two lanes, then the bytes left over, then a final
-   * mix. The same bytes hash the same wherever they sit. When buf lies in the codec's
-   * WebAssembly memory (a decompressed body), the codec computes it, bit for bit the
-   * same (wasm/codec.as.ts); otherwise it is read here 4 bytes at a time through the
-   * aligned `words` view, shifting when the range is unaligned.
+   * The 128-bit fingerprint of buf[s..e) (the codec's MurmurHash3 x64_128, seeded),
+   * left in `fp`; returns its first word. The same bytes get the same fingerprint
+   * wherever they sit.
    */
-  hash(s: number, e: number): number {
-    if (this.codecOffset >= 0) return this.codec!.hash(this.codecOffset + s, e - s);
-    const rs = s + this.wordsOffset;
-    const r = rs & 3;
-    const j = rs >> 2;
-    const n = (e - s) >> 2; // whole 4-byte chunks
-    const w = this.words;
-    let h1 = 0x9e3779b9 ^ (e - s);
-    let h2 = 0x85ebca6b;
-    let k = 0;
-    if (r === 0) {
-      for (; k + 1 < n; k += 2) {
-        h1 = Math.imul(h1 ^ w[j + k]!, 0x9e3779b1);
-        h1 = (h1 << 13) | (h1 >>> 19);
-        h2 = Math.imul(h2 ^ w[j + k + 1]!, 0x85ebca77);
-        h2 = (h2 << 13) | (h2 >>> 19);
-      }
-    } else {
-      // Chunk k is bytes rs+4k .. rs+4k+3, spread over words j+k and j+k+1 (little-endian
-      // order; on big-endian hosts the value differs per alignment, which only costs misses).
-      const sh = r << 3;
-      const ish = 32 - sh;
-      let cur = w[j]!;
-      // Word j+k+2 may lie past the end of the ArrayBuffer when the range ends near it.
-      const last = w.length - 2 - j;
-      for (; k + 1 < n && k < last; k += 2) {
-        const w1 = w[j + k + 1]!;
-        const w2 = w[j + k + 2]!;
-        h1 = Math.imul(h1 ^ ((cur >>> sh) | (w1 << ish)), 0x9e3779b1);
-        h1 = (h1 << 13) | (h1 >>> 19);
-        h2 = Math.imul(h2 ^ ((w1 >>> sh) | (w2 << ish)), 0x85ebca77);
-        h2 = (h2 << 13) | (h2 >>> 19);
-        cur = w2;
-      }
-    }
-    const buf = this.buf;
-    // Near the end of the ArrayBuffer the shifting loop stops early: the same pairs, byte by byte.
-    for (; k + 1 < n; k += 2) {
-      const i = s + (k << 2);
-      h1 = Math.imul(h1 ^ (buf[i]! | (buf[i + 1]! << 8) | (buf[i + 2]! << 16) | (buf[i + 3]! << 24)), 0x9e3779b1);
-      h1 = (h1 << 13) | (h1 >>> 19);
-      h2 = Math.imul(h2 ^ (buf[i + 4]! | (buf[i + 5]! << 8) | (buf[i + 6]! << 16) | (buf[i + 7]! << 24)), 0x85ebca77);
-      h2 = (h2 << 13) | (h2 >>> 19);
-    }
-    for (let i = s + (k << 2); i < e; i++) h2 = Math.imul(h2 ^ buf[i]!, 0x27d4eb2f);
-    let h = Math.imul(h1, 3) ^ h2;
-    h ^= h >>> 15;
-    h = Math.imul(h, 0x85ebca6b);
-    h ^= h >>> 13;
-    return h | 0;
+  fingerprint(s: number, e: number): number {
+    return this.codec.fingerprint(this.buf, this.codecOffset, s, e, this.fp);
   }
 }

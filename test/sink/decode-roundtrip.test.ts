@@ -336,7 +336,8 @@ describe('decoding remote write 1.0', () => {
     const second = decoder.decode(body, 1);
     expect(decoder.stats).toMatchObject({ cacheHits: 5, cacheMisses: 5 });
     for (let i = 0; i < 5; i++) expect(second.series[i]).toBe(firstLabels[i]);
-    expect(Object.isFrozen(second.series[0]) && Object.isFrozen(second.series[0].names)).toBe(true);
+    // Sealed, with frozen names and values: only the consumers' state fields (gradeState, orderState) change.
+    expect(Object.isSealed(second.series[0]) && Object.isFrozen(second.series[0].names) && Object.isFrozen(second.series[0].values)).toBe(true);
   });
 
   it('keeps at most seriesCacheSize label sets and decodes evicted ones again correctly', () => {
