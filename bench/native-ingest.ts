@@ -66,7 +66,6 @@ export function describeNative(w: NativeWorkload): string {
 
 export async function benchNativeIngest(w: NativeWorkload): Promise<{ sink: number; prometheus: number; rssBytes: number }> {
   console.log(`\n-- native histograms (what k6 sends by default through the CLI): ${describeNative(w)}`);
-  const rssSets = Math.ceil(RSS_SERIES / Math.max(...w.rec.histogramsPerPush));
   const args = sinkLimitArgs(Math.max(CONCURRENCY * w.rec.series.length, RSS_SERIES * 1.1));
   const results = await compareTargets(
     [
@@ -86,6 +85,7 @@ export async function benchNativeIngest(w: NativeWorkload): Promise<{ sink: numb
   // Memory: the histogram series of the last recorded push, once per instance, twice over.
   const start = Date.now();
   const last = w.rec.pushes - 1;
+  const rssSets = Math.ceil(RSS_SERIES / w.rec.histogramsPerPush[last]!);
   const passes = [0, 1].map((pass) => Array.from({ length: rssSets }, (_, i) => replayPush(w.rec, 1000 + i, last + pass * w.rec.pushes, start, true).body));
   const expected = rssSets * w.rec.histogramsPerPush[last]!;
   const rss = await sinkRss(args, passes, expected);

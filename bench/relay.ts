@@ -41,8 +41,10 @@ import {
   fmt,
   makeThroughputBodies,
   sendAll,
+  withService,
 } from './sink-ingest.ts';
-import { metricSum, processCpuSeconds, scrape, startSinkProcess, startVictoriaMetrics, startVmagent, type Service } from './services.ts';
+import { metricSum, processCpuSeconds, scrape, startPrometheus, startSinkProcess, startVictoriaMetrics, startVmagent, type Service } from './services.ts';
+import { NATIVE_WARMUP_PER_CLIENT, describeNative, nativeWorkload, type NativeWorkload } from './native-ingest.ts';
 
 const MAX_ROUNDS = 3;
 const ROUNDS_BUDGET_MS = 150_000;
@@ -143,8 +145,10 @@ export async function measureRelay(relayName: string, startRelay: (vmWriteUrl: s
   }
 }
 
-export async function benchRelay(): Promise<void> {
+/** The float-only relay: the sink against vmagent, each into a fresh VictoriaMetrics. */
+export async function benchFloatRelay(): Promise<void> {
   const benchStart = performance.now();
+  console.log('\n-- float-only (trend stats) relay into VictoriaMetrics, the sink against vmagent');
   const startMs = Date.now();
   const { clients, compressedBytes, rawBytes } = makeThroughputBodies(startMs);
   const requests = CONCURRENCY * (WARMUP_PER_CLIENT + TIMED_PER_CLIENT);
@@ -186,4 +190,85 @@ export async function benchRelay(): Promise<void> {
   console.log(`  ratio ${(rate('sink') / rate('vmagent')).toFixed(2)} sink/vmagent (goal ≥ 1.0)`);
   console.log(`  lost: ${lost} (VictoriaMetrics row counts equal the samples sent, every round, both relays)`);
   console.log(`(bench took ${((performance.now() - benchStart) / 1000).toFixed(0)} s)`);
+}
+
+const PROM_DELIVERY_TIMEOUT_MS = 180_000;
+
+async function promAppended(prom: Service): Promise<number> {
+  return metricSum(await scrape(prom.url), 'prometheus_tsdb_head_samples_appended_total') ?? 0;
+}
+
+/**
+ * The native-histogram relay: k6's recorded pushes (native-ingest.ts) through the sink
+ * into a fresh Prometheus 2.42, timed until Prometheus has appended every sample and
+ * histogram sent, beside the same bodies written to Prometheus directly in the same
+ * run. Prometheus is the slower of the two, so the relay can at best match it.
+ */
+export async function benchNativeRelay(w: NativeWorkload): Promise<void> {
+  console.log(`\n-- native-histogram relay into Prometheus 2.42: ${describeNative(w)}`);
+  console.log('sink: --prometheus-url <prometheus>/api/v1/write, in-memory spool, --grade-interval 1h; direct: the same bodies to the same kind of fresh Prometheus');
+  const warmup = w.totalSamples - w.timedSamples;
+  const rounds: { direct: number; relay: number; relayCpu: number; note: string }[] = [];
+  const started = performance.now();
+  for (let round = 0; round < MAX_ROUNDS && (round === 0 || performance.now() - started < ROUNDS_BUDGET_MS); round++) {
+    const direct = await withService(() => startPrometheus(), async (prom) => {
+      const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+      const failures = new Failures();
+      try {
+        await sendAll(agent, prom.writeUrl, w.clients.map((b) => b.slice(0, NATIVE_WARMUP_PER_CLIENT)), failures);
+        const t0 = performance.now();
+        await sendAll(agent, prom.writeUrl, w.clients.map((b) => b.slice(NATIVE_WARMUP_PER_CLIENT)), failures);
+        if (failures.count > 0) throw new Error(`prometheus: ${failures.count} requests refused; the first: ${failures.first}`);
+        return w.timedSamples / ((performance.now() - t0) / 1000);
+      } finally {
+        agent.destroy();
+      }
+    });
+    const relayed = await withService(() => startPrometheus(), async (prom) => {
+      const sink = await startSinkProcess({ args: ['--prometheus-url', prom.writeUrl, '--grade-interval', '1h'] });
+      const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+      const failures = new Failures();
+      try {
+        await sendAll(agent, sink.writeUrl, w.clients.map((b) => b.slice(0, NATIVE_WARMUP_PER_CLIENT)), failures);
+        const deadline = performance.now() + PROM_DELIVERY_TIMEOUT_MS;
+        while ((await promAppended(prom)) < warmup && performance.now() < deadline) await new Promise((r) => setTimeout(r, POLL_MS));
+        const cpu0 = processCpuSeconds(sink.pid);
+        const t0 = performance.now();
+        await sendAll(agent, sink.writeUrl, w.clients.map((b) => b.slice(NATIVE_WARMUP_PER_CLIENT)), failures);
+        if (failures.count > 0) throw new Error(`sink: ${failures.count} requests refused; the first: ${failures.first}`);
+        let appended = await promAppended(prom);
+        while (appended < w.totalSamples && performance.now() < deadline) {
+          await new Promise((r) => setTimeout(r, POLL_MS));
+          appended = await promAppended(prom);
+        }
+        const seconds = (performance.now() - t0) / 1000;
+        const cpu = processCpuSeconds(sink.pid) - cpu0;
+        if (appended !== w.totalSamples) throw new Error(`sink relay: Prometheus appended ${fmt(appended)} of the ${fmt(w.totalSamples)} samples and histograms sent`);
+        const q = await sinkQueueEmpty(sink);
+        if (q.dropped !== 0 || q.failed !== 0) throw new Error(`sink relay: ${q.dropped} samples dropped, ${q.failed} failed`);
+        return { rate: w.timedSamples / seconds, cpu: (cpu / w.timedSamples) * 1e6 };
+      } finally {
+        agent.destroy();
+        await sink.stop();
+      }
+    });
+    rounds.push({ direct, relay: relayed.rate, relayCpu: relayed.cpu, note: '' });
+  }
+  const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
+  const direct = med(rounds.map((r) => r.direct));
+  const relay = med(rounds.map((r) => r.relay));
+  console.log(`samples/s, median of ${rounds.length} alternating rounds [each round], on ${availableParallelism()} cores:`);
+  console.log(`  prometheus direct   ${fmt(direct).padStart(10)} samples/s   [${rounds.map((r) => fmt(r.direct)).join(', ')}]`);
+  console.log(
+    `  sink → prometheus   ${fmt(relay).padStart(10)} samples/s   [${rounds.map((r) => fmt(r.relay)).join(', ')}]   ` +
+      `(from the first timed send to everything appended by Prometheus; sink ${med(rounds.map((r) => r.relayCpu)).toFixed(2)} µs CPU/sample; nothing dropped or failed)`,
+  );
+  console.log(`  relay / direct = ${(relay / direct).toFixed(2)} (Prometheus is the bottleneck of both)`);
+}
+
+export async function benchRelay(): Promise<void> {
+  const started = performance.now();
+  await benchNativeRelay(nativeWorkload());
+  await benchFloatRelay();
+  console.log(`(bench took ${((performance.now() - started) / 1000).toFixed(0)} s)`);
 }

@@ -211,7 +211,8 @@ export async function measure(service: Service, clients: Buffer[][], warmupPerCl
     }
     const own = OWN_COUNTERS[service.name];
     const metrics = own ? await scrape(service.url) : '';
-    const ownCount = own ? metricSum(metrics, own.name, own.match) : null;
+    // The sink counts float samples and native histograms apart; Prometheus' counter has both.
+    const ownCount = own ? (metricSum(metrics, own.name, own.match) ?? 0) + (service.name === 'sink' ? (metricSum(metrics, 'sink_histograms_received_total') ?? 0) : 0) : null;
     let note = '';
     if (service.name === 'sink') {
       const refused = metricSum(metrics, 'sink_refused_samples_total') ?? 0;

@@ -21,6 +21,7 @@ import type { HistoryEntry } from '../../contract/sink-api.ts';
 import { formatGrade } from '../../lib/grade.ts';
 import type { SinkConfig } from '../config.ts';
 import { marketingDashboardUrl } from '../../contract/links.ts';
+import { retryAfterMs, retryableStatus, withRetries, type AttemptOutcome } from '../retry.ts';
 
 export interface NotifierOptions {
   /** Slack incoming webhook: POST {text}. */
@@ -37,7 +38,7 @@ export interface NotifierOptions {
   log: (line: string) => void;
   /** Attempts per delivery, the first included (default 5). */
   maxAttempts?: number;
-  /** First backoff, doubled per attempt (default 500 ms), never over backoffCapMs (default 30 s). */
+  /** Backoff (retry.ts): the first wait's ceiling, doubled per attempt (default 500 ms), never over backoffCapMs (default 30 s) but never sooner than a Retry-After. */
   backoffBaseMs?: number;
   backoffCapMs?: number;
   /** An answer (headers and body) must arrive within this long (default 5000 ms). */
@@ -183,7 +184,6 @@ class Destination {
   ) {}
 }
 
-class PermanentError extends Error {}
 
 const DROP_LOG_INTERVAL_MS = 10_000;
 const MAX_TRACKED_RUNS = 10_000;
@@ -468,41 +468,24 @@ export class Notifier {
     }
   }
 
-  /** Posts one delivery, retrying what may pass later; counts and logs the outcome. */
+  /** Posts one delivery, retrying what may pass later (retry.ts); counts and logs the outcome. */
   private async deliver(dest: Destination, d: Delivery): Promise<void> {
-    let lastError = '';
-    for (let attempt = 1; attempt <= this.o.maxAttempts; attempt++) {
-      if (attempt > 1) {
-        this.counts.retried++;
-        await sleep(this.backoff(attempt - 1));
-      }
-      try {
-        await this.post(dest.url, d.body);
-        this.counts.sent++;
-        return;
-      } catch (err) {
-        lastError = (err as Error).message;
-        if (err instanceof PermanentError) {
-          this.counts.failed++;
-          this.o.log(`notify: ${dest.name} refused the ${d.what}: ${lastError}; not retrying`);
-          return;
-        }
-      }
+    const policy = { minBackoffMs: this.o.backoffBaseMs, maxBackoffMs: this.o.backoffCapMs, maxAttempts: this.o.maxAttempts };
+    const { outcome, attempts } = await withRetries(policy, () => this.post(dest.url, d.body), { onRetry: () => this.counts.retried++ });
+    if (outcome.ok) {
+      this.counts.sent++;
+      return;
     }
     this.counts.failed++;
-    this.o.log(`notify: gave up on ${dest.name} after ${this.o.maxAttempts} attempts for the ${d.what}: ${lastError}`);
+    if (!outcome.retry) this.o.log(`notify: ${dest.name} refused the ${d.what}: ${outcome.reason}; not retrying`);
+    else this.o.log(`notify: gave up on ${dest.name} after ${attempts} attempts for the ${d.what}: ${outcome.reason}`);
   }
 
-  /** Exponential backoff with equal jitter: between half and all of min(cap, base·2^(n-1)). */
-  private backoff(n: number): number {
-    const full = Math.min(this.o.backoffCapMs, this.o.backoffBaseMs * 2 ** (n - 1));
-    return full / 2 + Math.random() * (full / 2);
-  }
-
-  private async post(url: string, body: string): Promise<void> {
+  private async post(url: string, body: string): Promise<AttemptOutcome> {
     const signal = AbortSignal.timeout(this.o.requestTimeoutMs);
     let status: number;
     let text: string;
+    let retryAfter: string | null;
     try {
       const res = await this.fetchImpl(url, {
         method: 'POST',
@@ -511,18 +494,17 @@ export class Notifier {
         signal,
       });
       status = res.status;
+      retryAfter = res.headers.get('retry-after');
       // Read the answer so the connection is freed; the timeout covers it too.
       text = await res.text();
     } catch (err) {
-      if (signal.aborted) throw new Error(`no answer within ${this.o.requestTimeoutMs} ms`);
+      if (signal.aborted) return { ok: false, retry: true, retryAfterMs: null, reason: `no answer within ${this.o.requestTimeoutMs} ms` };
       const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-      throw new Error(cause?.code ?? cause?.message ?? (err as Error).message);
+      return { ok: false, retry: true, retryAfterMs: null, reason: cause?.code ?? cause?.message ?? (err as Error).message };
     }
-    if (status >= 200 && status < 300) return;
-    const detail = `answered ${status}${text ? `: ${text.slice(0, 200)}` : ''}`;
-    // Overloaded or broken for now: try again. Anything else (bad URL, bad payload, gone): it will not pass later.
-    if (status === 408 || status === 429 || status >= 500) throw new Error(detail);
-    throw new PermanentError(detail);
+    if (status >= 200 && status < 300) return { ok: true };
+    // Overloaded or broken for now: try again (Slack says when, with Retry-After on 429). Anything else (bad URL, bad payload, gone): it will not pass later.
+    return { ok: false, retry: retryableStatus(status), retryAfterMs: retryAfterMs(retryAfter), reason: `answered ${status}${text ? `: ${text.slice(0, 200)}` : ''}` };
   }
 
   private destinations(): Destination[] {
@@ -532,10 +514,6 @@ export class Notifier {
   private idle(): boolean {
     return this.destinations().every((d) => d.queue.length === 0 && d.inFlight === 0 && !d.running);
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }
 
 /** scheme://host of a URL for log lines, without path, query or credentials. */

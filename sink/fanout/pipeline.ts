@@ -6,6 +6,7 @@ import type { Spool, SpoolRecord } from './spool.ts';
 import { RequestBuilder, type Destination, type OutgoingRequest } from './destinations.ts';
 import { HttpPoster, type PostResult } from './http-post.ts';
 import { BatchScheduler } from './batch-scheduler.ts';
+import { retryAfterMs, retryableStatus, sleep, withRetries, type AttemptOutcome } from '../retry.ts';
 import type { RecordOrderView } from './record-order.ts';
 
 export interface PipelineOptions {
@@ -28,7 +29,7 @@ export interface PipelineOptions {
   maxInFlight: number;
   /** Which records share series (none: one request at a time, in order). */
   order: RecordOrderView | null;
-  /** Exponential backoff between retries, with full jitter. */
+  /** Exponential backoff between retries, with full jitter (retry.ts). */
   minBackoffMs: number;
   maxBackoffMs: number;
   requestTimeoutMs: number;
@@ -51,15 +52,6 @@ export function newPipelineCounters(): PipelineCounters {
   return { sent: 0, failed: 0, retried: 0, dropped: 0, lastSuccessMs: 0, inFlight: 0 };
 }
 
-/** Seconds, or an HTTP date, to ms from now; null when absent or unreadable. */
-export function retryAfterMs(header: string | null, now = Date.now()): number | null {
-  if (!header) return null;
-  if (/^\s*\d+\s*$/.test(header)) return Number(header) * 1000;
-  const at = Date.parse(header);
-  return Number.isNaN(at) ? null : Math.max(0, at - now);
-}
-
-type Outcome = { ok: true } | { ok: false; retry: boolean; retryAfterMs: number | null; reason: string };
 
 export class Pipeline {
   private readonly builder: RequestBuilder;
@@ -70,8 +62,6 @@ export class Pipeline {
   private running: Promise<void> | null = null;
   private readonly abort = new AbortController();
   private readonly poster = new HttpPoster();
-  /** Failed attempts in a row, for the backoff. */
-  private attempt = 0;
 
   constructor(private readonly options: PipelineOptions) {
     this.builder = new RequestBuilder(options.destination);
@@ -166,45 +156,48 @@ export class Pipeline {
    */
   private async deliver(records: SpoolRecord[]): Promise<boolean> {
     const { counters, log, name, spool } = this.options;
-    for (;;) {
-      const position = spool.position(name);
-      const live = records[0]!.seq > position ? records : records.filter((r) => r.seq > position);
-      if (live.length === 0) return true;
-      let request: OutgoingRequest;
-      try {
-        request = this.builder.build(live);
-      } catch (err) {
-        // A record that cannot be turned into a request never will be: count it and move on.
-        const weight = live.reduce((n, r) => n + r.weight, 0);
-        counters.failed += weight;
-        log(`${name}: dropping ${live.length} records (${weight} samples) that could not be encoded: ${(err as Error).message}`);
-        return true;
-      }
-      const outcome = await this.send(request);
-      if (outcome.ok) {
-        this.attempt = 0;
-        counters.sent += request.weight;
+    let request: OutgoingRequest | null = null;
+    const { outcome } = await withRetries(
+      this.options,
+      async () => {
+        const position = spool.position(name);
+        const live = records[0]!.seq > position ? records : records.filter((r) => r.seq > position);
+        request = null;
+        if (live.length === 0) return { ok: true };
+        try {
+          request = this.builder.build(live);
+        } catch (err) {
+          // A record that cannot be turned into a request never will be: count it and move on.
+          const weight = live.reduce((n, r) => n + r.weight, 0);
+          counters.failed += weight;
+          log(`${name}: dropping ${live.length} records (${weight} samples) that could not be encoded: ${(err as Error).message}`);
+          return { ok: true };
+        }
+        return this.send(request);
+      },
+      {
+        signal: this.abort.signal,
+        onRetry: (failed, failures, waitMs) => {
+          counters.retried += request!.weight;
+          if ((failures - 1) % 10 === 0) log(`${name}: ${failed.reason}; retrying in ${Math.round(waitMs)} ms (attempt ${failures + 1})`);
+        },
+      },
+    );
+    const sent = request as OutgoingRequest | null;
+    if (outcome.ok) {
+      if (sent) {
+        counters.sent += sent.weight;
         counters.lastSuccessMs = Date.now();
-        return true;
       }
-      if (!outcome.retry) {
-        this.attempt = 0;
-        counters.failed += request.weight;
-        log(`${name}: ${outcome.reason}; not retrying, ${request.weight} samples not delivered`);
-        return true;
-      }
-      if (this.stopped) return false;
-      counters.retried += request.weight;
-      const backoff = Math.min(this.options.maxBackoffMs, this.options.minBackoffMs * 2 ** this.attempt) * Math.random();
-      const wait = Math.max(backoff, outcome.retryAfterMs ?? 0);
-      if (this.attempt % 10 === 0) log(`${name}: ${outcome.reason}; retrying in ${Math.round(wait)} ms (attempt ${this.attempt + 1})`);
-      this.attempt++;
-      await sleep(wait, this.abort.signal);
-      if (this.stopped) return false;
+      return true;
     }
+    if (this.stopped) return false;
+    counters.failed += sent!.weight;
+    log(`${name}: ${outcome.reason}; not retrying, ${sent!.weight} samples not delivered`);
+    return true;
   }
 
-  private async send(request: OutgoingRequest): Promise<Outcome> {
+  private async send(request: OutgoingRequest): Promise<AttemptOutcome> {
     let res: PostResult;
     this.options.counters.inFlight++;
     try {
@@ -215,20 +208,6 @@ export class Pipeline {
       this.options.counters.inFlight--;
     }
     if (res.status >= 200 && res.status < 300) return { ok: true };
-    const retry = res.status >= 500 || res.status === 429;
-    return { ok: false, retry, retryAfterMs: retryAfterMs(res.retryAfter), reason: `HTTP ${res.status} ${res.text.trim()}` };
+    return { ok: false, retry: retryableStatus(res.status), retryAfterMs: retryAfterMs(res.retryAfter), reason: `HTTP ${res.status} ${res.text.trim()}` };
   }
-}
-
-/** Resolves after ms, or at once when the signal aborts; leaves no listener behind either way. */
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-  });
 }

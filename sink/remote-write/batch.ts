@@ -61,6 +61,9 @@ export function grownF64(a: Float64Array, need: number): Float64Array<ArrayBuffe
   return b;
 }
 
+const EMPTY_U32 = new Uint32Array(0);
+const EMPTY_F64 = new Float64Array(0);
+
 /** @internal What `DecodedBatch.setColumns` takes: exact-length arrays. */
 export interface DecodedColumns {
   version: RemoteWriteVersion;
@@ -122,14 +125,17 @@ export class DecodedBatch {
 
   /** `capacity`: series and samples the buffers hold before they grow. */
   constructor(capacity = 1024) {
-    this.sampleStart = new Uint32Array(capacity);
-    this.sampleValues = new Float64Array(capacity);
-    this.sampleTimestamps = new Float64Array(capacity);
-    this.histogramStart = new Uint32Array(capacity);
-    this.histogramAt = new Uint32Array(capacity);
-    this.histogramRecords = new Float64Array(capacity * 8);
-    this.createdTimestamps = new Float64Array(capacity);
-    this.valueBits = new Uint32Array(this.sampleValues.buffer);
+    // Capacity 0 (a batch over the decode worker's columns, one per request) shares empty arrays: they grow when written.
+    const u32 = () => (capacity === 0 ? EMPTY_U32 : new Uint32Array(capacity));
+    const f64 = (n: number) => (capacity === 0 ? EMPTY_F64 : new Float64Array(n));
+    this.sampleStart = u32();
+    this.sampleValues = f64(capacity);
+    this.sampleTimestamps = f64(capacity);
+    this.histogramStart = u32();
+    this.histogramAt = u32();
+    this.histogramRecords = f64(capacity * 8);
+    this.createdTimestamps = f64(capacity);
+    this.valueBits = capacity === 0 ? EMPTY_U32 : new Uint32Array(this.sampleValues.buffer);
   }
 
   /** A batch over columns decoded elsewhere (the decode worker's), without buffers of its own. */

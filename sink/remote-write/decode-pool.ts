@@ -39,8 +39,13 @@ export type PoolDecoderOptions = Pick<DecoderOptions, 'maxLabels' | 'maxLabelVal
 /** @internal The worker's workerData: the route's limits. */
 export type DecodeWorkerData = PoolDecoderOptions;
 
-/** @internal Main thread -> worker: a body to decode, or a columns buffer to use again. */
-export type DecodeRequest = { id: number; version: RemoteWriteVersion; body: Uint8Array } | { spare: ArrayBuffer };
+/** @internal Main thread -> worker: a body to decode, and the columns buffers released since the last one, to fill again. */
+export interface DecodeRequest {
+  id: number;
+  version: RemoteWriteVersion;
+  body: Uint8Array;
+  spares: ArrayBuffer[];
+}
 
 /** @internal handle, metricName, names, values. */
 export type LabelDefinition = [number, string, readonly string[], string[]];
@@ -62,6 +67,9 @@ export type DecodeReply =
       freed: number[];
     }
   | { id: number; ok: false; reason?: DecodeErrorReason; message: string; definitions?: LabelDefinition[]; freed?: number[] };
+
+/** Columns buffers released and not yet sent back to the worker, at most. */
+const MAX_SPARES = 8;
 
 /** @internal Every reply brings the request's body back. */
 export type DecodeReplyWithBody = DecodeReply & { body: Uint8Array };
@@ -104,6 +112,7 @@ export class DecodePool {
   private errorDecoder: RemoteWriteDecoder | null = null;
   private closed = false;
   /** Columns buffers the worker filled, until release() gives them back. */
+  private spares: ArrayBuffer[] = [];
   private readonly fromWorker = new WeakSet<ArrayBufferLike>();
 
   private constructor(
@@ -150,7 +159,8 @@ export class DecodePool {
     const id = this.nextId++;
     return new Promise<DecodedBatch>((resolve, reject) => {
       this.queue.push({ id, body: owned ? null : body, version, resolve, reject });
-      this.worker!.postMessage({ id, version, body: sent } satisfies DecodeRequest, [sent.buffer as ArrayBuffer]);
+      const spares = this.spares.splice(0);
+      this.worker!.postMessage({ id, version, body: sent, spares } satisfies DecodeRequest, [sent.buffer as ArrayBuffer, ...spares]);
     });
   }
 
@@ -161,10 +171,11 @@ export class DecodePool {
    */
   release(batch: DecodedBatch): void {
     const buffer = batch.sampleValues.buffer;
-    if (this.worker === null || !this.fromWorker.has(buffer)) return;
+    if (!this.fromWorker.has(buffer)) return;
     this.fromWorker.delete(buffer);
     batch.clearAfterError();
-    this.worker.postMessage({ spare: buffer } satisfies DecodeRequest, [buffer]);
+    // They travel with the next request: no message of their own.
+    if (this.spares.length < MAX_SPARES) this.spares.push(buffer as ArrayBuffer);
   }
 
   /** Waits for the bodies in flight (up to timeoutMs), then stops the worker. */

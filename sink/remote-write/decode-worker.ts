@@ -41,7 +41,7 @@ const batch = new DecodedBatch();
 
 /** Columns buffers the main thread gave back (DecodePool.release), to fill again. */
 const spares: ArrayBuffer[] = [];
-const MAX_SPARES = 8;
+const MAX_SPARES = 16;
 
 /** A buffer of at least `bytes` for a reply's columns: a spare when one is big enough. */
 function columnsBuffer(bytes: number): ArrayBuffer {
@@ -52,12 +52,8 @@ function columnsBuffer(bytes: number): ArrayBuffer {
   return new ArrayBuffer(Math.ceil((bytes * 1.25) / 65536) * 65536);
 }
 
-parentPort!.on('message', (message: DecodeRequest) => {
-  if ('spare' in message) {
-    if (spares.length < MAX_SPARES) spares.push(message.spare);
-    return;
-  }
-  const request = message;
+parentPort!.on('message', (request: DecodeRequest) => {
+  for (const spare of request.spares) if (spares.length < MAX_SPARES) spares.push(spare);
   let reply: DecodeReply;
   let transfer: ArrayBuffer[] = [];
   try {
