@@ -3,6 +3,7 @@
 // from them on read.
 import { HistogramAccumulator, type NativeHistogram } from './histogram.ts';
 import { grade, limitsFor, type Grade } from '../../lib/grade.ts';
+import type { FiguresJson } from '../../contract/sink-api.ts';
 
 /** A window breaks the site when it would turn the traffic light red. */
 const BREAKING_LIMITS = limitsFor('C');
@@ -12,18 +13,8 @@ export type P95Source = 'native_histogram' | 'trend_stats_per_series';
 export const NO_P95_HINT =
   'start k6 with native histograms (--features native-histograms, or K6_PROMETHEUS_RW_TREND_AS_NATIVE_HISTOGRAM=true) or add p(95) to K6_PROMETHEUS_RW_TREND_STATS';
 
-export interface Figures {
-  requests: number;
-  p50Ms: number | null;
-  p95Ms: number | null;
-  p99Ms: number | null;
-  errorRatio: number | null;
-  rps: number | null;
-  vus: number;
-  checksRate: number | null;
-  iterations: number;
-  grade: Grade;
-}
+/** One window's figures, as the API carries them (contract/sink-api.ts) but with the grade itself. */
+export type Figures = Omit<FiguresJson, 'grade'> & { grade: Grade };
 
 /** One group of request series sharing every label but the metric name. */
 export interface RequestGroup {
