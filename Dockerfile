@@ -15,6 +15,7 @@ RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /src/dist ./dist
 # The sink's data directory (run history, spool; a volume in compose.yaml), writable by the node user.
 RUN mkdir -p /var/lib/sink && chown node:node /var/lib/sink
+ENV SINK_DATA_DIR=/var/lib/sink
 
 USER node
 EXPOSE 9091

@@ -237,7 +237,8 @@ export function startSinkProcess(options: StartOptions & { nodeArgs?: string[]; 
       '--log-level',
       options.logLevel ?? 'warn',
     ],
-    { ...options, cwd: ROOT, readyPath: '/-/ready', writePath: '/api/v1/write' },
+    // Its working directory is its own temporary one: the sink keeps its data directory (./data) there.
+    { ...options, readyPath: '/-/ready', writePath: '/api/v1/write' },
   );
 }
 

@@ -6,6 +6,9 @@ import { randomBytes } from 'node:crypto';
 import { freePort } from './free-port.ts';
 import { SINK_NODE_FLAGS, sinkServer } from '../contract/dist-layout.ts';
 
+/** The sink did not start: another sink owns the data directory (it exits 3 and says which). */
+export class DataDirInUse extends Error {}
+
 export interface EmbeddedSink {
   url: string;
   token: string;
@@ -33,6 +36,7 @@ export async function startEmbeddedSink(flags: string[]): Promise<EmbeddedSink> 
   void exited.then((code) => (gone = code));
   const deadline = Date.now() + READY_TIMEOUT_MS;
   for (;;) {
+    if (gone === 3) throw new DataDirInUse(stderr.trim());
     if (gone !== null) throw new Error(`the embedded sink exited with ${gone} before it was ready: ${stderr.trim() || 'no output'}`);
     const ready = await fetch(`${url}/-/ready`, { signal: AbortSignal.timeout(1000) }).then((r) => r.ok, () => false);
     if (ready) break;

@@ -57,31 +57,40 @@ export async function loadRuns(src: Source, warn: (line: string) => void = (l) =
       throw new CliError(`Cannot read the history file ${src.file}: ${(err as Error).message}.`);
     }
   }
-  const url = `${src.sink.replace(/\/+$/, '')}/api/history`;
+  const base = src.sink.replace(/\/+$/, '');
   const headers: Record<string, string> = { accept: 'application/json' };
   const token = process.env.SINK_TOKEN;
   if (token) headers.authorization = `Bearer ${token}`;
-  let res: Response;
-  try {
-    res = await fetch(url, { headers, signal: AbortSignal.timeout(15_000) });
-  } catch (err) {
-    const cause = (err as { cause?: { message?: string } }).cause?.message ?? (err as Error).message;
-    throw new CliError(`Cannot reach the sink at ${url}: ${cause}.`);
+  // The sink pages its history newest first: follow every page, then put it oldest first as the file is.
+  const newestFirst: HistoryEntry[] = [];
+  for (let path: string | null = `/api/history?limit=${HISTORY_PAGE}`; path !== null; ) {
+    const url = `${base}${path}`;
+    let res: Response;
+    try {
+      res = await fetch(url, { headers, signal: AbortSignal.timeout(15_000) });
+    } catch (err) {
+      const cause = (err as { cause?: { message?: string } }).cause?.message ?? (err as Error).message;
+      throw new CliError(`Cannot reach the sink at ${url}: ${cause}.`);
+    }
+    if (!res.ok) {
+      const hint = res.status === 401 || res.status === 403 ? ' (set SINK_TOKEN to the sink\'s token)' : '';
+      throw new CliError(`The sink answered ${res.status} to GET ${url}${hint}.`);
+    }
+    let body: { runs?: unknown; next?: unknown };
+    try {
+      body = (await res.json()) as { runs?: unknown; next?: unknown };
+    } catch {
+      throw new CliError(`The sink's answer to GET ${url} is not JSON.`);
+    }
+    if (!Array.isArray(body?.runs)) throw new CliError(`The sink's answer to GET ${url} has no "runs" list.`);
+    newestFirst.push(...(body.runs as HistoryEntry[]));
+    path = typeof body.next === 'string' && body.next.startsWith('/api/history?') ? body.next : null;
   }
-  if (!res.ok) {
-    const hint = res.status === 401 || res.status === 403 ? ' (set SINK_TOKEN to the sink\'s token)' : '';
-    throw new CliError(`The sink answered ${res.status} to GET ${url}${hint}.`);
-  }
-  let body: unknown;
-  try {
-    body = await res.json();
-  } catch {
-    throw new CliError(`The sink's answer to GET ${url} is not JSON.`);
-  }
-  const runs = (body as { runs?: unknown })?.runs;
-  if (!Array.isArray(runs)) throw new CliError(`The sink's answer to GET ${url} has no "runs" list.`);
-  return runs as HistoryEntry[];
+  return newestFirst.reverse();
 }
+
+/** Runs asked of the sink per request. */
+const HISTORY_PAGE = 1000;
 
 function fixed(x: number | null | undefined, decimals: number): string {
   return typeof x === 'number' && Number.isFinite(x) ? x.toFixed(decimals) : '-';

@@ -7,7 +7,7 @@ import { constants, tmpdir } from 'node:os';
 import { basename, extname, join, resolve } from 'node:path';
 import { bundleFile } from '../build/k6-bundle.ts';
 import { builtScenarioNames, scenarioDistDir } from '../contract/dist-layout.ts';
-import { startEmbeddedSink } from './embedded-sink.ts';
+import { DataDirInUse, startEmbeddedSink } from './embedded-sink.ts';
 import { resolveK6 } from './k6-binary.ts';
 import { freePort } from './free-port.ts';
 import { CliError, type RunArgs } from './args.ts';
@@ -89,7 +89,18 @@ export async function runScenario(args: RunArgs): Promise<RunOutcome> {
   const baseUrl = args.target ?? (await demo!.listen({ host: '127.0.0.1', port: 0 }));
 
   // The embedded sink needs no infrastructure; its token is made up for this run only.
-  const embedded = args.sink || args.noSink ? null : await startEmbeddedSink(['--history-file', join(outDir, 'history.jsonl')]);
+  // The embedded sink keeps its files as a standalone one does, in a data directory: the out dir.
+  let embedded = null;
+  if (!args.sink && !args.noSink) {
+    try {
+      embedded = await startEmbeddedSink(['--data-dir', outDir]);
+    } catch (err) {
+      if (!(err instanceof DataDirInUse)) throw err;
+      // Another run's embedded sink (or a standalone one) has it: this run's history goes with its results.
+      say(`note: ${err.message.split('\n')[0]} This run's history goes to ${join(runDir, 'sink-data')}.`);
+      embedded = await startEmbeddedSink(['--data-dir', join(runDir, 'sink-data')]);
+    }
+  }
   const embeddedToken = embedded?.token;
   const sinkUrl = args.sink ?? embedded?.url ?? null;
   const sinkToken = embeddedToken ?? process.env.SINK_TOKEN;

@@ -1,7 +1,7 @@
 // buildApp(deps): the sink as a Fastify instance that does not listen (server.ts does).
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import { Registry } from 'prom-client';
-import { DEFAULT_CONFIG, type SinkConfig } from './config.ts';
+import { DEFAULT_CONFIG, historyPath, type SinkConfig } from './config.ts';
 import { RunRegistry } from './grade/runs.ts';
 import { registerSinkMetrics, registerFanOutMetrics, type SinkMetrics } from './metrics.ts';
 import { writeRoute } from './write-route.ts';
@@ -108,7 +108,13 @@ export function buildApp(deps: SinkDeps = {}): SinkApp {
   });
   app.register(async (scope) => {
     const log = (line: string) => app.log.warn(line);
-    sink.history = config.historyFile ? await History.open(config.historyFile, log) : null;
+    const historyFile = historyPath(config);
+    sink.history = historyFile ? await History.open(historyFile, log) : null;
+    if (sink.history) {
+      const history = sink.history;
+      app.log.info(`history ${history.path}: ${history.list().length} finished runs`);
+      app.addHook('onClose', async () => history.close());
+    }
     const notifier = notifierFromConfig(config, log);
     sink.notifier = notifier;
     const control = new RunControl(runs, sink.history, { finished: (entry) => notifier?.finished(entry) }, log);

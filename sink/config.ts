@@ -1,4 +1,5 @@
 // The sink's settings, from flags with env twins (SINK_*). A bad value is one sentence.
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseDurationMs } from '../lib/env.ts';
 
@@ -43,7 +44,12 @@ export interface SinkConfig {
   maxInFlight: number;
   /** How often the grade series are sent to the destinations, in ms. */
   gradeIntervalMs: number;
-  /** JSON lines of finished runs; none keeps no history. */
+  /**
+   * The sink's own files: the history (history.jsonl) unless historyFile says otherwise.
+   * The server's default is ./data (parseSinkConfig); buildApp() without one keeps no files.
+   */
+  dataDir?: string;
+  /** JSON lines of finished runs; default <dataDir>/history.jsonl, none without a data dir. */
   historyFile?: string;
   /** POST /api/runs/start may launch bundled scenarios with the local k6. */
   allowStart: boolean;
@@ -81,6 +87,14 @@ export const DEFAULT_CONFIG: SinkConfig = {
 
 export class ConfigError extends Error {}
 
+/** The server's data directory when none is given (relative to where it starts). */
+export const DEFAULT_DATA_DIR = 'data';
+
+/** Where the history goes: --history-file, or history.jsonl in the data directory; none without either. */
+export function historyPath(config: Pick<SinkConfig, 'dataDir' | 'historyFile'>): string | undefined {
+  return config.historyFile ?? (config.dataDir ? join(config.dataDir, 'history.jsonl') : undefined);
+}
+
 type Kind = 'port' | 'count' | 'duration' | 'text' | 'secret' | 'userpass' | 'level' | 'url' | 'urls' | 'headers' | 'flag' | 'ratio';
 const SETTINGS: Record<string, { key: keyof SinkConfig; env: string; kind: Kind }> = {
   port: { key: 'port', env: 'SINK_PORT', kind: 'port' },
@@ -112,6 +126,7 @@ const SETTINGS: Record<string, { key: keyof SinkConfig; env: string; kind: Kind 
   'spool-max-bytes': { key: 'spoolMaxBytes', env: 'SINK_SPOOL_MAX_BYTES', kind: 'count' },
   'max-in-flight': { key: 'maxInFlight', env: 'SINK_MAX_IN_FLIGHT', kind: 'count' },
   'grade-interval': { key: 'gradeIntervalMs', env: 'SINK_GRADE_INTERVAL', kind: 'duration' },
+  'data-dir': { key: 'dataDir', env: 'SINK_DATA_DIR', kind: 'text' },
   'history-file': { key: 'historyFile', env: 'SINK_HISTORY_FILE', kind: 'text' },
   'allow-start': { key: 'allowStart', env: 'SINK_ALLOW_START', kind: 'flag' },
   'slack-webhook-url': { key: 'slackWebhookUrl', env: 'SLACK_WEBHOOK_URL', kind: 'url' },
@@ -198,6 +213,9 @@ export function parseSinkConfig(argv: string[], env: NodeJS.ProcessEnv = process
     config[setting.key] = setting.kind === 'flag' ? value === 'true' : value;
   }
   const result = config as unknown as SinkConfig;
+  // A sink started from the command line keeps its history by default, in ./data as Prometheus keeps its TSDB.
+  result.dataDir ??= DEFAULT_DATA_DIR;
+  if (result.dataDir === '') throw new ConfigError('--data-dir needs a directory.');
   if (result.influxUrl && !result.influxDb && !result.influxBucket) {
     throw new ConfigError('--influx-url needs --influx-db (InfluxDB 1.x) or --influx-bucket with --influx-org and --influx-token (the v2/v3 API).');
   }

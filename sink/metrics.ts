@@ -142,4 +142,22 @@ export function registerFanOutMetrics(register: Registry, fanOut: FanOut): void 
   perDestination('sink_destination_requests_in_flight', 'Requests sent to the destination and not answered yet (at most --max-in-flight).', (c) => c.inFlight, 'gauge');
   perDestination('sink_destination_last_success_timestamp_seconds', 'When the destination last accepted a request (0: never).', (c) => c.lastSuccessMs / 1000, 'gauge');
   new Gauge({ name: 'sink_spool_bytes', help: 'Bytes in the spool (disk with --spool-dir, memory without).', registers: [register], collect() { this.set(fanOut.spool.stats().bytes); } });
+  new Gauge({
+    name: 'sink_destination_info',
+    help: 'Always 1: what each destination name stands for (kind, URL, database or bucket; no credentials).',
+    labelNames: ['destination', 'key'],
+    registers: [register],
+    collect() {
+      fanOut.names.forEach((destination, i) => this.set({ destination, key: fanOut.keys[i]! }, 1));
+    },
+  });
+  new Counter({
+    name: 'sink_spool_released_samples_total',
+    help: 'Samples that spooled destinations no longer configured had not taken: reported and released when the spool was opened.',
+    registers: [register],
+    collect() {
+      this.reset();
+      this.inc(fanOut.released.samples);
+    },
+  });
 }

@@ -1,6 +1,7 @@
 // `npm run sink -- --port 9091 [--host 127.0.0.1]`: listens, and nothing else.
 import { buildApp } from './app.ts';
 import { ConfigError, parseSinkConfig } from './config.ts';
+import { LockHeldError } from './lock.ts';
 
 let config;
 try {
@@ -17,4 +18,12 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     void app.close().then(() => process.exit(0));
   });
 }
-await app.listen({ port: config.port, host: config.host });
+try {
+  await app.listen({ port: config.port, host: config.host });
+} catch (err) {
+  // Another sink owns this data directory or spool: say which, and leave its files alone.
+  if (!(err instanceof LockHeldError)) throw err;
+  process.stderr.write(err.message + '\n');
+  await app.close().catch(() => {});
+  process.exit(3);
+}

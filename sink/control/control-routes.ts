@@ -27,6 +27,14 @@ export interface ControlOptions {
 const testidParam = { type: 'object', properties: { testid: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,128}$' } }, required: ['testid'] } as const;
 const tagsSchema = { type: 'object', additionalProperties: { type: 'string', maxLength: 256 }, propertyNames: { pattern: '^[a-zA-Z_][a-zA-Z0-9_]{0,63}$' }, maxProperties: 32 } as const;
 
+/** GET /api/history's page size: by default, and at most. */
+export const HISTORY_PAGE_DEFAULT = 100;
+export const HISTORY_PAGE_MAX = 1000;
+
+function stringEntries(query: object): Record<string, string> {
+  return Object.fromEntries(Object.entries(query).filter(([, v]) => v !== undefined).map(([k, v]) => [k, String(v)]));
+}
+
 export async function controlRoutes(app: FastifyInstance, options: ControlOptions): Promise<void> {
   const { control, runs, credentials } = options;
 
@@ -124,7 +132,32 @@ export async function controlRoutes(app: FastifyInstance, options: ControlOption
     request.raw.on('close', () => clearInterval(timer));
   });
 
-  app.get('/api/history', async () => ({ runs: options.history?.list() ?? [] }));
+  // Newest first, a page at a time; `next` is the URL of the next page, null on the last.
+  app.get<{ Querystring: { limit?: number; offset?: number; scenario?: string; promo_name?: string; environment?: string } }>(
+    '/api/history',
+    {
+      schema: {
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            limit: { type: 'integer', minimum: 1, maximum: HISTORY_PAGE_MAX },
+            offset: { type: 'integer', minimum: 0 },
+            scenario: { type: 'string', maxLength: 128 },
+            promo_name: { type: 'string', maxLength: 256 },
+            environment: { type: 'string', maxLength: 64 },
+          },
+        },
+      },
+    },
+    async (request) => {
+      const { limit = HISTORY_PAGE_DEFAULT, offset = 0, scenario, promo_name: promoName, environment } = request.query;
+      const { runs: page, total } = options.history?.page({ scenario, promoName, environment, offset, limit }) ?? { runs: [], total: 0 };
+      const nextOffset = offset + page.length;
+      const next = nextOffset < total ? `/api/history?${new URLSearchParams({ ...stringEntries(request.query), offset: String(nextOffset), limit: String(limit) })}` : null;
+      return { runs: page, total, offset, limit, next };
+    },
+  );
   app.get('/api/runs.csv', async (_request, reply) => {
     reply.header('Content-Type', 'text/csv; charset=utf-8');
     return historyCsv(options.history?.list() ?? []);

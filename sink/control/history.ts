@@ -8,6 +8,17 @@ import { mkdir, open } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { HistoryEntry } from '../../contract/sink-api.ts';
 import { readHistory } from '../../contract/history-file.ts';
+import { acquireLock, type Lock } from '../lock.ts';
+
+/** GET /api/history's filters and page. */
+export interface HistoryQuery {
+  scenario?: string;
+  promoName?: string;
+  environment?: string;
+  /** Entries to skip, newest first. */
+  offset?: number;
+  limit?: number;
+}
 
 
 /** Why a run ended, in words, from k6's exit code (null: the sink only saw stale markers). */
@@ -38,15 +49,32 @@ export class History {
   private constructor(
     readonly path: string,
     entries: HistoryEntry[],
+    private readonly lock: Lock,
   ) {
     this.entries = entries;
   }
 
-  /** Reads the existing history (see readHistory) and creates the parent directory if needed. */
+  /**
+   * Takes the file for this sink alone (lock.ts: a second sink on it gets a
+   * LockHeldError), creates the parent directory if needed, and reads the runs it holds
+   * (see readHistory): they are the history again after a restart.
+   */
   static async open(path: string, log: (line: string) => void = () => {}): Promise<History> {
     await mkdir(dirname(path), { recursive: true });
-    const { entries } = await readHistory(path, log);
-    return new History(path, entries);
+    const lock = await acquireLock(path, 'history file');
+    try {
+      const { entries } = await readHistory(path, log);
+      return new History(path, entries, lock);
+    } catch (err) {
+      await lock.release();
+      throw err;
+    }
+  }
+
+  /** Waits for the appends under way, then lets another sink take the file. */
+  async close(): Promise<void> {
+    await this.queue;
+    await this.lock.release();
   }
 
   /**
@@ -90,6 +118,20 @@ export class History {
   /** Every run, oldest first. */
   list(): HistoryEntry[] {
     return [...this.entries];
+  }
+
+  /** The runs that match the query's filters, newest first, one page of them; and how many match. */
+  page(query: HistoryQuery = {}): { runs: HistoryEntry[]; total: number } {
+    const matching: HistoryEntry[] = [];
+    for (let i = this.entries.length - 1; i >= 0; i--) {
+      const e = this.entries[i]!;
+      if (query.scenario !== undefined && e.scenario !== query.scenario) continue;
+      if (query.promoName !== undefined && e.tags?.promo_name !== query.promoName) continue;
+      if (query.environment !== undefined && e.tags?.environment !== query.environment) continue;
+      matching.push(e);
+    }
+    const offset = query.offset ?? 0;
+    return { runs: matching.slice(offset, offset + (query.limit ?? matching.length)), total: matching.length };
   }
 
   /** The run with this testid; the latest one should the file hold it twice. */

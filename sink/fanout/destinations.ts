@@ -1,5 +1,6 @@
 // Where the sink sends what it accepted: Prometheus remote write and InfluxDB (v1 or
 // the v2/v3 API). Each destination turns spooled records into one HTTP request.
+import { createHash } from 'node:crypto';
 import type { SpoolRecord } from './spool.ts';
 import { RemoteWriteDecoder, DecodedBatch } from '../remote-write/decode.ts';
 import { snappyCompress, snappyConcatChunks } from '../remote-write/snappy.ts';
@@ -165,8 +166,43 @@ export class RequestBuilder {
   }
 }
 
-/** A short, stable name for metrics and logs: `prometheus-1`, `influx-1`, … */
-export function destinationNames(destinations: Destination[]): string[] {
+/** The URL without credentials or trailing slashes: credentials do not make a destination another one. */
+function safeUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    u.username = '';
+    u.password = '';
+    return u.toString().replace(/\/+$/, '');
+  } catch {
+    return url;
+  }
+}
+
+/** What a destination is, whatever its place among the flags: its kind, URL, and database or bucket. */
+export function destinationKey(d: Destination): string {
+  if (d.kind === 'prometheus') return `prometheus ${safeUrl(d.url)}`;
+  return d.bucket !== undefined ? `influx ${safeUrl(d.url)} org=${d.org ?? ''} bucket=${d.bucket}` : `influx ${safeUrl(d.url)} db=${d.db ?? ''} rp=${d.rp ?? ''}`;
+}
+
+/**
+ * The destination's name in metrics, logs and the spool (its cursor file): kind, host and
+ * port, and a hash of its whole key, e.g. `prometheus-127.0.0.1-9090-3f2a1c`. It stays
+ * the same when flags are reordered, added or removed.
+ */
+export function destinationName(d: Destination): string {
+  const key = destinationKey(d);
+  let host = 'destination';
+  try {
+    const u = new URL(d.url);
+    host = `${u.hostname}-${u.port || (u.protocol === 'https:' ? '443' : '80')}`.replace(/[^A-Za-z0-9.-]/g, '_');
+  } catch {
+    // unparsable URLs are refused by the configuration; the hash still tells them apart
+  }
+  return `${d.kind}-${host}-${createHash('sha256').update(key).digest('hex').slice(0, 6)}`;
+}
+
+/** The names cursors had before they were named by destination (`prometheus-1`, `influx-1`, … in flag order). */
+export function positionalNames(destinations: Destination[]): string[] {
   const seen: Record<string, number> = {};
   return destinations.map((d) => `${d.kind}-${(seen[d.kind] = (seen[d.kind] ?? 0) + 1)}`);
 }

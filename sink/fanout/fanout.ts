@@ -3,7 +3,7 @@
 // spool on a timer. With no destination there is no fan-out at all (embedded mode).
 import { openDiskSpool, createMemorySpool, type Spool } from './spool.ts';
 import { Pipeline, newPipelineCounters, type PipelineCounters } from './pipeline.ts';
-import { RecordKind, destinationNames, gradeSeries, type Destination, type GradeRecord } from './destinations.ts';
+import { RecordKind, destinationKey, destinationName, gradeSeries, positionalNames, type Destination, type GradeRecord } from './destinations.ts';
 import type { SinkConfig } from '../config.ts';
 import type { RunRegistry } from '../grade/runs.ts';
 import { RecordOrder, type RecordToken } from './record-order.ts';
@@ -18,9 +18,14 @@ export interface FanOut {
   accept(version: 1 | 2, weight: number, body: Buffer, batch: DecodedBatch): Promise<void>;
   /** Queues the current grades of the runs that changed since the last call. */
   emitGrades(now?: number): Promise<void>;
+  /** Each destination's name (destinationName: stable across restarts), in flag order. */
   readonly names: string[];
+  /** What each name is: kind and URL, and database or bucket (no credentials). */
+  readonly keys: string[];
   readonly counters: Record<string, PipelineCounters>;
   readonly spool: Spool;
+  /** What the cursors of destinations no longer configured had not taken, when the spool was opened. */
+  readonly released: { records: number; samples: number };
   /** Waits up to timeoutMs for every destination to catch up, then stops the pipelines. */
   close(timeoutMs: number): Promise<void>;
 }
@@ -56,14 +61,29 @@ export function destinationsFromConfig(config: SinkConfig): Destination[] {
 export async function createFanOut(config: SinkConfig, runs: RunRegistry, log: (line: string) => void): Promise<FanOut | null> {
   const destinations = destinationsFromConfig(config);
   if (destinations.length === 0) return null;
-  const names = destinationNames(destinations);
+  const names = destinations.map(destinationName);
+  const duplicate = names.find((n, i) => names.indexOf(n) !== i);
+  if (duplicate) throw new Error(`two destinations are the same (${destinationKey(destinations[names.indexOf(duplicate)]!)}): give each once`);
+  const legacy = positionalNames(destinations);
   const counters: Record<string, PipelineCounters> = Object.fromEntries(names.map((n) => [n, newPipelineCounters()]));
   const onDrop = (consumer: string, records: number, weight: number) => {
     counters[consumer]!.dropped += weight;
     log(`${consumer}: the spool is full (--spool-max-bytes ${config.spoolMaxBytes}); dropped the oldest ${records} records (${weight} samples)`);
   };
+  const released = { records: 0, samples: 0 };
   const spool = config.spoolDir
-    ? await openDiskSpool(config.spoolDir, { maxBytes: config.spoolMaxBytes, consumers: names, onDrop, log })
+    ? await openDiskSpool(config.spoolDir, {
+        maxBytes: config.spoolMaxBytes,
+        consumers: names,
+        describe: Object.fromEntries(names.map((n, i) => [n, destinationKey(destinations[i]!)])),
+        adopt: Object.fromEntries(names.map((n, i) => [n, legacy[i]!])),
+        onRelease: (_name, _what, records, weight) => {
+          released.records += records;
+          released.samples += weight;
+        },
+        onDrop,
+        log,
+      })
     : createMemorySpool({ maxBytes: config.spoolMaxBytes, consumers: names, onDrop });
   const order = new RecordOrder();
   const pipelines = destinations.map(
@@ -109,8 +129,10 @@ export async function createFanOut(config: SinkConfig, runs: RunRegistry, log: (
 
   const fanOut: FanOut = {
     names,
+    keys: destinations.map(destinationKey),
     counters,
     spool,
+    released,
     accept(version, weight, body, batch) {
       return append(version === 2 ? RecordKind.RW2 : RecordKind.RW1, weight, body, order.track(batch.series, batch.seriesCount));
     },

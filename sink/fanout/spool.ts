@@ -6,6 +6,8 @@
 // On disk (openDiskSpool):
 //   <dir>/<first seq, 20 digits>.seg   append-only segment files, named by their first seq
 //   <dir>/<consumer>.ack               the consumer's cursor: "<seq>\n", everything ≤ seq is delivered
+//   <dir>/consumers.json               the manifest: what each consumer's cursor is for (its destination)
+//   <dir>/sink.lock                    the sink that owns the spool (lock.ts): one at a time
 //   <dir>/*.corrupt                    segments set aside by open after corruption in the middle
 // A segment is a run of records, each framed as (little-endian)
 //   0 u32 magic "PLA1" · 4 u32 payload length · 8 u64 seq · 16 u16 kind · 18 u16 zero
@@ -25,13 +27,14 @@
 //   it and stops there; the rest of that segment (copied aside) and every later segment
 //   are renamed *.corrupt (kept for a human, never replayed, counted in discardedBytes),
 //   with a log line. Refusing to start would lose every new batch as well.
-// - A consumer without a cursor file (a new destination) starts at the oldest record
-//   still on disk, so adding a destination replays what the spool holds. A cursor
-//   below the oldest record (its records were dropped or deleted before the cursor file
-//   was rewritten) moves up silently: they were counted (or delivered) back then. A
-//   cursor past the end of the spool (its records were set aside as corrupt) moves down
-//   and is rewritten at once, so new records are not skipped. Consumers no longer named
-//   in the options do not hold segments; their cursor files are left alone.
+// - A consumer without a cursor file (a new destination) starts at the end of the spool:
+//   what the spool holds was meant for the destinations configured when it was written.
+//   A cursor below the oldest record (its records were dropped or deleted before the
+//   cursor file was rewritten) moves up silently: they were counted (or delivered) back
+//   then. A cursor past the end of the spool (its records were set aside as corrupt)
+//   moves down and is rewritten at once, so new records are not skipped. A cursor file
+//   whose consumer is not configured any more is released: its backlog is reported once
+//   (onRelease), the file deleted, and the segments only it still held freed.
 // - ack() resolves once the cursor file is rewritten (temp file + fdatasync + rename;
 //   concurrent acks of one consumer share writes; the directory is not fsynced, so a
 //   power loss may bring back an older cursor: duplicates, never losses). Then every
@@ -56,6 +59,7 @@
 //   weight, and the file offset), so lag() and drop counts are O(1).
 import { copyFile, mkdir, open, readdir, readFile, rename, stat, truncate, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
+import { acquireLock, type Lock } from '../lock.ts';
 
 export interface SpoolRecord { seq: number; kind: number; weight: number; payload: Buffer }
 export interface SpoolStats {
@@ -99,11 +103,21 @@ export interface SpoolOptions {
 export interface DiskSpoolOptions extends SpoolOptions {
   segmentBytes?: number;
   memoryCacheBytes?: number;
+  /** What each consumer is (its destination), recorded in the manifest for the next start and for people. */
+  describe?: Record<string, string>;
+  /**
+   * A cursor file a consumer takes over when the spool has no manifest yet (a spool
+   * written before cursors were named by destination): its old name, without `.ack`.
+   */
+  adopt?: Record<string, string>;
+  /** A cursor found on disk whose consumer is not configured any more: its backlog, then it is gone. */
+  onRelease?: (consumer: string, description: string, records: number, weight: number) => void;
 }
 
 export const HEADER_BYTES = 28;
 const MAGIC = 0x31414c50; // "PLA1"
 const SEGMENT = /^\d{20}\.seg$/;
+const MANIFEST = 'consumers.json';
 const CONSUMER = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 
 const CRC_TABLE = (() => {
@@ -411,6 +425,7 @@ class DiskSpool extends BaseSpool {
   private closed: Promise<void> | null = null;
   private readonly persisted = new Map<string, number>();
   private readonly saving = new Map<string, Promise<void>>();
+  private lock: Lock | null = null;
 
   constructor(private readonly dir: string, opts: DiskSpoolOptions) {
     super(opts, opts.memoryCacheBytes ?? 64 * 2 ** 20);
@@ -419,6 +434,16 @@ class DiskSpool extends BaseSpool {
 
   async open(): Promise<void> {
     await mkdir(this.dir, { recursive: true });
+    this.lock = await acquireLock(this.dir, 'spool directory', join(this.dir, 'sink.lock'));
+    try {
+      await this.load();
+    } catch (e) {
+      await this.lock.release();
+      throw e;
+    }
+  }
+
+  private async load(): Promise<void> {
     const names = (await readdir(this.dir)).sort();
     for (const n of names) if (n.endsWith('.tmp')) await unlink(join(this.dir, n));
     const segNames = names.filter((n) => SEGMENT.test(n));
@@ -462,23 +487,72 @@ class DiskSpool extends BaseSpool {
     await this.syncDir();
 
     const oldest = this.index.first - 1;
+    const opts = this.opts as DiskSpoolOptions;
+    const manifestPath = join(this.dir, MANIFEST);
+    let manifest: Record<string, string> | null = null;
+    try {
+      manifest = JSON.parse(await readFile(manifestPath, 'utf8')) as Record<string, string>;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') this.log(`spool: ${MANIFEST} is unreadable (${message(e)}); reading the cursor files without it`);
+    }
     for (const c of this.opts.consumers) {
-      let saved: number | undefined;
-      try {
-        const text = await readFile(join(this.dir, `${c}.ack`), 'utf8');
-        if (/^\d+\s*$/.test(text)) saved = Number(text);
-        else this.log(`spool: ${c}.ack is unreadable, ${c} starts at the oldest record`);
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      let saved = await this.readCursor(c);
+      const legacy = opts.adopt?.[c];
+      if (saved === undefined && manifest === null && legacy !== undefined && (await this.readCursor(legacy)) !== undefined) {
+        // A spool from before cursors were named by destination: this one was the one configured in the same place.
+        saved = await this.readCursor(legacy);
+        await rename(join(this.dir, `${legacy}.ack`), join(this.dir, `${c}.ack`));
+        this.log(`spool: ${legacy}.ack is now ${c}.ack (${opts.describe?.[c] ?? c}), at seq ${saved}`);
       }
-      if (saved === undefined && this.index.count > 0) this.log(`spool: new consumer ${c} starts at the oldest record, seq ${oldest + 1}: replaying ${this.index.count} records`);
-      const cursor = Math.min(Math.max(saved ?? oldest, oldest), this.index.last);
+      if (saved === undefined && this.index.count > 0) {
+        this.log(`spool: ${opts.describe?.[c] ?? c} is new to this spool: it starts at its end, seq ${this.index.last}; the ${this.index.count} records already in it are not sent there`);
+      }
+      const cursor = Math.min(Math.max(saved ?? this.index.last, oldest), this.index.last);
       this.cursors.set(c, cursor);
-      if (saved !== undefined && saved > cursor) {
-        this.log(`spool: ${c}.ack is at seq ${saved} but the spool ends at ${cursor}: moved back so new records are not skipped`);
+      if (saved === undefined || saved > cursor) {
+        if (saved !== undefined) this.log(`spool: ${c}.ack is at seq ${saved} but the spool ends at ${cursor}: moved back so new records are not skipped`);
         await this.writeCursor(c, cursor);
       } else if (saved === cursor) this.persisted.set(c, cursor);
     }
+    // Cursors of destinations no longer configured: report what they had not taken, and let go.
+    const configured = new Set(this.opts.consumers);
+    for (const name of (await readdir(this.dir)).filter((n) => n.endsWith('.ack')).map((n) => n.slice(0, -4))) {
+      if (configured.has(name) || (manifest === null && Object.values(opts.adopt ?? {}).includes(name))) continue;
+      const saved = await this.readCursor(name);
+      const cursor = Math.min(Math.max(saved ?? oldest, oldest), this.index.last);
+      const records = this.index.last - cursor;
+      const weight = this.index.weightAt(this.index.last) - this.index.weightAt(cursor);
+      const what = manifest?.[name] ?? name;
+      this.log(`spool: ${what} is not configured any more: releasing its cursor with ${records} records (${weight} samples) it had not taken`);
+      opts.onRelease?.(name, what, records, weight);
+      await unlink(join(this.dir, `${name}.ack`));
+    }
+    await this.writeManifest(Object.fromEntries(this.opts.consumers.map((c) => [c, opts.describe?.[c] ?? c])));
+    // Segments only a released cursor still held.
+    while (this.segments.length > 1 && this.segments[0]!.first + this.segments[0]!.count - 1 <= this.acked()) await this.removeOldest();
+  }
+
+  private async readCursor(name: string): Promise<number | undefined> {
+    try {
+      const text = await readFile(join(this.dir, `${name}.ack`), 'utf8');
+      if (/^\d+\s*$/.test(text)) return Number(text);
+      this.log(`spool: ${name}.ack is unreadable, taken as absent`);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
+    return undefined;
+  }
+
+  private async writeManifest(manifest: Record<string, string>): Promise<void> {
+    const tmp = join(this.dir, `${MANIFEST}.tmp`);
+    const fh = await open(tmp, 'w');
+    try {
+      await fh.writeFile(JSON.stringify(manifest, null, 2) + '\n');
+      await fh.datasync();
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, join(this.dir, MANIFEST));
   }
 
   private async setAside(names: string[], why: string): Promise<void> {
@@ -525,6 +599,7 @@ class DiskSpool extends BaseSpool {
         await this.saveCursor(c, this.cursor(c)).catch((e) => this.log(`spool: saving ${c}.ack failed: ${message(e)}`));
       }
       await this.fh.close();
+      await this.lock?.release();
       this.notify();
     })();
     return this.closed;

@@ -10,6 +10,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { CHROMIUM_ARGS } from '../helpers/browser.ts';
 import { SCENARIO_BUNDLE_DIR, ROOT } from '../../build/bundle.ts';
 import { compareRuns, overheadLine } from '../../report/compare.ts';
 import { buildApp, type SinkApp } from '../../sink/app.ts';
@@ -22,7 +23,6 @@ import { remoteWriteEnv } from '../helpers/sink.ts';
 const k6Bin = inject('k6Bin');
 const TOKEN = `sp-${randomBytes(12).toString('hex')}`;
 const SCREENSHOT = join(ROOT, 'results', 'screenshots', 'status-page.png');
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-background-networking', '--disable-gpu', '--no-first-run', '--disable-component-update', '--disable-sync'];
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

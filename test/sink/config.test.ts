@@ -1,6 +1,7 @@
 // The sink's flags and their SINK_* twins: values, defaults, and one sentence per bad value.
 import { describe, expect, it } from 'vitest';
-import { ConfigError, DEFAULT_CONFIG, parseSinkConfig } from '../../sink/config.ts';
+import { join } from 'node:path';
+import { ConfigError, DEFAULT_CONFIG, historyPath, parseSinkConfig } from '../../sink/config.ts';
 
 describe('the sink configuration', () => {
   it('allows four requests in flight per destination by default, and takes --max-in-flight or SINK_MAX_IN_FLIGHT, the flag first', () => {
@@ -9,6 +10,15 @@ describe('the sink configuration', () => {
     expect(parseSinkConfig(['--max-in-flight', '1'], {}).maxInFlight).toBe(1);
     expect(parseSinkConfig([], { SINK_MAX_IN_FLIGHT: '8' }).maxInFlight).toBe(8);
     expect(parseSinkConfig(['--max-in-flight', '2'], { SINK_MAX_IN_FLIGHT: '8' }).maxInFlight).toBe(2);
+  });
+
+  it('keeps its history in ./data by default, in --data-dir or SINK_DATA_DIR when given, or in --history-file', () => {
+    expect(historyPath(parseSinkConfig([], {}))).toBe(join('data', 'history.jsonl'));
+    expect(historyPath(parseSinkConfig(['--data-dir', '/var/lib/sink'], {}))).toBe('/var/lib/sink/history.jsonl');
+    expect(historyPath(parseSinkConfig([], { SINK_DATA_DIR: '/srv/sink' }))).toBe('/srv/sink/history.jsonl');
+    expect(historyPath(parseSinkConfig(['--history-file', '/tmp/h.jsonl'], { SINK_DATA_DIR: '/srv/sink' }))).toBe('/tmp/h.jsonl');
+    // buildApp() on its own (tests, embedding) keeps no files unless told to.
+    expect(historyPath(DEFAULT_CONFIG)).toBeUndefined();
   });
 
   it.each([

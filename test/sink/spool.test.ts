@@ -148,8 +148,10 @@ describe('disk spool', () => {
     await spool.ack('influx', 9);
     spool = await disk({ consumers: ['prom', 'influx', 'added'] });
     expect((await readAll(spool, 'influx')).map((r) => r.seq)).toEqual([10, 11]);
-    // A destination added later replays everything still on disk.
-    expect((await readAll(spool, 'added')).map((r) => r.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+    // A destination added later starts at the end: what the spool held was meant for the others.
+    expect((await readAll(spool, 'added')).map((r) => r.seq)).toEqual([]);
+    expect(await spool.append(1, 1, payload(12))).toBe(12);
+    expect((await readAll(spool, 'added')).map((r) => r.seq)).toEqual([12]);
   });
 
   it('shares one write and one fdatasync among the appends made in the same tick', async () => {
@@ -254,5 +256,54 @@ describe('disk spool', () => {
     expect(got.map((r) => r.seq)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
     expect(got.map(label)).toEqual(Array.from({ length: 30 }, (_, i) => `record-${i + 1}`));
     expect(got.every((r) => r.payload.length === 500 && r.weight === Number(label(r).slice(7)))).toBe(true);
+  });
+});
+
+describe('cursors of destinations that come and go', () => {
+  it('releases a cursor no longer configured: its backlog reported once, its file deleted, the segments only it held freed', async () => {
+    const released: Array<[string, string, number, number]> = [];
+    let spool = await disk({ consumers: ['stays', 'goes'], describe: { stays: 'prometheus http://a', goes: 'prometheus http://b' }, segmentBytes: 300 });
+    for (let i = 1; i <= 10; i++) await spool.append(1, i, payload(i));
+    await spool.ack('stays', 10);
+    await spool.ack('goes', 4);
+    await spool.close();
+    const before = (await readdir(dir)).filter((f) => f.endsWith('.seg')).length;
+    spool = await disk({ consumers: ['stays'], onRelease: (...r) => released.push(r), segmentBytes: 300 });
+    expect(released).toEqual([['goes', 'prometheus http://b', 6, 5 + 6 + 7 + 8 + 9 + 10]]);
+    expect((await readdir(dir)).filter((f) => f.endsWith('.ack'))).toEqual(['stays.ack']);
+    expect((await readdir(dir)).filter((f) => f.endsWith('.seg')).length).toBeLessThan(before);
+    expect(JSON.parse(await readFile(join(dir, 'consumers.json'), 'utf8'))).toEqual({ stays: 'stays' });
+    await spool.close();
+    released.length = 0;
+    await disk({ consumers: ['stays'], onRelease: (...r) => released.push(r) });
+    expect(released).toEqual([]);
+  });
+
+  it('adopts the cursor files of a spool from before the manifest by position, once', async () => {
+    const old = await disk({ consumers: ['prometheus-1', 'prometheus-2'] });
+    for (let i = 1; i <= 5; i++) await old.append(1, 1, payload(i));
+    await old.ack('prometheus-1', 2);
+    await old.ack('prometheus-2', 4);
+    await old.close();
+    await rm(join(dir, 'consumers.json')); // as a spool written before cursors were named by destination
+    const spool = await disk({ consumers: ['dest-a', 'dest-b'], adopt: { 'dest-a': 'prometheus-1', 'dest-b': 'prometheus-2' } });
+    expect(spool.position('dest-a')).toBe(2);
+    expect(spool.position('dest-b')).toBe(4);
+    expect((await readdir(dir)).filter((f) => f.endsWith('.ack')).sort()).toEqual(['dest-a.ack', 'dest-b.ack']);
+  });
+
+  it('refuses a second owner of the directory in one sentence, and lets the next one in once the first closed', async () => {
+    const holder = spawn(process.execPath, ['--import', 'tsx', '-e', `import(${JSON.stringify(pathToFileURL(join(ROOT, 'sink', 'fanout', 'spool.ts')).href)}).then((m) => m.openDiskSpool(${JSON.stringify(dir)}, { maxBytes: 1 << 20, consumers: ['a'] })).then(() => { console.log('open'); setInterval(() => {}, 1000); })`], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      await new Promise<void>((resolve) => holder.stdout!.on('data', (c: Buffer) => c.toString().includes('open') && resolve()));
+      await expect(openDiskSpool(dir, { maxBytes: 1 << 20, consumers: ['a'] })).rejects.toThrow(
+        `The spool directory ${dir} is in use by sink pid ${holder.pid} (lock file ${join(dir, 'sink.lock')}); give this sink another spool directory, or stop that one.`,
+      );
+    } finally {
+      holder.kill('SIGKILL');
+      await new Promise((r) => holder.once('exit', r));
+    }
+    // Killed: its lock is left behind, and taken over since its pid is gone.
+    await disk({ consumers: ['a'] });
   });
 });

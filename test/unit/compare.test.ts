@@ -287,11 +287,16 @@ describe('--sink', () => {
     status = 200;
     server = createServer((req, res) => {
       seen.push(req.headers);
-      if (req.url !== '/api/history') {
+      // As the sink pages it: newest first, here one run per page.
+      const page = new URL(req.url ?? '/', 'http://sink');
+      if (page.pathname !== '/api/history') {
         res.writeHead(404).end();
         return;
       }
-      res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ runs: [BASELINE, CANDIDATE] }));
+      const offset = Number(page.searchParams.get('offset') ?? 0);
+      const newestFirst = [CANDIDATE, BASELINE];
+      const next = offset + 1 < newestFirst.length ? `/api/history?offset=${offset + 1}&limit=1` : null;
+      res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ runs: newestFirst.slice(offset, offset + 1), total: 2, offset, limit: 1, next }));
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -300,7 +305,7 @@ describe('--sink', () => {
     await new Promise<void>((resolve) => server.close(() => resolve()));
   });
 
-  it('reads the runs from GET <sink>/api/history with the bearer token', async () => {
+  it('reads the runs from GET <sink>/api/history, every page of them, with the bearer token', async () => {
     vi.stubEnv('SINK_TOKEN', 's3cret');
     const out = sink();
     await compareCommand([BASELINE.testid, CANDIDATE.testid, '--sink', `${url}/`], out);
@@ -314,7 +319,7 @@ describe('--sink', () => {
 
   it('sends no Authorization header without SINK_TOKEN, and reports a refusal in one sentence', async () => {
     status = 401;
-    expect(await cliError(historyCommand(['--sink', url], sink()))).toBe(`The sink answered 401 to GET ${url}/api/history (set SINK_TOKEN to the sink's token).`);
+    expect(await cliError(historyCommand(['--sink', url], sink()))).toBe(`The sink answered 401 to GET ${url}/api/history?limit=1000 (set SINK_TOKEN to the sink's token).`);
     expect(seen[0]!.authorization).toBeUndefined();
     expect(await cliError(compareCommand(['a', 'b', '--sink', url], sink()))).toMatch(/^The sink answered 401/);
   });
@@ -323,6 +328,6 @@ describe('--sink', () => {
     await new Promise<void>((resolve) => server.close(() => resolve()));
     server = createServer();
     server.listen(0); // so afterEach has something to close
-    expect(await cliError(historyCommand(['--sink', url], sink()))).toMatch(/^Cannot reach the sink at http:\/\/127\.0\.0\.1:\d+\/api\/history: .+\.$/);
+    expect(await cliError(historyCommand(['--sink', url], sink()))).toMatch(/^Cannot reach the sink at http:\/\/127\.0\.0\.1:\d+\/api\/history\?limit=1000: .+\.$/);
   });
 });

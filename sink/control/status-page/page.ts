@@ -389,8 +389,8 @@ async function loadHistory(): Promise<void> {
   }
   if (asked < historyShown) return;
   historyShown = asked;
-  // Newest first; the history file is oldest first.
-  entries = [...list].reverse();
+  // Newest first, as the sink pages them.
+  entries = list;
   const table = el<HTMLTableElement>('history');
   const body = table.tBodies[0]!;
   body.replaceChildren();
