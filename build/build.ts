@@ -7,11 +7,12 @@
 //   dist/sink/decode-worker.js     its decode worker thread
 //   dist/sink/codec.wasm           the decoder's WebAssembly part (sink/remote-write/wasm/codec.as.ts)
 //   dist/sink/status-page/         the status page: page.js (browser), page.html, page.css
+//   dist/report/                   the report's script (report-page.js, with uPlot) and report.css, inlined into each report.html
 //   dist/cli/cli.js                the CLI (npm run k6)
 //   dist/demo/server.js            the demo shop (npm run demo)
 //   dist/.built                    written last: ensure-built.mjs compares sources with it
 import { build, type BuildOptions } from 'esbuild';
-import { copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import asc from 'assemblyscript/asc';
 import { bundleScenarios, DIST_DIR, ROOT } from './bundle.ts';
@@ -64,16 +65,23 @@ export async function buildAll(): Promise<string[]> {
     ['demo/server.ts', 'demo/server.js'],
   ];
   const pageDir = join(DIST_DIR, 'sink', 'status-page');
+  const reportDir = join(DIST_DIR, 'report');
   const [scenarios] = await Promise.all([
     bundleScenarios(),
     ...programs.map(([entry, out]) => build({ ...NODE_OPTIONS, entryPoints: [join(ROOT, entry)], outfile: join(DIST_DIR, out) })),
     build({ ...PAGE_OPTIONS, entryPoints: [join(ROOT, 'sink/control/status-page/page.ts')], outfile: join(pageDir, 'page.js') }),
+    build({ ...PAGE_OPTIONS, entryPoints: [join(ROOT, 'report/report-page.ts')], outfile: join(reportDir, 'report-page.js') }),
     compileWasm(join(ROOT, 'sink/remote-write/wasm/codec.as.ts'), join(DIST_DIR, 'sink', 'codec.wasm')),
   ]);
   mkdirSync(pageDir, { recursive: true });
-  for (const file of ['page.html', 'page.css']) copyFileSync(join(ROOT, 'sink/control/status-page', file), join(pageDir, file));
+  copyFileSync(join(ROOT, 'sink/control/status-page', 'page.html'), join(pageDir, 'page.html'));
+  // The charts' stylesheet (uPlot's) goes first in the page's own: one file, from 'self'.
+  const chartCss = readFileSync(join(ROOT, 'node_modules/uplot/dist/uPlot.min.css'), 'utf8');
+  writeFileSync(join(pageDir, 'page.css'), `${chartCss}\n${readFileSync(join(ROOT, 'sink/control/status-page', 'page.css'), 'utf8')}`);
+  mkdirSync(reportDir, { recursive: true });
+  writeFileSync(join(reportDir, 'report.css'), `${chartCss}\n${readFileSync(join(ROOT, 'report', 'report.css'), 'utf8')}`);
   writeFileSync(join(DIST_DIR, '.built'), `${new Date().toISOString()}\n`);
-  return [...scenarios, ...programs.map(([, out]) => join(DIST_DIR, out)), join(pageDir, 'page.js'), join(DIST_DIR, 'sink', 'codec.wasm')];
+  return [...scenarios, ...programs.map(([, out]) => join(DIST_DIR, out)), join(pageDir, 'page.js'), join(reportDir, 'report-page.js'), join(DIST_DIR, 'sink', 'codec.wasm')];
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

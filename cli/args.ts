@@ -45,7 +45,8 @@ Options:
   --intensity light|medium|heavy   load profile (default light)
   --promo-type striked_price|auto_cart|manual_code|none   (default none)
   --promo-name NAME       promo name tag; also names the testid
-  --vus N                 steady VUs (TARGET_VUS); ramp peaks at RAMP_MAX_VUS
+  --vus N                 VUs: the peak of ramp (RAMP_MAX_VUS); the steady VUs of cache-hit,
+                          promo and your own constant-load scenarios (TARGET_VUS); smoke runs 1
   --duration 30s          run length (DURATION)
   --min-grade A|B|C|D|none   thresholds that fail the run below this grade (default C)
   --abort-on-fail         stop as soon as a threshold fails (destructive runs)
@@ -59,11 +60,13 @@ Options:
                           --sink-url URL (required) and --target URL (required)
 
 Other commands:
-  npm run k6 -- history [--csv] [--file PATH] [--sink URL]
+  npm run k6 -- history [--csv | --trend] [--scenario S] [--promo-name N] [--file PATH] [--sink URL]
   npm run k6 -- compare <baseline> <candidate> [--json] [--file PATH] [--sink URL] [--no-color]
+  npm run k6 -- report <testid> [--baseline <testid>] [--out FILE] [--pdf] [--sink URL | --out-dir DIR]
   -h, --help              this text
 
-Exit code: k6's own (0 ok, 99 thresholds failed, 103/105/108 stopped or aborted).`;
+Exit code: k6's own (0 ok, 99 thresholds failed, 103/105/108 stopped or aborted); 99 also when
+the sink stopped the run because a threshold failed on the data of every instance merged.`;
 
 function oneOf(flag: string, value: string, allowed: readonly string[]): string {
   if (!allowed.includes(value)) throw new CliError(`--${flag} must be one of ${allowed.join(', ')}, not "${value}".`);

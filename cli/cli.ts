@@ -3,10 +3,12 @@ import { CliError, parseCliArgs, USAGE } from './args.ts';
 import { K6NotFoundError } from './k6-binary.ts';
 import { runScenario, k8sYaml } from './run-scenario.ts';
 import { historyCommand, compareCommand } from './history.ts';
+import { reportCommand } from './report.ts';
 
 async function main(argv: string[]): Promise<number> {
   if (argv[0] === 'history') return historyCommand(argv.slice(1), process.stdout);
   if (argv[0] === 'compare') return compareCommand(argv.slice(1), process.stdout);
+  if (argv[0] === 'report') return reportCommand(argv.slice(1), (line) => process.stdout.write(line + '\n'));
   const args = parseCliArgs(argv);
   if (args.command === 'help') {
     process.stdout.write(USAGE + '\n');

@@ -6,15 +6,20 @@ import { compareRuns, formatComparison } from '../report/compare.ts';
 import { readHistory } from '../contract/history-file.ts';
 import type { HistoryEntry } from '../contract/sink-api.ts';
 import { historyCsv } from '../report/history-csv.ts';
+import { sparkline, trendOf, TREND_RUNS, type Trend } from '../report/trend.ts';
 
 export const DEFAULT_HISTORY_FILE = 'results/history.jsonl';
 
-export const HISTORY_USAGE = `Usage: history [--csv] [--file PATH] [--sink URL]
+export const HISTORY_USAGE = `Usage: history [--csv | --trend] [--scenario S] [--promo-name N] [--file PATH] [--sink URL]
        compare <baseline testid> <candidate testid> [--json] [--file PATH] [--sink URL] [--no-color]
 
   --file PATH   history file to read (default ${DEFAULT_HISTORY_FILE})
   --sink URL    ask a running sink instead (GET <URL>/api/history, Bearer $SINK_TOKEN if set)
   --csv         history as CSV
+  --trend       the last ${TREND_RUNS} runs of one scenario (the newest run's, or --scenario) or promo
+                (--promo-name), oldest first: grade, p95 and errors, a p95 sparkline and where p95 went
+  --scenario S  only the runs of scenario S
+  --promo-name N  only the runs of promo N
   --json        the comparison as JSON
   --no-color    no ANSI colours (also when NO_COLOR is set or the output is not a terminal)`;
 
@@ -121,14 +126,44 @@ export function historyTable(runs: HistoryEntry[]): string {
   return [line(header), ...rows.map(line)].join('\n') + '\n';
 }
 
-/** `history [--csv] [--file PATH] [--sink URL]` */
+/** The trend as text: what it follows, the sparkline, the runs, the sentence. */
+export function trendText(trend: Trend): string {
+  if (trend.runs.length === 0) return `No runs of ${trend.scope} recorded yet.\n`;
+  const lines = [`Trend of ${trend.scope}: the last ${trend.runs.length} run${trend.runs.length === 1 ? '' : 's'}, oldest first`, `p95 ${sparkline(trend.runs)}`, ''];
+  const header = ['testid', 'ended (UTC)', 'grade', 'p95 ms', 'errors %'];
+  const rows = trend.runs.map((r) => [r.testid, shortTime(r.endedAt), r.grade?.text ?? '-', fixed(r.p95Ms, 1), fixed(typeof r.errorRatio === 'number' ? r.errorRatio * 100 : null, 2)]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i >= 3 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  lines.push(line(header), ...rows.map(line));
+  if (trend.summary) lines.push('', trend.summary);
+  return lines.join('\n') + '\n';
+}
+
+/** `history [--csv | --trend] [--scenario S] [--promo-name N] [--file PATH] [--sink URL]` */
 export async function historyCommand(argv: string[], out: NodeJS.WritableStream): Promise<number> {
-  const { values, positionals } = parse('history', argv, { csv: { type: 'boolean' }, file: { type: 'string' }, sink: { type: 'string' } });
+  const { values, positionals } = parse('history', argv, {
+    csv: { type: 'boolean' },
+    trend: { type: 'boolean' },
+    scenario: { type: 'string' },
+    'promo-name': { type: 'string' },
+    file: { type: 'string' },
+    sink: { type: 'string' },
+  });
   if (positionals.length > 0) throw new CliError(`history takes no arguments besides its options, not "${positionals.join(' ')}".`);
+  if (values.csv && values.trend) throw new CliError('Give either --csv or --trend, not both.');
+  const scenario = typeof values.scenario === 'string' ? values.scenario : undefined;
+  const promoName = typeof values['promo-name'] === 'string' ? values['promo-name'] : undefined;
+  if (scenario === '') throw new CliError('--scenario needs a scenario name.');
+  if (promoName === '') throw new CliError('--promo-name needs a promo name.');
   const src = source(values);
-  const runs = await loadRuns(src);
+  const all = await loadRuns(src);
+  if (values.trend) {
+    out.write(trendText(trendOf(all, { scenario, promoName })));
+    return 0;
+  }
+  const runs = all.filter((r) => (scenario === undefined || r.scenario === scenario) && (promoName === undefined || r.tags?.promo_name === promoName));
   if (values.csv) out.write(historyCsv(runs));
-  else if (runs.length === 0) out.write(`No runs recorded yet in ${describe(src)}.\n`);
+  else if (runs.length === 0) out.write(`No runs recorded yet in ${describe(src)}${scenario !== undefined || promoName !== undefined ? ' that match' : ''}.\n`);
   else out.write(historyTable(runs));
   return 0;
 }

@@ -2,7 +2,7 @@
 // when needed, run k6 (N instances with execution segments), show the live grade,
 // then print the final grade and write the run's files.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { constants, tmpdir } from 'node:os';
 import { basename, extname, join, resolve } from 'node:path';
 import { bundleFile } from '../build/k6-bundle.ts';
@@ -13,12 +13,16 @@ import { freePort } from './free-port.ts';
 import { CliError, type RunArgs } from './args.ts';
 import { writeDurationCsv } from './samples-csv.ts';
 import { SinkClient, liveLine } from './sink-client.ts';
-import { K6_STOP_BODY, type RunJson } from '../contract/sink-api.ts';
+import { K6_STOP_BODY, type HistoryEntry, type RegistrationRequest, type RunJson } from '../contract/sink-api.ts';
+import { renderReportHtml } from '../report/html.ts';
+import { reportData } from '../report/report-data.ts';
+import { loadReportAssets } from '../report/assets.ts';
 import { makeTestId } from '../lib/tags.ts';
 import { figuresFromSummary, gradeFromSummary, gradeReport, type SummaryData } from '../lib/summary.ts';
 import { buildDemoApp } from '../demo/app.ts';
 import { marketingDashboardUrl } from '../contract/links.ts';
 import { k8sManifests, k8sNameFromTestId } from './k8s.ts';
+import { abortLine, capacityLine, instanceVerdicts, pageLines, thresholdLines } from './final-report.ts';
 
 export interface RunOutcome {
   exitCode: number;
@@ -55,7 +59,11 @@ export function k6Environment(args: RunArgs, testid: string, baseUrl: string): R
     ABORT_ON_FAIL: String(args.abortOnFail),
     PROMO_SUMMARY_STDOUT: 'false',
   };
-  if (args.vus !== undefined) env.TARGET_VUS = String(args.vus);
+  // --vus is the steady VUs of constant-load scenarios and the peak of ramp-shaped ones.
+  if (args.vus !== undefined) {
+    env.TARGET_VUS = String(args.vus);
+    env.RAMP_MAX_VUS = String(args.vus);
+  }
   if (args.duration !== undefined) env.DURATION = args.duration;
   return env;
 }
@@ -128,6 +136,10 @@ export async function runScenario(args: RunArgs): Promise<RunOutcome> {
     instances.push({ index: i, address: `127.0.0.1:${await freePort()}`, summaryPath: join(runDir, `summary${suffix}.json`), samplesPath: join(runDir, `samples${suffix}.json.gz`) });
   }
 
+  // The sink judges the bundle's thresholds on every instance's data: it learns them from k6 itself.
+  const thresholds = sink ? await inspectThresholds(k6, bundle, env, args.extraK6Args, say) : undefined;
+  if (args.vus !== undefined && script.name === 'smoke') say(`note: smoke always runs 1 VU; --vus ${args.vus} applies to ramp (its peak), cache-hit and promo.`);
+
   const started = Date.now();
   for (const instance of instances) {
     const k6Args = [
@@ -159,7 +171,7 @@ export async function runScenario(args: RunArgs): Promise<RunOutcome> {
   if (sink) {
     for (const instance of instances) {
       await sink
-        .register({ testid, scenario: script.name, tags: { environment: args.environment, promo_type: args.promoType, promo_name: args.promoName ?? 'none', intensity: args.intensity }, target: baseUrl, k6Address: instance.address, abortOnFail: args.abortOnFail })
+        .register({ testid, scenario: script.name, tags: { environment: args.environment, promo_type: args.promoType, promo_name: args.promoName ?? 'none', intensity: args.intensity }, target: baseUrl, k6Address: instance.address, abortOnFail: args.abortOnFail, ...(thresholds ? { thresholds } : {}) })
         .catch((err: Error) => say(`warning: could not register the run: ${err.message}`));
     }
   }
@@ -194,18 +206,22 @@ export async function runScenario(args: RunArgs): Promise<RunOutcome> {
   if (live) clearInterval(live);
   process.off('SIGINT', onInterrupt);
   process.off('SIGTERM', onInterrupt);
-  const exitCode = codes.find((c) => c !== 0) ?? 0;
+  let exitCode = codes.find((c) => c !== 0) ?? 0;
 
   // One instance: k6's own summary is the record, for the CLI and the sink alike.
   const k6Data = args.instances === 1 && existsSync(instances[0]!.summaryPath) ? (JSON.parse(readFileSync(instances[0]!.summaryPath, 'utf8')) as SummaryData) : null;
   let sinkRun: RunJson | null = null;
+  let finished: HistoryEntry | null = null;
   if (sink) {
+    // A merged threshold with abortOnFail stopped the instances (k6 exits 103 then): the run failed its thresholds.
+    const before = await sink.run(testid).catch(() => null);
+    if (before?.abortedBy) exitCode = 99;
     const f = k6Data ? figuresFromSummary(k6Data) : null;
     const med = k6Data?.metrics.http_req_duration?.med;
     const k6Summary = f
       ? { requests: f.requests, p50Ms: typeof med === 'number' ? med : null, p95Ms: Number.isFinite(f.p95Ms) ? f.p95Ms : null, p99Ms: f.p99Ms, errorRatio: f.errorRatio, rps: f.rps, checksRate: f.checksRate, iterations: f.iterations }
       : undefined;
-    await sink.finish(testid, exitCode, k6Summary).catch((err: Error) => say(`warning: could not report the end of the run: ${err.message}`));
+    finished = await sink.finish(testid, exitCode, k6Summary).catch((err: Error) => (say(`warning: could not report the end of the run: ${err.message}`), null));
     sinkRun = await sink.run(testid).catch(() => null);
   }
   if (k6Data) {
@@ -216,9 +232,20 @@ export async function runScenario(args: RunArgs): Promise<RunOutcome> {
     say(`  p95 ${f.p95Ms?.toFixed(1) ?? 'n/a'} ms   p99 ${f.p99Ms?.toFixed(1) ?? 'n/a'} ms   errors ${f.errorRatio === null ? 'n/a' : (f.errorRatio * 100).toFixed(2)} %`);
     say(`  ${f.rps?.toFixed(1) ?? 'n/a'} req/s   ${f.requests} requests   ${f.iterations} iterations`);
   }
-  if (sinkRun?.breakingPointVus) say(`  breaking point: ${sinkRun.breakingPointVus} VUs`);
+  if (sinkRun) {
+    const verdicts = instances.map((i) => (existsSync(i.summaryPath) ? instanceVerdicts(JSON.parse(readFileSync(i.summaryPath, 'utf8'))) : null));
+    for (const line of [...thresholdLines(sinkRun.thresholds, verdicts), ...pageLines(sinkRun.pages), capacityLine(sinkRun.capacity)]) say(line);
+    if (sinkRun.abortedBy) say(abortLine(sinkRun.abortedBy));
+  }
   const samples = instances.map((i) => i.samplesPath).filter((p) => existsSync(p));
   if (samples.length > 0) await writeDurationCsv(samples, join(runDir, 'http_req_duration.csv'));
+  if (sink && finished) {
+    // The report a marketing lead can open and forward (`report` makes it again, with a baseline).
+    const series = await sink.series(testid).catch(() => null);
+    const report = join(runDir, 'report.html');
+    writeFileSync(report, renderReportHtml(reportData({ entry: finished, series }, null), await loadReportAssets()));
+    say(`report ${report}`);
+  }
   say(`results in ${runDir}`);
   say(`k6 exited with ${exitCode}`);
 
@@ -245,6 +272,30 @@ export async function k8sYaml(args: RunArgs): Promise<string> {
     script: readFileSync(bundle, 'utf8'),
     extraArgs: args.extraK6Args,
   });
+}
+
+/** options.thresholds of the bundle as k6 resolves them (`k6 inspect`, with the run's -e values). */
+async function inspectThresholds(k6: string, bundle: string, env: Record<string, string>, extraK6Args: string[], say: (line: string) => void): Promise<RegistrationRequest['thresholds']> {
+  // -e pairs given after `--` count too (they may change the thresholds).
+  const extraEnv: string[] = [];
+  for (let i = 0; i < extraK6Args.length; i++) if ((extraK6Args[i] === '-e' || extraK6Args[i] === '--env') && extraK6Args[i + 1]) extraEnv.push('-e', extraK6Args[++i]!);
+  const args = ['inspect', ...Object.entries(env).flatMap(([k, v]) => ['-e', `${k}=${v}`]), ...extraEnv, bundle];
+  const out = await new Promise<{ code: number; stdout: string }>((resolveOut) => {
+    const child = spawn(k6, args, { stdio: ['ignore', 'pipe', 'ignore'] });
+    let stdout = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.on('error', () => resolveOut({ code: -1, stdout }));
+    child.on('exit', (code) => resolveOut({ code: code ?? -1, stdout }));
+  });
+  try {
+    if (out.code !== 0) throw new Error(`k6 inspect exited with ${out.code}`);
+    const thresholds = (JSON.parse(out.stdout) as { thresholds?: RegistrationRequest['thresholds'] | null }).thresholds;
+    return thresholds ?? undefined;
+  } catch (err) {
+    // k6 run reports a broken script itself; without thresholds the sink only misses the merged verdicts.
+    say(`note: the sink will not judge the thresholds over all instances (${(err as Error).message}).`);
+    return undefined;
+  }
 }
 
 /** Without a sink, the CLI stops k6 itself, the same way the sink would. */

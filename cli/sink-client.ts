@@ -1,5 +1,5 @@
 // The CLI's side of run control: register the run with the sink, follow it, finish it.
-import type { K6SummaryFigures, RegistrationRequest, RunJson } from '../contract/sink-api.ts';
+import type { HistoryEntry, K6SummaryFigures, RegistrationRequest, RunJson, RunSeriesJson } from '../contract/sink-api.ts';
 
 export class SinkClient {
   constructor(
@@ -35,7 +35,12 @@ export class SinkClient {
     return this.call('POST', `/api/runs/${encodeURIComponent(testid)}/stop`);
   }
 
-  finish(testid: string, exitCode: number | null, k6Summary?: K6SummaryFigures) {
+  series(testid: string): Promise<RunSeriesJson> {
+    return this.call('GET', `/api/runs/${encodeURIComponent(testid)}/series`);
+  }
+
+  /** Ends the run; the sink answers with its history entry. */
+  finish(testid: string, exitCode: number | null, k6Summary?: K6SummaryFigures): Promise<HistoryEntry> {
     return this.call('POST', `/api/runs/${encodeURIComponent(testid)}/finish`, { exitCode, ...(k6Summary ? { k6Summary } : {}) });
   }
 }

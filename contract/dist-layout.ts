@@ -29,6 +29,8 @@ export const distDir = (): string => join(projectRoot(), 'dist');
 /** The sink's server, its decode worker and its status page. */
 export const sinkDistDir = (): string => join(distDir(), 'sink');
 export const sinkServer = (): string => join(sinkDistDir(), 'server.js');
+/** The report's script and stylesheet, inlined into each report.html. */
+export const reportDistDir = (): string => join(distDir(), 'report');
 export const cliMain = (): string => join(distDir(), 'cli', 'cli.js');
 export const scenarioDistDir = (): string => join(distDir(), 'scenarios');
 /** The scenarios `npm run build` bundled (none when dist/ is not built). */

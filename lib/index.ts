@@ -4,6 +4,7 @@ export * from './env.ts';
 export * from './tags.ts';
 export * from './profiles.ts';
 export * from './thresholds.ts';
+export * from './threshold-announce.ts';
 export * from './pages.ts';
 export * from './checks.ts';
 export * from './cache.ts';

@@ -4,6 +4,7 @@ import { type Env, k6Env } from './env.ts';
 import { standardTags, type StandardTags } from './tags.ts';
 import { resolveProfile, type Profile } from './profiles.ts';
 import { thresholdsFromEnv } from './thresholds.ts';
+import { announceThresholds } from './threshold-announce.ts';
 
 /** p(99) and count are not in k6's default summary stats; the grade report needs them. */
 export const SUMMARY_TREND_STATS = ['avg', 'min', 'med', 'max', 'p(90)', 'p(95)', 'p(99)', 'count'];
@@ -12,6 +13,11 @@ export interface ScenarioSetup {
   tags: StandardTags;
   profile: Profile;
   options: Options;
+  /**
+   * Call first in the default function: tells the sink the thresholds (once per VU), so
+   * it judges them on every instance's data under plain `k6 run` or a TestRun too.
+   */
+  announce: () => void;
 }
 
 /** Reads the environment once and builds the options for one k6 scenario. */
@@ -31,5 +37,5 @@ export function scenarioSetup(
     // A scenario's own thresholds add to the grade ones rather than replace them.
     thresholds: { ...(thresholdsFromEnv(env) as Options['thresholds']), ...extra.thresholds },
   };
-  return { tags, profile, options };
+  return { tags, profile, options, announce: () => announceThresholds(options.thresholds as never) };
 }

@@ -2,6 +2,7 @@
 // the same as a C on the traffic light.
 import { DEFAULT_BANDS, type GradeBands, type Letter, limitsFor } from './grade.ts';
 import { type Env, k6Env, oneOf } from './env.ts';
+import type { PageType } from './tags.ts';
 
 export interface ThresholdOptions {
   /** Stop the test as soon as a threshold fails: for runs that could hurt the shop. */
@@ -37,4 +38,17 @@ export function thresholdsFromEnv(env: Env = k6Env()): Record<string, Threshold[
   if (minGrade === 'none') return {};
   const abort = oneOf(env, 'ABORT_ON_FAIL', ['true', 'false'] as const, 'false') === 'true';
   return gradeThresholds(minGrade, { abortOnFail: abort });
+}
+
+/**
+ * The grade's p95 limit for each page type on its own (k6 sub-metrics such as
+ * `http_req_duration{page_type:product}`): a slow product page fails even when fast
+ * homepages pull the whole run's p95 down. MIN_GRADE=none gives none.
+ */
+export function pageThresholdsFromEnv(pageTypes: readonly PageType[], env: Env = k6Env()): Record<string, Threshold[]> {
+  const minGrade = oneOf(env, 'MIN_GRADE', MIN_GRADES, 'C');
+  if (minGrade === 'none') return {};
+  const abort = oneOf(env, 'ABORT_ON_FAIL', ['true', 'false'] as const, 'false') === 'true';
+  const whole = gradeThresholds(minGrade, { abortOnFail: abort }).http_req_duration!;
+  return Object.fromEntries(pageTypes.map((page) => [`http_req_duration{page_type:${page}}`, whole]));
 }

@@ -17,6 +17,7 @@ const urls: Array<[string, 'homepage' | 'category' | 'product']> = [
 export const options = setup.options;
 
 export default function () {
+  setup.announce();
   for (const [url, pageType] of urls) {
     const res = getPage(url, pageType);
     checkPage(res, pageType);

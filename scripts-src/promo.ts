@@ -3,14 +3,17 @@
 import { sleep, check } from 'k6';
 import {
   scenarioSetup, constantLoad, shopPaths, getPage, postJson, checkPage, jsonBody, text, k6Env,
-  handleSummary,
+  handleSummary, pageThresholdsFromEnv, type PageType,
 } from '../lib/index.ts';
 
 interface Cart {
   discounts?: Array<{ type: string }>;
 }
 
-const setup = scenarioSetup('promo', constantLoad);
+const promoTypeEnv = k6Env().PROMO_TYPE;
+// Each page the run visits has a p95 goal of its own (the cart only when the promo uses it).
+const visited: PageType[] = ['homepage', 'category', 'product', ...(promoTypeEnv === 'auto_cart' || promoTypeEnv === 'manual_code' ? (['cart'] as const) : [])];
+const setup = scenarioSetup('promo', constantLoad, { thresholds: pageThresholdsFromEnv(visited) as never });
 const paths = shopPaths();
 const base = setup.profile.baseUrl;
 const promoCode = text(k6Env(), 'PROMO_CODE', 'BLACKFRIDAY');
@@ -22,6 +25,7 @@ function hasDiscount(res: Parameters<typeof jsonBody>[0], type: string): boolean
 }
 
 export default function () {
+  setup.announce();
   checkPage(getPage(base + paths.homepage, 'homepage'), 'homepage');
   checkPage(getPage(base + paths.category, 'category'), 'category');
   const product = getPage(base + paths.product, 'product');

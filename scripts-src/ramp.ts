@@ -7,6 +7,7 @@ const url = setup.profile.baseUrl + shopPaths().product;
 export const options = setup.options;
 
 export default function () {
+  setup.announce();
   checkPage(getPage(url, 'product'), 'product');
   sleep(setup.profile.thinkTimeMs / 1000);
 }

@@ -8,6 +8,7 @@ const base = setup.profile.baseUrl;
 export const options = setup.options;
 
 export default function () {
+  setup.announce();
   checkPage(getPage(base + paths.homepage, 'homepage'), 'homepage');
   checkPage(getPage(base + paths.category, 'category'), 'category');
   checkPage(getPage(base + paths.product, 'product'), 'product');

@@ -1,4 +1,5 @@
 // buildApp(deps): the sink as a Fastify instance that does not listen (server.ts does).
+import { dirname, join } from 'node:path';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import { Registry } from 'prom-client';
 import { DEFAULT_CONFIG, historyPath, type SinkConfig } from './config.ts';
@@ -9,8 +10,10 @@ import { runsRoutes } from './control/runs-routes.ts';
 import { SinkErrors, type ErrorBody } from './errors.ts';
 import { createFanOut, type FanOut } from './fanout/fanout.ts';
 import { History } from './control/history.ts';
+import { SeriesStore } from './control/series-store.ts';
 import { RunControl } from './control/run-control.ts';
 import { controlRoutes } from './control/control-routes.ts';
+import { reportRoutes } from './control/report-routes.ts';
 import { notifierFromConfig, type Notifier } from './control/notify.ts';
 import { statusPageRoutes } from './control/status-page/routes.ts';
 
@@ -25,7 +28,7 @@ export interface SinkDeps {
 }
 
 export type SinkApp = FastifyInstance & {
-  sink: { runs: RunRegistry; registry: Registry; metrics: SinkMetrics; config: SinkConfig; fanOut: FanOut | null; control: RunControl | null; history: History | null; notifier: Notifier | null };
+  sink: { runs: RunRegistry; registry: Registry; metrics: SinkMetrics; config: SinkConfig; fanOut: FanOut | null; control: RunControl | null; history: History | null; notifier: Notifier | null; seriesStore: SeriesStore | null };
 };
 
 /** Fastify's own errors, put in the catalogue's words. */
@@ -62,7 +65,7 @@ export function buildApp(deps: SinkDeps = {}): SinkApp {
   });
   const runs = new RunRegistry(config, (line) => app.log.warn(line));
   const metrics = registerSinkMetrics(registry, runs);
-  const sink: SinkApp['sink'] = { runs, registry, metrics, config, fanOut: null, control: null, history: null, notifier: null };
+  const sink: SinkApp['sink'] = { runs, registry, metrics, config, fanOut: null, control: null, history: null, notifier: null, seriesStore: null };
   app.decorate('sink', sink);
 
   app.setErrorHandler((err: FastifyError, request, reply) => {
@@ -117,17 +120,22 @@ export function buildApp(deps: SinkDeps = {}): SinkApp {
     }
     const notifier = notifierFromConfig(config, log);
     sink.notifier = notifier;
-    const control = new RunControl(runs, sink.history, { finished: (entry) => notifier?.finished(entry) }, log);
+    const seriesStore = new SeriesStore({ dir: historyFile ? join(dirname(historyFile), 'series') : null, log });
+    sink.seriesStore = seriesStore;
+    app.addHook('onClose', async () => seriesStore.flush());
+    const control = new RunControl(runs, sink.history, { finished: (entry) => notifier?.finished(entry) }, log, seriesStore);
     if (notifier) {
       runs.onTouched = (run) => notifier.evaluate(run, control.registrations.get(run.testid)?.target ?? null);
       app.addHook('onClose', async () => notifier.drain(5000));
     }
     sink.control = control;
+    runs.onAbort = (run, threshold) => void control.abort(run, threshold).catch((err) => app.log.error(err));
     app.addHook('onClose', async () => control.close());
     await controlRoutes(scope, {
       control,
       runs,
       history: sink.history,
+      seriesStore,
       credentials: { token: config.token, basic: config.basicAuth },
       allowStart: config.allowStart,
       selfUrl: () => {
@@ -136,6 +144,7 @@ export function buildApp(deps: SinkDeps = {}): SinkApp {
       },
       log,
     });
+    await reportRoutes(scope, { control, runs, history: sink.history, seriesStore });
   });
   app.register(async (scope) =>
     writeRoute(scope, {

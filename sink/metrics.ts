@@ -3,6 +3,7 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { RunRegistry } from './grade/runs.ts';
 import type { Figures } from './grade/run-state.ts';
+import type { Capacity } from './grade/capacity.ts';
 import type { FanOut } from './fanout/fanout.ts';
 import type { PipelineCounters } from './fanout/pipeline.ts';
 
@@ -55,16 +56,23 @@ export function registerSinkMetrics(register: Registry, runs: RunRegistry): Sink
   perRun('promo_error_ratio', 'Failed / total HTTP requests, weighted by each series\' request count.', [], (f) => f.errorRatio);
   perRun('promo_rps', 'HTTP requests per second.', [], (f) => f.rps);
   perRun('promo_vus', 'Virtual users: now for window="live", the peak for window="run".', [], (f) => f.vus);
-  new Gauge({
-    name: 'promo_breaking_point_vus',
-    help: 'VUs at which the run broke: the first of two live windows in a row over 2000 ms p95 or 1 % errors.',
-    labelNames: ['testid'],
-    registers: [register],
-    collect() {
-      this.reset();
-      for (const [testid, run] of runs.runs) if (run.breakingPointVus !== null) this.set({ testid }, run.breakingPointVus);
-    },
-  });
+  const perRunCapacity = (name: string, help: string, read: (c: Capacity) => number | null) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ['testid'],
+      registers: [register],
+      collect() {
+        this.reset();
+        for (const [testid, run] of runs.runs) {
+          const value = read(run.capacity());
+          if (value !== null) this.set({ testid }, value);
+        }
+      },
+    });
+  perRunCapacity('promo_breaking_point_vus', 'VUs at which the run broke: errors over 1 % or p95 over 2000 ms in a 5 s window, and staying there.', (c) => c.breakingPointVus);
+  perRunCapacity('promo_throughput_limit_rps', 'Requests/s at which throughput stopped growing while VUs still grew (the capacity).', (c) => c.throughputLimitRps);
+  perRunCapacity('promo_throughput_limit_vus', 'VUs at the knee, where requests/s stopped growing.', (c) => c.throughputLimitVus);
   new Gauge({
     name: 'promo_run_info',
     help: 'Always 1; a run\'s standard tags and status as labels.',

@@ -2,9 +2,10 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { spawn } from 'node:child_process';
 import type { RunControl } from './run-control.ts';
-import type { FinishRequest, RegistrationRequest } from '../../contract/sink-api.ts';
+import type { FinishRequest, RegistrationRequest, RunSeriesJson } from '../../contract/sink-api.ts';
 import type { RunRegistry } from '../grade/runs.ts';
 import type { History } from './history.ts';
+import type { SeriesStore } from './series-store.ts';
 import { historyCsv } from '../../report/history-csv.ts';
 import { authorized, type Credentials } from '../auth.ts';
 import { SinkErrors } from '../errors.ts';
@@ -16,6 +17,8 @@ export interface ControlOptions {
   control: RunControl;
   runs: RunRegistry;
   history: History | null;
+  /** Finished runs' series (beside the history). */
+  seriesStore: SeriesStore | null;
   credentials: Credentials;
   /** POST /api/runs/start launches bundled scenarios with the local k6 (off by default). */
   allowStart: boolean;
@@ -60,6 +63,25 @@ export async function controlRoutes(app: FastifyInstance, options: ControlOption
             target: { type: 'string', maxLength: 2048 },
             k6Address: { type: 'string', pattern: '^[A-Za-z0-9.:\\[\\]-]{1,255}:[0-9]{1,5}$' },
             abortOnFail: { type: 'boolean' },
+            thresholds: {
+              type: 'object',
+              maxProperties: 200,
+              additionalProperties: {
+                type: 'array',
+                maxItems: 20,
+                items: {
+                  anyOf: [
+                    { type: 'string', maxLength: 256 },
+                    {
+                      type: 'object',
+                      additionalProperties: false,
+                      required: ['threshold'],
+                      properties: { threshold: { type: 'string', maxLength: 256 }, abortOnFail: { type: 'boolean' }, delayAbortEval: { type: 'string', maxLength: 32 } },
+                    },
+                  ],
+                },
+              },
+            },
           },
         },
       },
@@ -119,10 +141,22 @@ export async function controlRoutes(app: FastifyInstance, options: ControlOption
     reply.hijack();
     reply.raw.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-store', Connection: 'keep-alive' });
     let last = '';
+    // The series goes out a piece at a time: the points since the last message, from the
+    // last one sent (a push of the same second may have replaced it); all of them again
+    // when the series was compacted (its step doubled). The page keeps points[0, from).
+    let sentPoints = 0;
+    let sentStep = 0;
+    const seriesDelta = (run: NonNullable<ReturnType<typeof runs.run>>) => {
+      const { stepMs, points: all } = run.seriesPoints();
+      const from = stepMs === sentStep ? Math.max(0, Math.min(sentPoints, all.length) - 1) : 0;
+      sentPoints = all.length;
+      sentStep = stepMs;
+      return { stepMs, from, points: all.slice(from) };
+    };
     const send = () => {
       const run = runs.run(testid);
       const registration = control.registrations.get(testid) ?? null;
-      const payload = JSON.stringify(run ? { ...runJson(run), registration } : { testid, status: 'waiting', registration });
+      const payload = JSON.stringify(run ? { ...runJson(run), registration, seriesDelta: seriesDelta(run) } : { testid, status: 'waiting', registration });
       if (payload !== last) reply.raw.write(`data: ${payload}\n\n`);
       else reply.raw.write(': keep-alive\n\n');
       last = payload;
@@ -130,6 +164,16 @@ export async function controlRoutes(app: FastifyInstance, options: ControlOption
     send();
     const timer = setInterval(send, 1000);
     request.raw.on('close', () => clearInterval(timer));
+  });
+
+  // The run's points: live while the sink holds the run, then from the store beside the history.
+  app.get<{ Params: { testid: string } }>('/api/runs/:testid/series', { schema: { params: testidParam } }, async (request): Promise<RunSeriesJson> => {
+    const { testid } = request.params;
+    const run = runs.run(testid);
+    if (run) return run.seriesJson();
+    const stored = await options.seriesStore?.get(testid);
+    if (stored) return stored;
+    throw new SinkErrors.RUN_NOT_FOUND(JSON.stringify(testid));
   });
 
   // Newest first, a page at a time; `next` is the URL of the next page, null on the last.

@@ -296,7 +296,8 @@ export class Notifier {
   /** The run ended and its history entry is written: one SUCCESS or FAILURE per run (see completionLevel). */
   /** A run's history entry is written: a WARNING first if it was aborted or stopped, then its completion. */
   finished(entry: HistoryEntry): void {
-    if (entry.exitReason === 'stopped manually' || entry.exitReason === 'aborted by thresholds') {
+    // 'aborted by thresholds' (k6's own) or 'aborted by merged threshold …' (the sink's).
+    if (entry.exitReason === 'stopped manually' || entry.exitReason.startsWith('aborted by')) {
       this.aborted(entry.testid, { tags: entry.tags, target: entry.target, grade: entry.grade.text, reason: entry.exitReason });
     }
     this.completed(entry);

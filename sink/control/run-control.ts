@@ -1,7 +1,10 @@
 // Run control: runs registered by the CLI (or started from the API), the emergency
 // stop through k6's REST API, and the end of a run: history entry and notification.
+import { thresholdValue } from '../../report/threshold-value.ts';
+import type { SeriesStore } from './series-store.ts';
 import type { RunRegistry } from '../grade/runs.ts';
 import type { RunState } from '../grade/run-state.ts';
+import { parseThresholds, type ThresholdResult } from '../grade/thresholds.ts';
 import { exitReason, type History } from './history.ts';
 import { K6_STOP_BODY, type HistoryEntry, type K6SummaryFigures, type RegistrationRequest } from '../../contract/sink-api.ts';
 import { formatGrade, grade } from '../../lib/grade.ts';
@@ -21,6 +24,8 @@ export interface Registration {
   abortOnFail: boolean;
   /** k6's own end-of-test figures, sent by the CLI of a single-instance run. */
   k6Summary: K6SummaryFigures | null;
+  /** The merged threshold that failed with abortOnFail: the sink stopped every instance. */
+  abortedBy: ThresholdResult | null;
 }
 
 export interface RunEvents {
@@ -44,6 +49,8 @@ export class RunControl {
     private readonly history: History | null,
     private readonly events: RunEvents,
     private readonly log: (line: string) => void,
+    /** Where finished runs' series are kept beside the history; none: not kept past the run. */
+    private readonly seriesStore: SeriesStore | null = null,
   ) {
     this.timer = setInterval(() => void this.writeEndedRuns(Date.now()), 1000);
     this.timer.unref();
@@ -67,12 +74,30 @@ export class RunControl {
       exitCode: null,
       abortOnFail: input.abortOnFail ?? false,
       k6Summary: null,
+      abortedBy: null,
     };
+    if (input.abortOnFail) registration.abortOnFail = true;
     // Each instance of a distributed run registers its own k6 address under the same testid.
     if (input.k6Address && !registration.k6Addresses.includes(input.k6Address)) registration.k6Addresses.push(input.k6Address);
     this.registrations.set(input.testid, registration);
     this.written.delete(input.testid);
+    // Every instance sends the same options.thresholds; the run keeps one copy of each.
+    if (input.thresholds) this.runs.expectThresholds(input.testid, parseThresholds(input.thresholds, registration.abortOnFail));
+    // An instance that registers after the abort is stopped as well.
+    if (registration.abortedBy && input.k6Address) void this.stopAddresses(input.testid, [input.k6Address]);
     return registration;
+  }
+
+  /**
+   * A threshold with abortOnFail failed on the merged data: every instance stops,
+   * gracefully (k6 flushes its last push and summary), and the run is recorded as aborted.
+   */
+  async abort(run: RunState, threshold: ThresholdResult): Promise<void> {
+    const registration = this.registrations.get(run.testid) ?? this.register({ testid: run.testid });
+    if (registration.abortedBy) return;
+    registration.abortedBy = threshold;
+    this.log(`run ${run.testid}: ${abortReason(threshold)}; stopping its ${registration.k6Addresses.length} k6 instance(s)`);
+    if (registration.k6Addresses.length > 0) await this.stopAddresses(run.testid, registration.k6Addresses);
   }
 
   /** Asks every k6 instance of the run to stop; k6 then flushes, summarises and exits 103. */
@@ -81,7 +106,11 @@ export class RunControl {
     if (!registration) return { reached: [], failed: [] };
     registration.stopRequestedAt ??= Date.now();
     this.events.stopRequested?.(registration);
-    const results = await Promise.all(registration.k6Addresses.map((address) => stopK6(address)));
+    return this.stopAddresses(testid, registration.k6Addresses);
+  }
+
+  private async stopAddresses(testid: string, addresses: string[]): Promise<{ reached: string[]; failed: Array<{ address: string; error: string }> }> {
+    const results = await Promise.all(addresses.map((address) => stopK6(address)));
     const failed = results.filter((r): r is { address: string; error: string } => r.error !== undefined);
     for (const f of failed) this.log(`stopping run ${testid}: k6 at ${f.address} did not take the stop: ${f.error}`);
     return { reached: results.filter((r) => r.error === undefined).map((r) => r.address), failed };
@@ -114,11 +143,17 @@ export class RunControl {
     const entry = historyEntry(testid, run, registration);
     if (run) run.outcome = entry.exitReason;
     await this.history?.append(entry);
+    if (run && this.seriesStore) await this.seriesStore.put(run.seriesJson()).catch((err: Error) => this.log(`series of ${testid}: ${err.message}`));
     this.events.finished?.(entry, run);
     return entry;
   }
 }
 
+
+/** "aborted by merged threshold http_req_duration p(95)<300: 651.2 over 68 requests" */
+export function abortReason(t: ThresholdResult): string {
+  return `aborted by merged threshold ${t.metric} ${t.threshold}: ${thresholdValue(t)} over ${t.requests} requests`;
+}
 
 /**
  * The history entry of a run. When the CLI sent k6's own summary, its figures and the
@@ -141,7 +176,11 @@ export function historyEntry(testid: string, run: RunState | undefined, registra
     startedAt: iso(registration?.registeredAt ?? run?.firstSampleAt),
     endedAt: iso(registration?.finishedAt ?? run?.endedAt) ?? new Date().toISOString(),
     exitCode,
-    exitReason: registration?.stopRequestedAt && exitCode === 103 ? 'stopped manually' : exitReason(exitCode, registration?.abortOnFail ?? false),
+    exitReason: registration?.abortedBy
+      ? abortReason(registration.abortedBy)
+      : registration?.stopRequestedAt && exitCode === 103
+        ? 'stopped manually'
+        : exitReason(exitCode, registration?.abortOnFail ?? false),
     requests: final?.requests ?? 0,
     p50Ms: final?.p50Ms ?? null,
     p95Ms: final?.p95Ms ?? null,
@@ -153,6 +192,10 @@ export function historyEntry(testid: string, run: RunState | undefined, registra
     iterations: final?.iterations ?? 0,
     grade: g ? { letter: g.letter, score: g.score, colour: g.colour, text: formatGrade(g) } : { letter: 'N/A', score: null, colour: 'grey', text: 'N/A' },
     breakingPointVus: run?.breakingPointVus ?? null,
+    capacity: run?.capacity() ?? { breakingPointVus: null, throughputLimitRps: null, throughputLimitVus: null, maxVus: 0 },
+    pages: run?.pages() ?? { pageTypes: [], slowestNames: [] },
+    thresholds: run?.thresholdResults() ?? [],
+    abortedBy: registration?.abortedBy ?? run?.abortedBy ?? null,
   };
 }
 

@@ -26,9 +26,14 @@ export function runJson(run: RunState): RunJson {
     series: run.seriesCount,
     p95Source: run.p95Source,
     breakingPointVus: run.breakingPointVus,
+    capacity: run.capacity(),
     naReason: whole.grade.reason ?? null,
     live: figuresJson(live),
     final: figuresJson(whole),
+    pages: run.pages(),
+    thresholds: run.thresholdResults(),
+    abortedBy: run.abortedBy,
+    abortedAt: iso(run.abortedAt),
   };
 }
 

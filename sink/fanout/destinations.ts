@@ -7,6 +7,8 @@ import { snappyCompress, snappyConcatChunks } from '../remote-write/snappy.ts';
 import { encodeWriteRequest, type SeriesToEncode } from '../remote-write/encode-rw1.ts';
 import { batchToLines, gradeLines } from './influx-lines.ts';
 import type { Figures } from '../grade/run-state.ts';
+import type { ThresholdResult } from '../grade/thresholds.ts';
+import type { Capacity } from '../grade/capacity.ts';
 
 /** What a spooled record holds. */
 export const RecordKind = { RW1: 1, RW2: 2, GRADE: 3 } as const;
@@ -14,7 +16,20 @@ export const RecordKind = { RW1: 1, RW2: 2, GRADE: 3 } as const;
 export interface GradeRecord {
   /** Wall-clock ms of the emission: the timestamp of every grade sample in it. */
   t: number;
-  runs: Array<{ testid: string; tags: Record<string, string>; p95Source: string | null; status: string; breakingPointVus: number | null; live: Figures; run: Figures }>;
+  runs: GradedRun[];
+}
+
+export interface GradedRun {
+  testid: string;
+  tags: Record<string, string>;
+  p95Source: string | null;
+  status: string;
+  breakingPointVus: number | null;
+  live: Figures;
+  run: Figures;
+  /** Records spooled before these were kept lack them. */
+  capacity?: Capacity;
+  thresholds?: Array<Pick<ThresholdResult, 'metric' | 'threshold' | 'ok' | 'value' | 'requests'>>;
 }
 
 export interface PrometheusDestination {
@@ -68,6 +83,14 @@ export function gradeSeries(record: GradeRecord): SeriesToEncode[] {
     const t = run.tags;
     add('promo_run_info', { testid: run.testid, environment: t.environment ?? '', promo_type: t.promo_type ?? '', promo_name: t.promo_name ?? '', intensity: t.intensity ?? '', status: run.status }, 1);
     add('promo_breaking_point_vus', { testid: run.testid }, run.breakingPointVus);
+    add('promo_throughput_limit_rps', { testid: run.testid }, run.capacity?.throughputLimitRps ?? null);
+    add('promo_throughput_limit_vus', { testid: run.testid }, run.capacity?.throughputLimitVus ?? null);
+    // One verdict per threshold over every instance's data: 1 holds, 0 fails; none while nothing is judged.
+    for (const th of run.thresholds ?? []) {
+      if (th.ok === null) continue;
+      add('promo_threshold_ok', { testid: run.testid, metric: th.metric, threshold: th.threshold }, th.ok ? 1 : 0);
+      add('promo_threshold_value', { testid: run.testid, metric: th.metric, threshold: th.threshold }, th.value);
+    }
     for (const window of ['live', 'run'] as const) {
       const f = run[window];
       const base = { testid: run.testid, window };
@@ -150,7 +173,7 @@ export class RequestBuilder {
         text += batchToLines(this.decoder.decodeSnappy(r.payload, r.kind === RecordKind.RW1 ? 1 : 2, this.batch)).lines;
       } else if (r.kind === RecordKind.GRADE) {
         const g = JSON.parse(r.payload.toString('utf8')) as GradeRecord;
-        text += g.runs.map((run) => gradeLines(run.testid, run.tags, { live: run.live, run: run.run }, g.t)).join('\n');
+        text += g.runs.map((run) => gradeLines(run.testid, run.tags, { live: run.live, run: run.run }, g.t, run.thresholds)).join('\n');
       }
       if (text.length > 0 && !text.endsWith('\n')) text += '\n';
     }

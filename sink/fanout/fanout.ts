@@ -143,7 +143,8 @@ export async function createFanOut(config: SinkConfig, runs: RunRegistry, log: (
         if (graded.get(testid) === state) continue;
         graded.set(testid, state);
         const { live, run: whole } = run.figures();
-        record.runs.push({ testid, tags: run.tags, p95Source: run.p95Source, status: run.status, breakingPointVus: run.breakingPointVus, live, run: whole });
+        const thresholds = run.thresholdResults().map(({ metric, threshold, ok, value, requests }) => ({ metric, threshold, ok, value, requests }));
+        record.runs.push({ testid, tags: run.tags, p95Source: run.p95Source, status: run.status, breakingPointVus: run.breakingPointVus, live, run: whole, capacity: run.capacity(), thresholds });
       }
       for (const testid of graded.keys()) if (!runs.runs.has(testid)) graded.delete(testid);
       if (record.runs.length === 0) return;

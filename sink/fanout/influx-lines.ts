@@ -78,6 +78,7 @@ export const HISTOGRAM_QUANTILES: ReadonlyArray<readonly [field: string, q: numb
 
 /** The grade measurement. */
 export const GRADE_MEASUREMENT = 'promo_grade';
+export const THRESHOLD_MEASUREMENT = 'promo_threshold';
 
 /** Run tags copied onto grade lines (when present and non-empty). */
 export const GRADE_RUN_TAGS = ['environment', 'promo_type', 'promo_name', 'intensity'] as const;
@@ -375,7 +376,7 @@ export class InfluxLineEncoder {
     } catch {
       quantiles = false; // a schema the accumulator does not handle (e.g. custom buckets)
     }
-    for (const [field, q] of HISTOGRAM_QUANTILES) add(field, quantiles ? acc.quantile(q) * scale : NaN);
+    for (const [field, q] of HISTOGRAM_QUANTILES) add(field, quantiles ? acc.k6Percentile(q) * scale : NaN);
     return { text, skipped };
   }
 }
@@ -412,7 +413,13 @@ function gradeLine(tagPart: string, window: string, f: Figures, timestamp: numbe
  * out when N/A), grade (the letter, or "N/A"), p95_ms, error_ratio, rps (each left
  * out when unknown) and vus.
  */
-export function gradeLines(testid: string, tags: Record<string, string>, figures: { live: Figures; run: Figures }, timestampMs: number): string {
+export function gradeLines(
+  testid: string,
+  tags: Record<string, string>,
+  figures: { live: Figures; run: Figures },
+  timestampMs: number,
+  thresholds: ReadonlyArray<{ metric: string; threshold: string; ok: boolean | null; value: number | null; requests: number }> = [],
+): string {
   const pairs: Array<[string, string]> = [];
   for (const key of GRADE_RUN_TAGS) {
     const v = tags[key];
@@ -423,5 +430,14 @@ export function gradeLines(testid: string, tags: Record<string, string>, figures
   let tagPart = '';
   for (const [k, v] of pairs) tagPart += `,${escapeTag(k)}=${escapeTag(v)}`;
   const ts = Math.round(timestampMs);
-  return `${gradeLine(tagPart, 'live', figures.live, ts)}\n${gradeLine(tagPart, 'run', figures.run, ts)}`;
+  let out = `${gradeLine(tagPart, 'live', figures.live, ts)}\n${gradeLine(tagPart, 'run', figures.run, ts)}`;
+  // promo_threshold: the merged verdict of each judged threshold (ok 1 or 0), tagged by metric and expression.
+  for (const th of thresholds) {
+    if (th.ok === null) continue;
+    const thTags = [...pairs, ['metric', th.metric], ['threshold', th.threshold]].sort((a, b) => (a[0]! < b[0]! ? -1 : 1));
+    let fields = `ok=${th.ok ? 1 : 0},requests=${fmt(th.requests)}`;
+    if (th.value !== null && Number.isFinite(th.value)) fields += `,value=${fmt(th.value)}`;
+    out += `\n${THRESHOLD_MEASUREMENT}${thTags.map(([k, v]) => `,${escapeTag(k!)}=${escapeTag(v!)}`).join('')} ${fields} ${ts}`;
+  }
+  return out;
 }

@@ -1,12 +1,23 @@
 // What the sink knows about one run (one testid): cumulative aggregates kept up to
-// date per sample, snapshots for the live window, and the figures and grade derived
-// from them on read.
-import { HistogramAccumulator, type NativeHistogram } from './histogram.ts';
-import { grade, limitsFor, type Grade } from '../../lib/grade.ts';
-import type { FiguresJson } from '../../contract/sink-api.ts';
+// date per sample (durations.ts for the histograms), snapshots for the windows, a point
+// per push (series.ts), and, derived from them on read, the figures and grade, the
+// per-page figures, the thresholds' verdicts and the capacity (capacity.ts).
+//
+// Quantiles follow k6's definition (HistogramAccumulator.k6Percentile): the figures the
+// status page, the history, the CLI and the grade series show are those k6's summary
+// would, within the histogram's resolution.
+import type { RunSeriesJson } from '../../contract/sink-api.ts';
+import { HistogramAccumulator } from './histogram.ts';
+import { DurationIndex, label, matches } from './durations.ts';
+import { RunSeries, POINT_WINDOW_MS, type SeriesPoint } from './series.ts';
+import { capacity, type Capacity } from './capacity.ts';
+import { holds, type ThresholdResult, type ThresholdSpec } from './thresholds.ts';
+import { grade, type Grade } from '../../lib/grade.ts';
+import type { FiguresJson, PageFiguresJson } from '../../contract/sink-api.ts';
+import type { SeriesLabels } from '../remote-write/decode.ts';
 
-/** A window breaks the site when it would turn the traffic light red. */
-const BREAKING_LIMITS = limitsFor('C');
+/** The least sample time between two snapshots (and threshold judgements) of a run. */
+const SNAPSHOT_GAP_MS = 250;
 
 export type P95Source = 'native_histogram' | 'trend_stats_per_series';
 
@@ -16,20 +27,29 @@ export const NO_P95_HINT =
 /** One window's figures, as the API carries them (contract/sink-api.ts) but with the grade itself. */
 export type Figures = Omit<FiguresJson, 'grade'> & { grade: Grade };
 
+/** The 10 slowest names (URL groups) get figures of their own. */
+export const SLOWEST_NAMES = 10;
+
 /** One group of request series sharing every label but the metric name. */
 export interface RequestGroup {
   reqs: number;
   reqsCarry: number;
   failedRate: number;
   failedCarry: number;
+  /** The labels of the group's first series (without meaning for the metric name). */
+  readonly labels: SeriesLabels;
 }
+
+const requestsOf = (g: RequestGroup) => g.reqsCarry + g.reqs;
+const failedOf = (g: RequestGroup) => g.failedCarry + g.failedRate * g.reqs;
 
 interface Snapshot {
   t: number;
   requests: number;
   failed: number;
   iterations: number;
-  histogram: NativeHistogram | null;
+  /** The run's merged duration histogram then (a record), when it has one. */
+  histogram: Float64Array | null;
 }
 
 /** Labels of the run, taken from its first series. */
@@ -62,6 +82,16 @@ export class LatestValues {
   }
 }
 
+/** What a window covers, for the figures over it. */
+interface Window {
+  /** The snapshot the window starts at; none: the whole run. */
+  base: Snapshot | undefined;
+  /** Where the rates start (the base, or the run's first snapshot). */
+  rateBase: Snapshot | undefined;
+}
+
+const ms = (seconds: number) => (Number.isFinite(seconds) ? seconds * 1000 : null);
+
 export class RunState {
   readonly tags: Record<string, string> = {};
   firstSampleAt = Infinity;
@@ -72,8 +102,7 @@ export class RunState {
   endedAt: number | null = null;
   naLogged = false;
 
-  readonly durationHistogram = new HistogramAccumulator();
-  hasHistogram = false;
+  readonly durations = new DurationIndex();
   /** Latest trend-stat gauges per series, by stat (p50, p95, p99), in seconds. */
   readonly trendStats = { p50: new LatestValues(), p95: new LatestValues(), p99: new LatestValues() };
   readonly groups = new Map<string, RequestGroup>();
@@ -81,15 +110,20 @@ export class RunState {
   readonly vusBySeries = new LatestValues();
   maxVus = 0;
   readonly checksBySeries = new LatestValues();
+  /** The run's thresholds, by metric and expression. */
+  readonly thresholds = new Map<string, ThresholdSpec>();
+  /** The first abortOnFail threshold that failed on the merged data: the run is to stop. */
+  abortedBy: ThresholdResult | null = null;
+  /** Wall-clock ms when abortedBy was found. */
+  abortedAt: number | null = null;
+  private readonly series = new RunSeries();
+  /** Set when a push came in since the series' last point (between two snapshots). */
+  private pointBehind = false;
 
   /** How the run ended, once its history entry is written (e.g. 'stopped manually'). */
   outcome: string | null = null;
-  /** Lowest VU level at which the site broke; null until it does. */
-  breakingPointVus: number | null = null;
-  private breachCandidate: number | null = null;
-  private lastWindowEvaluatedAt = -Infinity;
   private snapshots: Snapshot[] = [];
-  private cached: { live: Figures; run: Figures } | null = null;
+  private cached: { live: Figures; run: Figures; capacity: Capacity } | null = null;
 
   constructor(
     readonly testid: string,
@@ -100,16 +134,20 @@ export class RunState {
     return this.endedAt !== null;
   }
 
+  get hasHistogram(): boolean {
+    return !this.durations.empty;
+  }
+
   /** running, ended, stopped (manually) or aborted: what the status page and annotations show. */
   get status(): 'running' | 'ended' | 'stopped' | 'aborted' {
     if (this.outcome === 'stopped manually') return 'stopped';
-    if (this.outcome?.startsWith('aborted')) return 'aborted';
+    if (this.outcome?.startsWith('aborted') || this.abortedBy !== null) return 'aborted';
     return this.ended || this.outcome ? 'ended' : 'running';
   }
 
-  group(key: string): RequestGroup {
+  group(key: string, labels: SeriesLabels): RequestGroup {
     let g = this.groups.get(key);
-    if (!g) this.groups.set(key, (g = { reqs: 0, reqsCarry: 0, failedRate: 0, failedCarry: 0 }));
+    if (!g) this.groups.set(key, (g = { reqs: 0, reqsCarry: 0, failedRate: 0, failedCarry: 0, labels }));
     return g;
   }
 
@@ -120,13 +158,13 @@ export class RunState {
 
   totalRequests(): number {
     let n = 0;
-    for (const g of this.groups.values()) n += g.reqsCarry + g.reqs;
+    for (const g of this.groups.values()) n += requestsOf(g);
     return n;
   }
 
   totalFailed(): number {
     let n = 0;
-    for (const g of this.groups.values()) n += g.failedCarry + g.failedRate * g.reqs;
+    for (const g of this.groups.values()) n += failedOf(g);
     return n;
   }
 
@@ -136,84 +174,129 @@ export class RunState {
     return n;
   }
 
-  /** Called after each batch that touched the run: the data changed. */
-  touched(): void {
+  get breakingPointVus(): number | null {
+    return this.figuresAndCapacity().capacity.breakingPointVus;
+  }
+
+  /** The run's points so far, the last one up to the latest push. */
+  seriesPoints(): { stepMs: number; points: readonly SeriesPoint[] } {
+    if (this.pointBehind) {
+      this.pointBehind = false;
+      this.series.add(this.point());
+    }
+    return { stepMs: this.series.step, points: this.series.all() };
+  }
+
+  /** The run's points so far, as GET /api/runs/:testid/series answers them. */
+  seriesJson(): RunSeriesJson {
+    const { stepMs, points } = this.seriesPoints();
+    return { testid: this.testid, stepMs, points: [...points] };
+  }
+
+  capacity(): Capacity {
+    return this.figuresAndCapacity().capacity;
+  }
+
+  /** Thresholds learnt (registration, or the scenario library's series); one already known is kept. */
+  addThresholds(specs: Iterable<ThresholdSpec>): void {
+    for (const spec of specs) {
+      const key = `${spec.metric} ${spec.threshold}`;
+      const known = this.thresholds.get(key);
+      if (known) {
+        if (spec.abortOnFail && !known.abortOnFail) this.thresholds.set(key, { ...known, abortOnFail: true });
+        continue;
+      }
+      this.thresholds.set(key, spec);
+      // A tagged sub-metric of the durations gets a merge of its own, with what its series hold so far.
+      if (!spec.unsupported && spec.base === 'http_req_duration' && spec.selectorKey !== '') this.durations.selected(spec.selectorKey, spec.selector);
+      this.cached = null;
+    }
+  }
+
+  /**
+   * Called after each batch that touched the run: the data changed. Returns the
+   * threshold that makes the run abort, the first time one does.
+   */
+  touched(): ThresholdResult | null {
     this.cached = null;
     const vus = this.currentVus();
     if (vus > this.maxVus) this.maxVus = vus;
     const last = this.snapshots[this.snapshots.length - 1];
-    // One snapshot per second of sample time is plenty for a window of seconds.
-    if (last && this.lastSampleAt < last.t + 1000) return;
+    // A snapshot every SNAPSHOT_GAP_MS of sample time at most is plenty for windows of
+    // seconds; the thresholds are judged as often, not on every batch (k6 judges every
+    // 2 s). A push in between is taken into the series' last point when it is read.
+    if (last && this.lastSampleAt < last.t + SNAPSHOT_GAP_MS) {
+      this.pointBehind = true;
+      return null;
+    }
+    this.pointBehind = false;
     this.snapshots.push({
       t: this.lastSampleAt,
       requests: this.totalRequests(),
       failed: this.totalFailed(),
       iterations: this.iterations,
-      histogram: this.hasHistogram ? this.durationHistogram.toNativeHistogram() : null,
+      histogram: this.hasHistogram ? this.durations.total.toRecord() : null,
     });
-    // Keep the snapshot just before the window's start, and nothing older.
-    const horizon = this.lastSampleAt - this.windowMs;
-    let drop = 0;
+    // Keep the snapshots of the longer window, the first one (the rates start there) and nothing else older.
+    const horizon = this.lastSampleAt - Math.max(this.windowMs, POINT_WINDOW_MS);
+    let drop = 1;
     while (drop + 1 < this.snapshots.length && this.snapshots[drop + 1]!.t <= horizon) drop++;
-    if (drop > 0) this.snapshots.splice(0, drop);
-    this.watchForBreakingPoint();
-  }
-
-  /**
-   * The breaking point: the VUs at the end of the first of two consecutive live
-   * windows that breach (p95 over the C limit of 2000 ms, or errors over 1 %).
-   * Windows are evaluated back to back, one per window length of sample time.
-   */
-  private watchForBreakingPoint(): void {
-    if (this.breakingPointVus !== null || this.lastSampleAt - this.firstSampleAt < this.windowMs) return;
-    if (this.lastSampleAt < this.lastWindowEvaluatedAt + this.windowMs) return;
-    this.lastWindowEvaluatedAt = this.lastSampleAt;
-    this.cached = null;
-    const live = this.figures().live;
-    const breach = (live.p95Ms !== null && live.p95Ms > BREAKING_LIMITS.p95Ms) || (live.errorRatio !== null && live.errorRatio > BREAKING_LIMITS.errorRatio);
-    if (!breach) {
-      this.breachCandidate = null;
-      return;
+    if (drop > 1) this.snapshots.splice(1, drop - 1);
+    // A point per second of sample time too: the pushes of all instances of that second.
+    this.series.add(this.point());
+    if (this.abortedBy !== null || this.thresholds.size === 0) return null;
+    for (const result of this.thresholdResults()) {
+      const spec = this.thresholds.get(`${result.metric} ${result.threshold}`)!;
+      if (result.ok === false && spec.abortOnFail && this.lastSampleAt - this.firstSampleAt >= spec.delayAbortEvalMs) {
+        this.abortedAt = Date.now();
+        return (this.abortedBy = result);
+      }
     }
-    if (this.breachCandidate === null) this.breachCandidate = live.vus;
-    else this.breakingPointVus = this.breachCandidate;
+    return null;
   }
 
   figures(): { live: Figures; run: Figures } {
-    this.cached ??= { live: this.compute(true), run: this.compute(false) };
+    return this.figuresAndCapacity();
+  }
+
+  private figuresAndCapacity(): { live: Figures; run: Figures; capacity: Capacity } {
+    if (this.cached) return this.cached;
+    const whole = this.window(undefined);
+    this.cached = {
+      live: this.compute(this.window(this.windowMs), false),
+      run: this.compute(whole, true),
+      capacity: capacity(this.seriesPoints().points),
+    };
     return this.cached;
   }
 
-  private compute(live: boolean): Figures {
+  /** The window of the last `lengthMs` of sample time; the whole run when undefined (or the run is shorter). */
+  private window(lengthMs: number | undefined): Window {
+    const now = this.lastSampleAt;
+    let base: Snapshot | undefined;
+    if (lengthMs !== undefined) for (const s of this.snapshots) if (s.t <= now - lengthMs) base = s;
+    const first = this.snapshots[0];
+    return { base, rateBase: base ?? (first && first.t < now ? first : undefined) };
+  }
+
+  /** The merged durations of a window (null in trend-stats mode). */
+  private durationsOf(w: Window): HistogramAccumulator | null {
+    if (!this.hasHistogram) return null;
+    if (!w.base?.histogram) return this.durations.total;
+    const delta = new HistogramAccumulator();
+    delta.addRecord(this.durations.total.toRecord(), 0, 1);
+    delta.addRecord(w.base.histogram, 0, -1);
+    return delta;
+  }
+
+  private compute(w: Window, wholeRun: boolean): Figures {
     const now = this.lastSampleAt;
     const requests = this.totalRequests();
-    const failed = this.totalFailed();
-    // The live window starts at the newest snapshot at least windowMs old; before
-    // that much time has passed, the window is the whole run so far.
-    const base = live ? this.snapshots.filter((s) => s.t <= now - this.windowMs).pop() : undefined;
-    const windowRequests = requests - (base?.requests ?? 0);
-    const windowFailed = failed - (base?.failed ?? 0);
-    const rateBase = base ?? (this.snapshots[0] && this.snapshots[0].t < now ? this.snapshots[0] : undefined);
-    const rps = rateBase ? ((requests - rateBase.requests) * 1000) / (now - rateBase.t) : null;
-
-    let p50: number | null = null;
-    let p95: number | null = null;
-    let p99: number | null = null;
-    if (this.hasHistogram) {
-      const h = new HistogramAccumulator().add(this.durationHistogram.toNativeHistogram());
-      if (base?.histogram) h.subtract(base.histogram);
-      const q = (x: number) => {
-        const v = h.quantile(x);
-        return Number.isFinite(v) ? v * 1000 : null;
-      };
-      [p50, p95, p99] = [q(0.5), q(0.95), q(0.99)];
-    } else {
-      // Trend stats are per series and cannot be merged: the slowest series stands for the run.
-      const max = (m: LatestValues) => (m.size === 0 ? null : Math.max(...m.values()) * 1000);
-      [p50, p95, p99] = [max(this.trendStats.p50), max(this.trendStats.p95), max(this.trendStats.p99)];
-    }
+    const windowRequests = requests - (w.base?.requests ?? 0);
+    const windowFailed = this.totalFailed() - (w.base?.failed ?? 0);
+    const rps = w.rateBase ? ((requests - w.rateBase.requests) * 1000) / (now - w.rateBase.t) : null;
+    const [p50, p95, p99] = this.percentiles(w);
     const errorRatio = windowRequests > 0 ? windowFailed / windowRequests : null;
-    const checks = [...this.checksBySeries.values()];
     let g: Grade;
     if (windowRequests <= 0) g = grade({ p95Ms: 0, errorRatio: 0, requests: 0 });
     else if (p95 === null) g = { ...grade({ p95Ms: NaN, errorRatio: 0 }), reason: `no p95 of http_req_duration: ${NO_P95_HINT}` };
@@ -225,10 +308,124 @@ export class RunState {
       p99Ms: p99,
       errorRatio,
       rps,
-      vus: live ? this.currentVus() : this.maxVus,
-      checksRate: checks.length === 0 ? null : checks.reduce((a, b) => a + b, 0) / checks.length,
-      iterations: this.iterations - (base?.iterations ?? 0),
+      vus: wholeRun ? this.maxVus : this.currentVus(),
+      checksRate: this.checksRate(),
+      iterations: this.iterations - (w.base?.iterations ?? 0),
       grade: g,
     };
+  }
+
+  /** p50, p95 and p99 of a window in ms: k6's percentiles of the merged histograms, or the slowest series' trend stats. */
+  private percentiles(w: Window): [number | null, number | null, number | null] {
+    const merged = this.durationsOf(w);
+    if (merged) return [ms(merged.k6Percentile(0.5)), ms(merged.k6Percentile(0.95)), ms(merged.k6Percentile(0.99))];
+    // Trend stats are per series and cannot be merged: the slowest series stands for the run.
+    const max = (m: LatestValues) => (m.size === 0 ? null : Math.max(...m.values()) * 1000);
+    return [max(this.trendStats.p50), max(this.trendStats.p95), max(this.trendStats.p99)];
+  }
+
+  /** k6 sends only each check series' ratio, not its count: the series are averaged without weights. */
+  private checksRate(): number | null {
+    const checks = [...this.checksBySeries.values()];
+    return checks.length === 0 ? null : checks.reduce((a, b) => a + b, 0) / checks.length;
+  }
+
+  /** The point of the latest push: the last POINT_WINDOW_MS. */
+  private point(): SeriesPoint {
+    const w = this.window(POINT_WINDOW_MS);
+    const f = this.compute(w, false);
+    const now = this.lastSampleAt;
+    const failedRate = w.rateBase ? ((this.totalFailed() - w.rateBase.failed) * 1000) / (now - w.rateBase.t) : null;
+    return {
+      t: now,
+      vus: f.vus,
+      rps: f.rps,
+      okRps: f.rps === null || failedRate === null ? null : Math.max(0, f.rps - failedRate),
+      p50Ms: f.p50Ms,
+      p95Ms: f.p95Ms,
+      p99Ms: f.p99Ms,
+      errorRatio: f.errorRatio,
+      checksRate: f.checksRate,
+      requests: this.totalRequests(),
+      failed: this.totalFailed(),
+      grade: f.grade.letter,
+      score: f.grade.score,
+    };
+  }
+
+  /** Requests, RPS, p50, p95, p99 and error ratio for each page_type, and for the SLOWEST_NAMES slowest names. */
+  pages(): { pageTypes: PageFiguresJson[]; slowestNames: PageFiguresJson[] } {
+    const run = this.figures().run;
+    const byTag = (tag: 'page_type' | 'name') => {
+      const totals = new Map<string, { requests: number; failed: number }>();
+      for (const g of this.groups.values()) {
+        const value = label(g.labels, tag);
+        if (value === undefined) continue;
+        const t = totals.get(value) ?? { requests: 0, failed: 0 };
+        t.requests += requestsOf(g);
+        t.failed += failedOf(g);
+        totals.set(value, t);
+      }
+      return totals;
+    };
+    const figures = (key: string, totals: { requests: number; failed: number } | undefined, merged: HistogramAccumulator | undefined): PageFiguresJson => ({
+      key,
+      requests: totals?.requests ?? merged?.count ?? 0,
+      rps: run.rps !== null && run.requests > 0 && totals ? (run.rps * totals.requests) / run.requests : null,
+      p50Ms: merged ? ms(merged.k6Percentile(0.5)) : null,
+      p95Ms: merged ? ms(merged.k6Percentile(0.95)) : null,
+      p99Ms: merged ? ms(merged.k6Percentile(0.99)) : null,
+      errorRatio: totals && totals.requests > 0 ? totals.failed / totals.requests : null,
+    });
+    const pageTotals = byTag('page_type');
+    const pageTypes = [...new Set([...pageTotals.keys(), ...this.durations.byPageType.keys()])].sort().map((k) => figures(k, pageTotals.get(k), this.durations.byPageType.get(k)));
+    const nameTotals = byTag('name');
+    const names = [...new Set([...nameTotals.keys(), ...this.durations.byName.keys()])].map((k) => figures(k, nameTotals.get(k), this.durations.byName.get(k)));
+    names.sort((a, b) => (b.p95Ms ?? -1) - (a.p95Ms ?? -1) || a.key.localeCompare(b.key));
+    return { pageTypes, slowestNames: names.slice(0, SLOWEST_NAMES) };
+  }
+
+  /** Each threshold's verdict on the merged data, now. */
+  thresholdResults(): ThresholdResult[] {
+    const out: ThresholdResult[] = [];
+    for (const spec of this.thresholds.values()) out.push(this.judge(spec));
+    return out;
+  }
+
+  private judge(spec: ThresholdSpec): ThresholdResult {
+    const result: ThresholdResult = { metric: spec.metric, threshold: spec.threshold, ok: null, value: null, requests: 0, abortOnFail: spec.abortOnFail, supported: !spec.unsupported };
+    if (spec.unsupported) return { ...result, reason: spec.unsupported };
+    let value: number;
+    if (spec.base === 'http_req_duration') {
+      if (!this.hasHistogram) return { ...result, supported: false, reason: `http_req_duration thresholds are judged from native histograms: ${NO_P95_HINT}` };
+      const merged = spec.selectorKey === '' ? this.durations.total : this.durations.selected(spec.selectorKey, spec.selector);
+      result.requests = merged.count;
+      if (!(merged.count > 0)) return result;
+      const a = spec.aggregation!;
+      const seconds =
+        a.kind === 'percentile' ? merged.k6Percentile(a.pct)
+        : a.kind === 'med' ? merged.k6Percentile(0.5)
+        : a.kind === 'avg' ? merged.mean()
+        : a.kind === 'min' ? merged.orderStatistic(0)
+        : merged.orderStatistic(merged.count - 1);
+      value = seconds * 1000;
+    } else if (spec.base === 'http_req_failed') {
+      let requests = 0;
+      let failed = 0;
+      for (const g of this.groups.values()) {
+        if (!matches(g.labels, spec.selector)) continue;
+        requests += requestsOf(g);
+        failed += failedOf(g);
+      }
+      result.requests = requests;
+      if (requests <= 0) return result;
+      value = failed / requests;
+    } else {
+      const checks = this.checksRate();
+      result.requests = this.totalRequests();
+      if (checks === null) return result;
+      value = checks;
+    }
+    return { ...result, value, ok: holds(spec.operator!, value, spec.value) };
   }
 }

@@ -9,11 +9,12 @@
 import type { DecodedBatch, SeriesLabels } from '../remote-write/decode.ts';
 import { labelsIdentity } from '../remote-write/decode.ts';
 import { RunState, RUN_TAGS, NO_P95_HINT, type RequestGroup } from './run-state.ts';
-import { H_COUNT, H_RESET_HINT, copyRecord } from './histogram-record.ts';
+import { label, type DurationSeries } from './durations.ts';
+import { parseThreshold, type ThresholdResult, type ThresholdSpec } from './thresholds.ts';
 
 export const UNTAGGED = 'untagged';
 
-type Role = 'reqs' | 'failed' | 'duration_histogram' | 'p50' | 'p95' | 'p99' | 'vus' | 'iterations' | 'checks' | 'other';
+type Role = 'reqs' | 'failed' | 'duration_histogram' | 'p50' | 'p95' | 'p99' | 'vus' | 'iterations' | 'checks' | 'thresholds' | 'other';
 
 interface SeriesState {
   /** The registry that keeps it: a label set's state may be seen by another registry. */
@@ -34,8 +35,8 @@ interface SeriesState {
   nextSameHash: SeriesState | null;
   lastTimestamp: number;
   lastValue: number;
-  /** A duration series' last histogram, as a record of its own (histogram-record.ts). */
-  lastHistogram: Float64Array | null;
+  /** A duration series' place in its run's merged histograms (durations.ts). */
+  duration: DurationSeries | null;
   stale: boolean;
   /**
    * Where the series' samples go in its run, found on its first sample and kept (runs
@@ -86,14 +87,23 @@ function roleOf(metricName: string): Role {
       return 'iterations';
     case 'k6_checks_rate':
       return 'checks';
+    case THRESHOLDS_METRIC:
+      return 'thresholds';
     default:
       return 'other';
   }
 }
 
-function label(labels: SeriesLabels, name: string): string | undefined {
-  const i = labels.names.indexOf(name);
-  return i < 0 ? undefined : labels.values[i];
+/** The scenario library's announcement of the run's thresholds (lib/threshold-announce.ts), one series per threshold. */
+export const THRESHOLDS_METRIC = 'k6_promo_thresholds';
+
+/** A threshold as the announcing series' labels carry it. */
+function announcedThreshold(labels: SeriesLabels): ThresholdSpec | null {
+  const metric = label(labels, 'metric');
+  const threshold = label(labels, 'threshold');
+  if (metric === undefined || threshold === undefined) return null;
+  const delay = label(labels, 'delay_abort_eval');
+  return parseThreshold(metric, { threshold, abortOnFail: label(labels, 'abort_on_fail') === 'true', ...(delay ? { delayAbortEval: delay } : {}) });
 }
 
 /** Roles whose series are grouped by their labels without the metric name. */
@@ -141,6 +151,10 @@ export class RunRegistry {
   private readonly refusalLogged = new Set<string>();
   /** Called for each run a batch touched, after its figures changed (notifications hook in here). */
   onTouched: ((run: RunState) => void) | null = null;
+  /** Called once when an abortOnFail threshold fails on a run's merged data (run control stops the run). */
+  onAbort: ((run: RunState, threshold: ThresholdResult) => void) | null = null;
+  /** Thresholds registered for runs whose first sample has not come yet. */
+  private readonly expectedThresholds = new Map<string, ThresholdSpec[]>();
   private readonly touchedRuns = new Set<RunState>();
 
   constructor(
@@ -154,6 +168,15 @@ export class RunRegistry {
 
   run(testid: string): RunState | undefined {
     return this.runs.get(testid);
+  }
+
+  /** The run's thresholds (from its registration): applied now, or when its first sample comes. */
+  expectThresholds(testid: string, specs: ThresholdSpec[]): void {
+    const run = this.runs.get(testid);
+    if (run) return run.addThresholds(specs);
+    this.expectedThresholds.set(testid, [...(this.expectedThresholds.get(testid) ?? []), ...specs]);
+    // Registrations of runs that never send anything must not pile up.
+    while (this.expectedThresholds.size > this.limits.maxRuns) this.expectedThresholds.delete(this.expectedThresholds.keys().next().value!);
   }
 
   /** Grades the batch. */
@@ -180,7 +203,8 @@ export class RunRegistry {
     this.counters.samples += batch.sampleCount;
     this.counters.histograms += batch.histogramCount;
     for (const run of this.touchedRuns) {
-      run.touched();
+      const abort = run.touched();
+      if (abort) this.onAbort?.(run, abort);
       this.onTouched?.(run);
       if (!run.naLogged && run.p95Source === null && run.groups.size > 0) {
         run.naLogged = true;
@@ -237,11 +261,18 @@ export class RunRegistry {
         const value = label(labels, tag);
         if (value !== undefined) run.tags[tag] = value;
       }
+      const expected = this.expectedThresholds.get(testid);
+      if (expected) run.addThresholds(expected);
+      this.expectedThresholds.delete(testid);
       this.runs.set(testid, run);
       this.evictRuns();
     }
     run.seriesCount++;
     const role = roleOf(labels.metricName);
+    if (role === 'thresholds') {
+      const announced = announcedThreshold(labels);
+      if (announced) run.addThresholds([announced]);
+    }
     const hash = labelsHash(labels.names, labels.values);
     const state: SeriesState = {
       owner: this,
@@ -253,7 +284,7 @@ export class RunRegistry {
       nextSameHash: this.series.get(hash) ?? null,
       lastTimestamp: -Infinity,
       lastValue: 0,
-      lastHistogram: null,
+      duration: role === 'duration_histogram' ? run.durations.add(labels) : null,
       stale: false,
       group: null,
       holder: null,
@@ -301,7 +332,7 @@ export class RunRegistry {
     if (timestamp < run.firstSampleAt) run.firstSampleAt = timestamp;
     switch (state.role) {
       case 'reqs': {
-        const g = (state.group ??= run.group(state.groupKey));
+        const g = (state.group ??= run.group(state.groupKey, state.labels));
         if (value < g.reqs) {
           // k6 restarted: what was counted before stays counted.
           this.counters.counterResets++;
@@ -312,7 +343,7 @@ export class RunRegistry {
         break;
       }
       case 'failed':
-        (state.group ??= run.group(state.groupKey)).failedRate = value;
+        (state.group ??= run.group(state.groupKey, state.labels)).failedRate = value;
         break;
       case 'iterations':
         if (value < previous) this.counters.counterResets++;
@@ -344,24 +375,11 @@ export class RunRegistry {
     }
     this.revive(state);
     const run = state.run;
-    if (state.role === 'duration_histogram') this.addDuration(state, batch.histogramRecords, batch.histogramAt[k]!);
+    // The run's merged histograms are the sums of their series' latest cumulative ones (durations.ts).
+    if (state.duration && run.durations.update(state.duration, batch.histogramRecords, batch.histogramAt[k]!)) this.counters.counterResets++;
     state.lastTimestamp = timestamp;
     if (timestamp > run.lastSampleAt) run.lastSampleAt = timestamp;
     if (timestamp < run.firstSampleAt) run.firstSampleAt = timestamp;
-  }
-
-  private addDuration(state: SeriesState, records: Float64Array, at: number): void {
-    const run = state.run;
-    // The run's histogram is the sum over series of each series' latest cumulative
-    // histogram (plus what a series had before a reset): add the new one, take the old one out.
-    const previous = state.lastHistogram;
-    run.durationHistogram.addRecord(records, at, 1);
-    if (previous) {
-      if (records[at + H_COUNT]! < previous[H_COUNT]! || records[at + H_RESET_HINT] === 1) this.counters.counterResets++;
-      else run.durationHistogram.addRecord(previous, 0, -1);
-    }
-    state.lastHistogram = copyRecord(records, at, previous);
-    run.hasHistogram = true;
   }
 
   /** Forgets series not seen for seriesTtlMs (by wall clock) so memory stays bounded. */

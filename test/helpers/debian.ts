@@ -13,6 +13,7 @@ export const DEBIAN_TOOLS: Record<string, string> = {
   'victoria-metrics': 'victoria-metrics',
   vmagent: 'victoria-metrics',
   chromium: 'chromium',
+  pdftoppm: 'poppler-utils',
   'docker-compose': 'docker-compose',
 };
 

@@ -1,4 +1,5 @@
 // Reading k6's raw `--out json` samples: the oracle for tags and counts.
+import { expect } from 'vitest';
 import { forEachPoint, type K6Point } from '../../cli/samples-csv.ts';
 import { DEFAULT_BANDS } from '../../lib/grade.ts';
 
@@ -18,6 +19,45 @@ export function k6Percentile(values: number[], p: number): number {
   const lo = Math.floor(rank);
   const hi = Math.ceil(rank);
   return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (rank - lo);
+}
+
+/**
+ * Where a histogram estimate of k6's percentile may lie, from the bucket bounds of the two
+ * order statistics k6 interpolates between (k6 sends durations in seconds; buckets follow
+ * the native-histogram spec, (base^(i−1), base^i] with base 2^(2^−schema)). Schema 3 is the
+ * coarsest k6 uses, and finer schemas' buckets nest inside it, so the bounds hold for both.
+ */
+export function k6PercentileBucketSpan(valuesMs: number[], p: number, schema = 3): { lower: number; upper: number; exact: number } {
+  const sorted = [...valuesMs].sort((a, b) => a - b);
+  const rank = (p / 100) * (sorted.length - 1);
+  const lo = Math.floor(rank);
+  const hi = Math.ceil(rank);
+  const base = 2 ** (2 ** -schema);
+  const bucket = (ms: number) => {
+    const index = Math.ceil(Math.log(ms / 1000) / Math.log(base));
+    return { lower: 1000 * base ** (index - 1), upper: 1000 * base ** index };
+  };
+  const below = bucket(sorted[lo]!);
+  const above = bucket(sorted[hi]!);
+  const f = rank - lo;
+  return {
+    lower: below.lower + (above.lower - below.lower) * f,
+    upper: below.upper + (above.upper - below.upper) * f,
+    exact: sorted[lo]! + (sorted[hi]! - sorted[lo]!) * f,
+  };
+}
+
+/**
+ * The documented bound (docs/sink.md): each order statistic is estimated inside the bucket
+ * of the true one, so the sink's percentile lies between the interpolated bucket bounds,
+ * which keeps it within 9.05 % of k6's value. A float's last bits are forgiven.
+ */
+export function expectWithinBuckets(estimateMs: number, rawMs: number[], p: number, context: string) {
+  const span = k6PercentileBucketSpan(rawMs, p);
+  const where = `${context}; p(${p}) may lie in [${span.lower}, ${span.upper}]`;
+  expect(estimateMs, where).toBeGreaterThanOrEqual(span.lower * (1 - 1e-9));
+  expect(estimateMs, where).toBeLessThanOrEqual(span.upper * (1 + 1e-9));
+  expect(Math.abs(estimateMs - span.exact) / span.exact, where).toBeLessThanOrEqual(0.0905);
 }
 
 /** True when a p95 is within 5 % of a latency band edge, where two fair measurements may get different letters. */

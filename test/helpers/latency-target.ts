@@ -8,7 +8,9 @@ export type LatencyShape =
   /** Lognormal: median e^μ (ms) and σ; σ ≥ 1 gives a heavy tail. */
   | { kind: 'lognormal'; medianMs: number; sigma: number }
   /** Two modes, like cache hits and misses: `slowShare` of the answers take about slowMs, the rest about fastMs (±20 %). */
-  | { kind: 'bimodal'; fastMs: number; slowMs: number; slowShare: number };
+  | { kind: 'bimodal'; fastMs: number; slowMs: number; slowShare: number }
+  /** Always the same delay. */
+  | { kind: 'constant'; ms: number };
 
 /** Box–Muller: a standard normal deviate. */
 function normal(): number {
@@ -21,6 +23,8 @@ export function drawDelayMs(shape: LatencyShape): number {
       return -Math.log(1 - Math.random()) * shape.meanMs;
     case 'lognormal':
       return shape.medianMs * Math.exp(shape.sigma * normal());
+    case 'constant':
+      return shape.ms;
     case 'bimodal': {
       const base = Math.random() < shape.slowShare ? shape.slowMs : shape.fastMs;
       return base * (0.8 + 0.4 * Math.random());

@@ -12,6 +12,7 @@ import { startDemo } from '../helpers/demo.ts';
 import { startSink, remoteWriteEnv, type RwMode } from '../helpers/sink.ts';
 import { startInfluxDB, type InfluxDB } from '../helpers/influxdb.ts';
 import { startPrometheus, startVictoriaMetrics, startSinkProcess, freePort, scrape, metricSum, type Service } from '../../bench/services.ts';
+import { readPoints, k6Percentile, expectWithinBuckets } from '../helpers/k6-samples.ts';
 import { promQuery, promScalar, promSampleCount, promHistogramCount, waitFor, drained } from '../helpers/stores.ts';
 import { RemoteWriteDecoder } from '../../sink/remote-write/decode.ts';
 
@@ -32,18 +33,21 @@ interface K6Result {
   testid: string;
   code: number | null;
   summary: { metrics: Record<string, Record<string, number>> };
+  /** k6's raw samples (`--out json`). */
+  samples: string;
 }
 
 /** A real k6 run of a bundled scenario, its remote write pointed at `writeBase`. */
 async function k6Run(scenario: string, writeBase: string, mode: RwMode, duration: string, extra: Record<string, string> = {}): Promise<K6Result> {
   const testid = makeTestId(`fanout ${scenario}`);
   const summary = join(dir, `${testid}.json`);
+  const samples = join(dir, `${testid}.samples.json`);
   const env = { TESTID: testid, BASE_URL: shop.url, TARGET_VUS: '3', RAMP_MAX_VUS: '6', DURATION: duration, THINK_TIME_MS: '50', MIN_GRADE: 'none', ...extra };
-  const res = await runProcess(k6, ['run', '-q', '-o', 'experimental-prometheus-rw', '--summary-export', summary, ...Object.entries(env).flatMap(([k, v]) => ['-e', `${k}=${v}`]), join(SCENARIO_BUNDLE_DIR, `${scenario}.js`)], {
+  const res = await runProcess(k6, ['run', '-q', '-o', 'experimental-prometheus-rw', '-o', `json=${samples}`, '--summary-export', summary, ...Object.entries(env).flatMap(([k, v]) => ['-e', `${k}=${v}`]), join(SCENARIO_BUNDLE_DIR, `${scenario}.js`)], {
     env: remoteWriteEnv(writeBase, mode),
     timeoutMs: 170_000,
   });
-  return { testid, code: res.code, summary: JSON.parse(readFileSync(summary, 'utf8')) };
+  return { testid, code: res.code, summary: JSON.parse(readFileSync(summary, 'utf8')), samples };
 }
 
 const influxValue = (body: any): number | null => body.results?.[0]?.series?.[0]?.values?.[0]?.[1] ?? null;
@@ -76,12 +80,18 @@ describe('a real run through the sink lands in Prometheus and InfluxDB', () => {
     expect(influxValue(influxSum)).toBe(count);
   });
 
-  it("has a p95 within 5 % of k6's in both stores", async () => {
+  it("has the sink's p95 inside the buckets of k6's value in both stores, and Prometheus's own estimate within a bucket's width", async () => {
     const k6p95 = run.summary.metrics.http_req_duration!['p(95)']!;
+    const raw = (await readPoints(run.samples, 'http_req_duration')).map((p) => p.data.value);
+    expect(Math.abs(k6Percentile(raw, 95) - k6p95) / k6p95).toBeLessThan(1e-6);
+    const sinkP95 = await promQuery(prom.url, `last_over_time(promo_p95_ms{testid="${run.testid}",window="run"}[10m])`);
+    expectWithinBuckets(Number(sinkP95[0]!.value![1]), raw, 95, 'Prometheus promo_p95_ms');
+    // histogram_quantile interpolates inside the bucket that holds rank q·n (not k6's
+    // definition), so it is only as close as the bucket's width: about 9 % at schema 3.
     const promP95 = (await promScalar(prom.url, `histogram_quantile(0.95, sum(k6_http_req_duration_seconds{testid="${run.testid}"}))`, at))! * 1000;
-    expect(Math.abs(promP95 - k6p95) / k6p95).toBeLessThanOrEqual(0.05);
+    expect(Math.abs(promP95 - k6p95) / k6p95).toBeLessThanOrEqual(0.1);
     const influxP95 = influxValue(await influx.query(`SELECT last("p95_ms") FROM "promo_grade" WHERE "testid" = '${run.testid}' AND "window" = 'run'`, 'k6'));
-    expect(Math.abs(influxP95! - k6p95) / k6p95).toBeLessThanOrEqual(0.05);
+    expectWithinBuckets(influxP95!, raw, 95, 'InfluxDB promo_grade p95_ms');
   });
 
   it("has the sink's grade series in both stores", async () => {

@@ -1,5 +1,5 @@
-// Run control with real k6: the breaking point, the emergency stop, notifications,
-// starting runs from the API, and a history that survives a restart.
+// Run control with real k6: the emergency stop, notifications, starting runs from
+// the API, and a history that survives a restart. The breaking point is capacity.test.ts's.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -8,7 +8,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SCENARIO_BUNDLE_DIR, ROOT } from '../../build/bundle.ts';
 import { makeTestId } from '../../lib/tags.ts';
-import { saturationVus } from '../../demo/app.ts';
 import { runProcess, printedGrade, printedTestId } from '../helpers/processes.ts';
 import { startDemo } from '../helpers/demo.ts';
 import { startSink, remoteWriteEnv } from '../helpers/sink.ts';
@@ -54,44 +53,6 @@ function cli(args: string[], env: Record<string, string> = {}) {
   const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   return { child, exit, out: () => stdout, err: () => stderr };
 }
-
-describe('the breaking point of a ramp against a shop of known capacity', () => {
-  it('is found within 20 % of the VU level the capacity implies', async () => {
-    // Derivation: each VU loops over one origin request (S ms holding one of C slots)
-    // and a think time of T ms, so V VUs offer V/(T+S) requests per ms and the origin
-    // serves at most C/S: it saturates at V* = C·(T+S)/S. Past V*, every extra VU adds
-    // S/C ms of queue wait, and a wait beyond the queue timeout Q is a 503, so errors
-    // jump past 1 % at V = C·(T+S+Q)/S: the saturation point of a loop whose think
-    // time includes the tolerated wait. Q = 2S keeps chance queueing below V* from
-    // reaching the timeout.
-    const capacity = { concurrency: 4, serviceTimeMs: 20, maxQueue: 10_000, queueTimeoutMs: 40 };
-    const thinkTimeMs = 80;
-    expect(saturationVus({ ...capacity, thinkTimeMs })).toBe(20);
-    const expected = saturationVus({ ...capacity, thinkTimeMs: thinkTimeMs + capacity.queueTimeoutMs });
-    expect(expected).toBe(28);
-    const shop = await startDemo({ ...capacity, cacheTtlS: 0 });
-    // Warm the shop's code paths first: a cold start's slow first requests would time out
-    // in the 10 ms queue and count as a breach at a handful of VUs.
-    await Promise.all(Array.from({ length: capacity.concurrency }, async () => {
-      for (let i = 0; i < 50; i++) await shop.app.inject({ url: '/product/1' });
-    }));
-    const sink = await startSink({ config: { windowMs: 3000 } });
-    try {
-      const testid = makeTestId('breaking point');
-      const res = await runProcess(k6, ['run', '-q', '-o', 'experimental-prometheus-rw', '-e', `TESTID=${testid}`, '-e', `BASE_URL=${shop.url}`, '-e', 'RAMP_MAX_VUS=44', '-e', 'DURATION=50s',
-        '-e', `THINK_TIME_MS=${thinkTimeMs}`, '-e', 'MIN_GRADE=none', join(SCENARIO_BUNDLE_DIR, 'ramp.js')], { env: remoteWriteEnv(sink.url, 'native') });
-      expect(res.code).toBe(0);
-      const run = (await sink.app.inject({ url: `/api/runs/${testid}` })).json();
-      expect(run.breakingPointVus).toBeGreaterThanOrEqual(expected * 0.8);
-      expect(run.breakingPointVus).toBeLessThanOrEqual(expected * 1.2);
-      const metrics = (await sink.app.inject({ url: '/metrics' })).body;
-      expect(metrics).toContain(`promo_breaking_point_vus{testid="${testid}"} ${run.breakingPointVus}`);
-    } finally {
-      await sink.close();
-      await shop.close();
-    }
-  });
-});
 
 describe('the emergency stop', () => {
   it('refuses a stop without the token and lets the run go on; with the token k6 stops with 103 and the run is recorded', async () => {

@@ -9,6 +9,8 @@ import { readPoints } from '../helpers/k6-samples.ts';
 import { formatGrade } from '../../lib/grade.ts';
 import { gradeFromSummary, type SummaryData } from '../../lib/summary.ts';
 import { PAGE_TYPES, TESTID_PATTERN } from '../../lib/tags.ts';
+import { parseCliArgs } from '../../cli/args.ts';
+import { k6Environment } from '../../cli/run-scenario.ts';
 
 const k6 = inject('k6Bin');
 let outDir: string;
@@ -26,6 +28,21 @@ describe('scenario bundles', () => {
     expect(res.stderr).toBe('');
     expect(res.code).toBe(0);
     expect(Object.keys(JSON.parse(res.stdout).scenarios)).toHaveLength(1);
+  });
+});
+
+describe('--vus', () => {
+  it.each([
+    { scenario: 'ramp', vus: 30, why: 'the peak of the ramp' },
+    { scenario: 'promo', vus: 7, why: 'the steady VUs' },
+    { scenario: 'smoke', vus: 1, why: 'ignored: smoke runs one VU' },
+  ])('sets $why of $scenario, as k6 itself reads the bundle', async ({ scenario, vus }) => {
+    const args = parseCliArgs([scenario, '--vus', scenario === 'smoke' ? '9' : String(vus)]);
+    if (args.command !== 'run') throw new Error('not a run');
+    const env = k6Environment(args, 'vus_20261204_000000_00000000', 'http://127.0.0.1:1');
+    const res = await runProcess(k6, ['inspect', '--execution-requirements', ...Object.entries(env).flatMap(([k, v]) => ['-e', `${k}=${v}`]), join(SCENARIO_BUNDLE_DIR, `${scenario}.js`)]);
+    expect(res.code, res.stderr).toBe(0);
+    expect(JSON.parse(res.stdout).maxVUs).toBe(vus);
   });
 });
 

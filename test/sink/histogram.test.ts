@@ -724,3 +724,58 @@ describe('quantiles', () => {
     }
   });
 });
+
+describe("k6's percentile, from buckets", () => {
+  /** k6's TrendSink.P on the raw values: the reference. */
+  const k6P = (sorted: number[], pct: number) => {
+    const i = pct * (sorted.length - 1);
+    const lo = Math.floor(i);
+    return sorted[lo]! + (sorted[Math.ceil(i)]! - sorted[lo]!) * (i - lo);
+  };
+  const shapes: Record<string, (n: number, seed: number) => number[]> = {
+    exponential: (n, seed) => {
+      const r = rng(seed);
+      return Array.from({ length: n }, () => -Math.log(1 - r()) * 0.06);
+    },
+    lognormal: (n, seed) => lognormal(n, seed, Math.log(0.05), 1.1),
+    bimodal: (n, seed) => {
+      const r = rng(seed);
+      return Array.from({ length: n }, () => (r() < 0.1 ? 0.4 : 0.005) * (0.8 + 0.4 * r()));
+    },
+  };
+
+  it('places every order statistic inside the bucket of the true one', () => {
+    const values = shapes.lognormal!(300, 7);
+    const sorted = [...values].sort((a, b) => a - b);
+    const acc = new HistogramAccumulator().add(histogramOf(values));
+    sorted.forEach((v, k) => {
+      const estimate = acc.orderStatistic(k);
+      const i = refIndex(3, v);
+      expect(estimate, `order statistic ${k}`).toBeGreaterThan(2 ** ((i - 1) / 8));
+      expect(estimate, `order statistic ${k}`).toBeLessThanOrEqual(2 ** (i / 8) * (1 + 1e-12));
+    });
+  });
+
+  it.each(Object.keys(shapes))('gives p(50), p(90), p(95) and p(99) of %s latencies within 5 % of k6, for 50, 500 and 5,000 requests merged from 4 instances', (shape) => {
+    for (const n of [50, 500, 5000]) {
+      for (const seed of [1, 2, 3]) {
+        const values = shapes[shape]!(n, seed * 1000 + n);
+        const sorted = [...values].sort((a, b) => a - b);
+        const acc = new HistogramAccumulator();
+        for (const part of split(values, 4, seed)) acc.add(histogramOf(part));
+        for (const pct of [0.5, 0.9, 0.95, 0.99]) {
+          const exact = k6P(sorted, pct);
+          expect(Math.abs(acc.k6Percentile(pct) / exact - 1), `${shape} n=${n} seed=${seed} p(${pct * 100})`).toBeLessThan(0.05);
+        }
+        expect(acc.mean()).toBeCloseTo(values.reduce((a, b) => a + b, 0) / n, 12);
+      }
+    }
+  });
+
+  it('is the one value for one observation, and NaN with none', () => {
+    const one = new HistogramAccumulator().add(histogramOf([0.2]));
+    const i = refIndex(3, 0.2);
+    expect(one.k6Percentile(0.95)).toBeCloseTo(2 ** ((i - 0.5) / 8), 12);
+    expect(new HistogramAccumulator().k6Percentile(0.95)).toBeNaN();
+  });
+});

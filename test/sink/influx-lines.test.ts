@@ -175,19 +175,19 @@ describe('batchToLines', () => {
     expect(new InfluxLineEncoder({ timeTrends: ['checkout_time'] }).encode(batch).lines).toBe(`checkout_time p95=500 ${T0}`);
   });
 
-  it('writes native histograms as count, sum and quantiles (ms for _seconds), quantiles from HistogramAccumulator', () => {
+  it('writes native histograms as count, sum and quantiles (ms for _seconds), quantiles as k6 computes them (HistogramAccumulator.k6Percentile)', () => {
     const h = durations(T0, 90, 10);
     const out = linesOf(series('k6_http_req_duration_seconds', REQ_TAGS, [], [h]));
     const decoded = decode(new RemoteWriteDecoder(), series('k6_http_req_duration_seconds', REQ_TAGS, [], [h])).histogram(0);
     const acc = new HistogramAccumulator().add(decoded);
-    const q = (p: number) => String(acc.quantile(p) * 1000);
+    const q = (p: number) => String(acc.k6Percentile(p) * 1000);
     expect(out.lines).toBe(
       `http_req_duration,${REQ_TAGSET} count=100,sum=${(90 * 0.1 + 10 * 3) * 1000},p50=${q(0.5)},p90=${q(0.9)},p95=${q(0.95)},p99=${q(0.99)},${URL_FIELD} ${T0}`,
     );
     // Sanity: the slow tenth sits around 3 s, the rest around 100 ms.
-    expect(acc.quantile(0.5) * 1000).toBeGreaterThan(90);
-    expect(acc.quantile(0.5) * 1000).toBeLessThan(110);
-    expect(acc.quantile(0.95) * 1000).toBeGreaterThan(2500);
+    expect(acc.k6Percentile(0.5) * 1000).toBeGreaterThan(90);
+    expect(acc.k6Percentile(0.5) * 1000).toBeLessThan(110);
+    expect(acc.k6Percentile(0.95) * 1000).toBeGreaterThan(2500);
     expect(out).toMatchObject({ lines_count: 1, skipped: 0, skipped_fields: 0 });
   });
 
@@ -195,7 +195,7 @@ describe('batchToLines', () => {
     const h: HistogramObj = { count_int: 4, sum: 10, schema: 0, zero_threshold: 2 ** -128, zero_count_int: 0, timestamp: T0, positive_spans: [{ offset: 2, length: 2 }], positive_deltas: [2, 0] };
     const out = linesOf(series('k6_cart_items', { testid: 'run-1' }, [], [h]));
     const acc = new HistogramAccumulator().add({ count: 4, sum: 10, schema: 0, zeroThreshold: 2 ** -128, zeroCount: 0, positiveSpans: [{ offset: 2, length: 2 }], positiveBuckets: [2, 2], negativeSpans: [], negativeBuckets: [], timestamp: T0, isFloat: false });
-    expect(out.lines).toBe(`cart_items,testid=run-1 count=4,sum=10,p50=${acc.quantile(0.5)},p90=${acc.quantile(0.9)},p95=${acc.quantile(0.95)},p99=${acc.quantile(0.99)} ${T0}`);
+    expect(out.lines).toBe(`cart_items,testid=run-1 count=4,sum=10,p50=${acc.k6Percentile(0.5)},p90=${acc.k6Percentile(0.9)},p95=${acc.k6Percentile(0.95)},p99=${acc.k6Percentile(0.99)} ${T0}`);
   });
 
   it('leaves out the NaN quantiles of an empty histogram, and counts them', () => {

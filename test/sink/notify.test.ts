@@ -285,6 +285,7 @@ function registration(testid: string, exitCode: number | null, extra: Partial<Re
     exitCode,
     abortOnFail: true,
     k6Summary: null,
+    abortedBy: null,
     ...extra,
   };
 }

@@ -11,28 +11,8 @@ import { CliError } from '../../cli/args.ts';
 import { History } from '../../sink/control/history.ts';
 import { historyCsv } from '../../report/history-csv.ts';
 import type { HistoryEntry } from '../../contract/sink-api.ts';
+import { BASELINE } from '../helpers/history-entry.ts';
 
-const BASELINE: HistoryEntry = {
-  testid: 'baseline_20261127_080000_1a2b3c4d',
-  scenario: 'promo',
-  tags: { environment: 'preprod', promo_type: 'none', promo_name: 'none', intensity: 'medium' },
-  target: 'http://shop.test',
-  startedAt: '2026-11-27T08:00:00.000Z',
-  endedAt: '2026-11-27T08:05:00.000Z',
-  exitCode: 0,
-  exitReason: 'completed',
-  requests: 15000,
-  p50Ms: 120,
-  p95Ms: 400,
-  p99Ms: 800,
-  errorRatio: 0.002,
-  rps: 50,
-  maxVus: 20,
-  checksRate: 0.998,
-  iterations: 3000,
-  grade: { letter: 'A', score: 95, colour: 'green', text: 'A (95/100)' },
-  breakingPointVus: null,
-};
 
 const CANDIDATE: HistoryEntry = {
   ...BASELINE,
@@ -272,7 +252,9 @@ describe('history command', () => {
 
   it('rejects bad arguments with one plain sentence', async () => {
     expect(await cliError(historyCommand(['extra'], sink()))).toBe('history takes no arguments besides its options, not "extra".');
-    expect(await cliError(historyCommand(['--json'], sink()))).toMatch(/^Unknown option '--json'; history takes --csv, --file, --sink\.$/);
+    expect(await cliError(historyCommand(['--json'], sink()))).toBe("Unknown option '--json'; history takes --csv, --trend, --scenario, --promo-name, --file, --sink.");
+    expect(await cliError(historyCommand(['--csv', '--trend'], sink()))).toBe('Give either --csv or --trend, not both.');
+    expect(await cliError(historyCommand(['--trend', '--scenario', ''], sink()))).toBe('--scenario needs a scenario name.');
     expect(await cliError(historyCommand(['--sink', 'ftp://x'], sink()))).toBe('--sink must be an http:// or https:// URL, not "ftp://x".');
   });
 });

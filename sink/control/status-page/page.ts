@@ -7,12 +7,18 @@
 // Everything from the sink goes into the page with textContent, never as HTML: tag
 // values come from k6 labels, which anyone who can write to the sink chooses.
 import { compareRuns, overheadLine, type ComparisonRow } from '../../../report/compare.ts';
-import type { FiguresJson as Figures, HistoryEntry, RunJson } from '../../../contract/sink-api.ts';
+import type { FiguresJson as Figures, HistoryEntry, RunJson, SeriesPointJson } from '../../../contract/sink-api.ts';
+import { createRunCharts, createTrendChart, type RunCharts, type TrendChart } from '../../../report/charts.ts';
+import { promoImpact } from '../../../report/impact.ts';
+import { trendOf } from '../../../report/trend.ts';
 import type { Registration } from '../run-control.ts';
 import { marketingDashboardUrl } from '../../../contract/links.ts';
+import { thresholdValue } from '../../../report/threshold-value.ts';
 
 /** What GET /api/runs/:testid/events sends: the run, or 'waiting' before its first sample. */
-type RunEvent = (RunJson & { registration: Registration | null }) | { testid: string; status: 'waiting'; registration: Registration | null };
+type RunEvent =
+  | (RunJson & { registration: Registration | null; seriesDelta?: { stepMs: number; from: number; points: SeriesPointJson[] } })
+  | { testid: string; status: 'waiting'; registration: Registration | null };
 type Colour = 'green' | 'orange' | 'red' | 'grey';
 type Shown = 'waiting' | 'running' | 'stopping' | 'stopped' | 'ended';
 
@@ -186,6 +192,8 @@ function renderRun(e: RunEvent): void {
         ? null
         : 'This test did not tell the sink where its load generator (k6) listens, so it cannot be stopped from here.',
   );
+  renderDetails(e);
+  renderCharts(e);
   el('stop-which').textContent = [tags.promo_name && tags.promo_name !== 'none' ? tags.promo_name : null, e.testid].filter(Boolean).join(' · ');
   document.title = `${g.letter} · ${STATUS_WORDS[shown]} · Load test status`;
 
@@ -196,9 +204,133 @@ function renderRun(e: RunEvent): void {
   lastFinishedAt = finishedAt;
 }
 
+
+// ---------------------------------------------------------------- charts
+
+/** The run's points as streamed: the events send what is new (seriesDelta). */
+let seriesPoints: SeriesPointJson[] = [];
+let runCharts: RunCharts | null = null;
+let lastCapacity: RunJson['capacity'] | null = null;
+/** A past run drawn beside this one (the overlay picker), or null. */
+let overlayPoints: SeriesPointJson[] | null = null;
+
+function drawCharts(): void {
+  runCharts ??= createRunCharts(el('charts'), { baseline: overlayPoints !== null });
+  runCharts.update(seriesPoints, lastCapacity, overlayPoints);
+  // For tests and the curious: what each chart holds.
+  (window as unknown as { promoCharts: RunCharts }).promoCharts = runCharts;
+}
+
+function renderCharts(e: RunEvent): void {
+  if (e.status === 'waiting' || !e.seriesDelta) return;
+  const delta = e.seriesDelta;
+  seriesPoints = [...seriesPoints.slice(0, delta.from), ...delta.points];
+  lastCapacity = e.capacity;
+  el('charts-area').hidden = false;
+  drawCharts();
+}
+
+/** The overlay picker changed: fetch that run's series and draw the charts again, with or without it. */
+async function pickOverlay(): Promise<void> {
+  const id = el<HTMLSelectElement>('overlay').value;
+  let points: SeriesPointJson[] | null = null;
+  if (id !== '' && TESTID.test(id)) {
+    try {
+      const res = await fetch(`/api/runs/${encodeURIComponent(id)}/series`, NO_COOKIES);
+      points = res.ok ? ((await res.json()) as { points: SeriesPointJson[] }).points : [];
+    } catch {
+      points = [];
+    }
+  }
+  if (el<HTMLSelectElement>('overlay').value !== id) return; // picked again meanwhile
+  overlayPoints = points;
+  el('charts').replaceChildren();
+  runCharts = null;
+  if (!el('charts-area').hidden) drawCharts();
+}
+
+/** The scenario of the run shown (its registration, else its labels). */
+function currentScenario(): string | null {
+  if (!latest) return null;
+  return latest.registration?.scenario ?? (latest.status !== 'waiting' ? (latest.tags.scenario ?? null) : null);
+}
+
+/** Past runs of the same scenario, newest first, for the overlay picker. */
+function fillOverlayPicker(): void {
+  const select = el<HTMLSelectElement>('overlay');
+  const scenario = currentScenario();
+  const past = entries.filter((e) => e.testid !== testid && (scenario === null || e.scenario === scenario));
+  const keep = select.value;
+  select.replaceChildren(new Option('none', ''), ...past.map((e) => new Option(label(e), e.testid)));
+  select.value = past.some((e) => e.testid === keep) ? keep : '';
+  el('overlay-picker').hidden = past.length === 0;
+}
+
+// ---------------------------------------------------------------- the trend of past tests
+
+let trendChart: TrendChart | null = null;
+
+function renderTrend(): void {
+  const scenario = currentScenario();
+  const trend = trendOf(entries, scenario !== null ? { scenario } : {});
+  const area = el('trend-area');
+  area.hidden = trend.runs.length < 2;
+  if (area.hidden) return;
+  el('trend-title').textContent = `Trend of ${trend.scope}: the last ${trend.runs.length} tests`;
+  show(el('trend-summary'), trend.summary);
+  const grades = el('trend-grades');
+  grades.replaceChildren(
+    'Grades, oldest first: ',
+    ...trend.runs.flatMap((r) => {
+      const dot = document.createElement('span');
+      dot.className = `dot ${isColour(r.grade.colour) ? r.grade.colour : 'grey'}`;
+      return [dot, `${r.grade.letter} `];
+    }),
+  );
+  trendChart ??= createTrendChart(el('trend'));
+  trendChart.update(trend.runs);
+  (window as unknown as { promoTrend: { chart: TrendChart; runs: string[] } }).promoTrend = { chart: trendChart, runs: trend.runs.map((r) => r.testid) };
+}
+
+/** Capacity, the merged threshold verdicts and the per-page figures. */
+function renderDetails(e: RunEvent): void {
+  const details = el('details');
+  if (e.status === 'waiting') {
+    details.hidden = true;
+    return;
+  }
+  details.hidden = false;
+  const c = e.capacity;
+  const breaking = c.breakingPointVus !== null ? `The shop broke at ${whole(c.breakingPointVus)} simultaneous users` : `No break up to ${whole(c.maxVus)} simultaneous users`;
+  const limit = c.throughputLimitRps !== null ? `; it tops out at ${fixed(c.throughputLimitRps, 1)} requests/s (reached at ${whole(c.throughputLimitVus)} users).` : '.';
+  el('capacity').textContent = breaking + limit;
+  show(el('aborted'), e.abortedBy ? `Stopped early: the goal ${e.abortedBy.metric} ${e.abortedBy.threshold} failed at ${thresholdValue(e.abortedBy)} over ${whole(e.abortedBy.requests)} requests.` : null);
+  const list = el('thresholds');
+  list.replaceChildren(
+    ...e.thresholds.map((t) => {
+      const item = document.createElement('li');
+      const verdict = !t.supported ? 'not judged' : t.ok === null ? 'no data yet' : t.ok ? 'met' : 'missed';
+      item.dataset.verdict = t.ok === null ? 'none' : t.ok ? 'ok' : 'failed';
+      item.textContent = `${verdict}: ${t.metric} ${t.threshold} (${t.supported ? `${thresholdValue(t)} over ${whole(t.requests)} requests` : (t.reason ?? '')})`;
+      return item;
+    }),
+  );
+  el('thresholds-empty').hidden = e.thresholds.length > 0;
+  const body = el('pages').querySelector('tbody')!;
+  const rows = [...e.pages.pageTypes.map((p) => ({ ...p, label: p.key })), ...e.pages.slowestNames.map((p) => ({ ...p, label: `URL ${p.key}` }))];
+  body.replaceChildren(
+    ...rows.map((p) => {
+      const row = document.createElement('tr');
+      for (const text of [p.label, whole(p.requests), fixed(p.rps, 1), whole(p.p50Ms), whole(p.p95Ms), whole(p.p99Ms), percent(p.errorRatio)]) cell(row, text);
+      return row;
+    }),
+  );
+}
+
 function follow(id: string): void {
   testid = id;
   el('testid').textContent = id;
+  el<HTMLAnchorElement>('download-report').href = `/api/runs/${encodeURIComponent(id)}/report`;
   const grafana = document.querySelector<HTMLMetaElement>('meta[name="grafana-url"]')?.content ?? '';
   if (/^https?:\/\//i.test(grafana)) {
     const link = el('dashboard');
@@ -409,6 +541,8 @@ async function loadHistory(): Promise<void> {
   table.hidden = entries.length === 0;
   el('history-empty').hidden = entries.length > 0;
   fillPickers();
+  fillOverlayPicker();
+  renderTrend();
 }
 
 function fillPickers(): void {
@@ -474,6 +608,14 @@ function renderComparison(): void {
     cell(tr, row.deltaPct === null ? 'n/a' : `${signed(row.deltaPct, 1)} %`, judgement(row, decimals) ?? 'num');
   }
   el('overhead').textContent = overheadLine(comparison);
+  // The same words as the report's promo impact, before the figures.
+  el('impact-sentences').replaceChildren(
+    ...promoImpact(b, c).sentences.map((sentence) => {
+      const item = document.createElement('li');
+      item.textContent = sentence;
+      return item;
+    }),
+  );
 }
 
 // ---------------------------------------------------------------- start
@@ -483,6 +625,7 @@ function start(): void {
   setUpStop();
   el('baseline').addEventListener('change', renderComparison);
   el('candidate').addEventListener('change', renderComparison);
+  el('overlay').addEventListener('change', () => void pickOverlay());
   void loadHistory();
   setInterval(() => void loadHistory(), HISTORY_REFRESH_MS);
   void chooseRun();

@@ -1,0 +1,74 @@
+// The parts of the CLI's final report that come from the sink's merged view of a run:
+// each threshold's merged verdict (and where an instance's own k6 verdict differs),
+// the per-page figures and the capacity.
+import type { CapacityJson, PagesJson, PageFiguresJson, ThresholdResultJson } from '../contract/sink-api.ts';
+import { thresholdValue } from '../report/threshold-value.ts';
+
+/** One instance's own verdicts, from k6's --summary-export: `metric` → expression → failed. */
+export type InstanceVerdicts = Record<string, Record<string, boolean>>;
+
+/** The `thresholds` of each metric in a k6 summary export (true: the threshold failed). */
+export function instanceVerdicts(summary: { metrics?: Record<string, { thresholds?: Record<string, boolean> }> }): InstanceVerdicts {
+  const out: InstanceVerdicts = {};
+  for (const [metric, m] of Object.entries(summary.metrics ?? {})) if (m.thresholds) out[metric] = { ...m.thresholds };
+  return out;
+}
+
+const pct = (ratio: number | null) => (ratio === null ? 'n/a' : `${(ratio * 100).toFixed(2)} %`);
+const msText = (v: number | null) => (v === null ? 'n/a' : `${v.toFixed(1)} ms`);
+
+/** The line the CLI prints when the sink stopped the run on a merged threshold. */
+export function abortLine(t: ThresholdResultJson): string {
+  return `aborted: the merged threshold ${t.metric} ${t.threshold} failed at ${thresholdValue(t)} over ${t.requests} requests; the sink stopped every instance`;
+}
+
+/**
+ * The merged verdicts, then one line per threshold where k6 on some instance judged
+ * its own share differently.
+ */
+export function thresholdLines(results: ThresholdResultJson[], perInstance: Array<InstanceVerdicts | null>): string[] {
+  if (results.length === 0) return [];
+  const lines = ['  thresholds, merged over every instance:'];
+  for (const t of results) {
+    const verdict = !t.supported ? 'not judged' : t.ok === null ? 'no data yet' : t.ok ? 'ok' : 'FAILED';
+    const detail = t.supported ? `${thresholdValue(t)} over ${t.requests} requests` : (t.reason ?? '');
+    lines.push(`    ${verdict.padEnd(11)} ${t.metric} ${t.threshold}   ${detail}`);
+  }
+  for (const t of results) {
+    if (t.ok === null) continue;
+    const differing = perInstance.flatMap((v, i) => {
+      const failed = v?.[t.metric]?.[t.threshold];
+      return failed === undefined || !failed === t.ok ? [] : [i];
+    });
+    if (differing.length === 0) continue;
+    const who = perInstance.length === 1 ? 'k6 alone' : `k6 on instance${differing.length > 1 ? 's' : ''} ${differing.join(', ')} alone`;
+    lines.push(`  note: ${t.metric} ${t.threshold} ${t.ok ? 'holds' : 'fails'} merged (${thresholdValue(t)}), but ${who} judged it ${t.ok ? 'failed' : 'ok'}`);
+  }
+  return lines;
+}
+
+function pageRow(p: PageFiguresJson, width: number): string {
+  const rps = p.rps === null ? 'n/a' : p.rps.toFixed(1);
+  return `    ${p.key.padEnd(width)}  ${String(p.requests).padStart(8)}  ${rps.padStart(7)}  ${msText(p.p50Ms).padStart(10)}  ${msText(p.p95Ms).padStart(10)}  ${msText(p.p99Ms).padStart(10)}  ${pct(p.errorRatio).padStart(8)}`;
+}
+
+/** The per-page_type table and the slowest names. */
+export function pageLines(pages: PagesJson): string[] {
+  const lines: string[] = [];
+  const table = (title: string, rows: PageFiguresJson[]) => {
+    if (rows.length === 0) return;
+    const width = Math.max(9, ...rows.map((r) => r.key.length));
+    lines.push(`  ${title}`, `    ${''.padEnd(width)}  ${'requests'.padStart(8)}  ${'req/s'.padStart(7)}  ${'p50'.padStart(10)}  ${'p95'.padStart(10)}  ${'p99'.padStart(10)}  ${'errors'.padStart(8)}`);
+    for (const r of rows) lines.push(pageRow(r, width));
+  };
+  table('per page_type:', pages.pageTypes);
+  table(`slowest names (by p95):`, pages.slowestNames);
+  return lines;
+}
+
+/** "breaking point: 98 VUs   throughput limit: 80.1 req/s at 85 VUs", or "no break up to 100 VUs". */
+export function capacityLine(c: CapacityJson): string {
+  const breaking = c.breakingPointVus !== null ? `breaking point: ${c.breakingPointVus} VUs` : `no break up to ${c.maxVus} VUs`;
+  const limit = c.throughputLimitRps !== null ? `   throughput limit: ${c.throughputLimitRps.toFixed(1)} req/s at ${c.throughputLimitVus} VUs` : '';
+  return `  ${breaking}${limit}`;
+}

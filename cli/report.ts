@@ -1,0 +1,129 @@
+// `report <testid> [--baseline <testid>] [--out FILE] [--pdf] [--sink URL | --out-dir DIR]`:
+// a finished run's self-contained HTML report (report/html.ts), optionally beside a
+// baseline run, optionally printed to PDF. The runs come from a sink's history and series
+// store (--sink), or from the files a CLI run's embedded sink left in an out dir
+// (history.jsonl and series/<testid>.json; <testid>/sink-data/ when another sink held it).
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { CliError } from './args.ts';
+import { loadRuns } from './history.ts';
+import { printToPdf, chromiumBinary } from './pdf.ts';
+import { readHistory } from '../contract/history-file.ts';
+import type { HistoryEntry, RunSeriesJson } from '../contract/sink-api.ts';
+import { reportData, type ReportRun } from '../report/report-data.ts';
+import { renderReportHtml } from '../report/html.ts';
+import { loadReportAssets } from '../report/assets.ts';
+
+export const REPORT_USAGE = `Usage: report <testid> [--baseline <testid>] [--out FILE] [--pdf] [--sink URL | --out-dir DIR]
+
+  --baseline ID  compare with this run (the shop without the promo): promo impact and dashed lines
+  --out FILE     the HTML file to write (default report-<testid>.html); --pdf writes FILE's .pdf beside it
+  --pdf          print the report to A4 with headless Chromium (/usr/bin/chromium, or CHROMIUM_BIN)
+  --sink URL     read the runs from a running sink (Bearer $SINK_TOKEN if set)
+  --out-dir DIR  read them from a CLI run's out dir (default results)`;
+
+const OPTIONS = {
+  baseline: { type: 'string' },
+  out: { type: 'string' },
+  pdf: { type: 'boolean' },
+  sink: { type: 'string' },
+  'out-dir': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/** The testids the sink takes (its routes' pattern): any k6 run's, not only the CLI's. */
+const ANY_TESTID = /^[A-Za-z0-9_.-]{1,128}$/;
+
+/** The latest entry of a run (a run reported twice has its last word last). */
+const latestOf = (entries: HistoryEntry[], testid: string) => {
+  for (let i = entries.length - 1; i >= 0; i--) if (entries[i]!.testid === testid) return entries[i];
+  return undefined;
+};
+
+/** Where the runs come from. */
+export interface RunSource {
+  describe: string;
+  load(testid: string): Promise<ReportRun | null>;
+}
+
+/** A sink's history and series store. */
+export function sinkSource(url: string): RunSource {
+  const base = url.replace(/\/+$/, '');
+  let runs: Promise<HistoryEntry[]> | null = null;
+  return {
+    describe: `the sink at ${base}`,
+    async load(testid) {
+      runs ??= loadRuns({ sink: base });
+      const entry = latestOf(await runs, testid);
+      if (!entry) return null;
+      const headers: Record<string, string> = process.env.SINK_TOKEN ? { authorization: `Bearer ${process.env.SINK_TOKEN}` } : {};
+      const res = await fetch(`${base}/api/runs/${encodeURIComponent(testid)}/series`, { headers, signal: AbortSignal.timeout(15_000) }).catch((err: Error) => {
+        throw new CliError(`Cannot reach the sink at ${base}: ${(err as { cause?: Error }).cause?.message ?? err.message}.`);
+      });
+      const series = res.ok ? ((await res.json()) as RunSeriesJson) : null;
+      return { entry, series };
+    },
+  };
+}
+
+/** A CLI run's out dir: the embedded sink's data directory (or the run's own sink-data/). */
+export function outDirSource(dir: string): RunSource {
+  const root = resolve(dir);
+  return {
+    describe: root,
+    async load(testid) {
+      for (const dataDir of [root, join(root, testid, 'sink-data')]) {
+        const { entries } = await readHistory(join(dataDir, 'history.jsonl'));
+        const entry = latestOf(entries, testid);
+        if (!entry) continue;
+        const file = join(dataDir, 'series', `${testid}.json`);
+        const series = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as RunSeriesJson) : null;
+        return { entry, series };
+      }
+      return null;
+    },
+  };
+}
+
+/** The report of `testid` (beside `baselineId`'s run) written to `out`; the PDF beside it with `pdf`. */
+export async function writeReport(source: RunSource, testid: string, baselineId: string | null, out: string, pdf: boolean): Promise<{ html: string; pdf: string | null }> {
+  const [run, baseline] = await Promise.all([source.load(testid), baselineId ? source.load(baselineId) : Promise.resolve(null)]);
+  const missing = [run ? null : testid, baselineId && !baseline ? baselineId : null].filter((x): x is string => x !== null);
+  if (missing.length > 0) throw new CliError(`No finished run with testid ${missing.join(' or ')} in ${source.describe}; \`history\` lists the recorded runs.`);
+  const html = renderReportHtml(reportData(run!, baseline), await loadReportAssets());
+  writeFileSync(out, html);
+  if (!pdf) return { html: out, pdf: null };
+  const pdfPath = out.replace(/\.html?$/i, '') + '.pdf';
+  await printToPdf(out, pdfPath);
+  return { html: out, pdf: pdfPath };
+}
+
+export async function reportCommand(argv: string[], say: (line: string) => void): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (err) {
+    const message = (err as Error).message.split('\n')[0]!.replace(/\..*$/, '');
+    throw new CliError(`${message}; report takes ${Object.keys(OPTIONS).map((o) => `--${o}`).join(', ')}.`);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    say(REPORT_USAGE);
+    return 0;
+  }
+  if (positionals.length !== 1) throw new CliError(positionals.length === 0 ? 'report needs the testid of a finished run: report <testid>.' : `report takes one testid, not ${positionals.length}: ${positionals.join(' ')}.`);
+  const testid = positionals[0]!;
+  for (const id of [testid, values.baseline]) if (id !== undefined && !ANY_TESTID.test(id)) throw new CliError(`"${id}" is not a testid (letters, digits, _ . and -).`);
+  if (values.baseline === testid) throw new CliError('--baseline must be another run than the one reported.');
+  if (values.sink !== undefined && values['out-dir'] !== undefined) throw new CliError('Give either --sink or --out-dir, not both.');
+  if (values.sink !== undefined && !/^https?:\/\/[^\s/]+/.test(values.sink)) throw new CliError(`--sink must be an http:// or https:// URL, not "${values.sink}".`);
+  if (values.out === '') throw new CliError('--out needs a file name.');
+  if (values['out-dir'] === '') throw new CliError('--out-dir needs a directory.');
+  if (values.pdf) chromiumBinary(); // before any work: a missing Chromium is one sentence
+  const source = values.sink !== undefined ? sinkSource(values.sink) : outDirSource(values['out-dir'] ?? 'results');
+  const written = await writeReport(source, testid, values.baseline ?? null, values.out ?? `report-${testid}.html`, values.pdf === true);
+  say(`report ${resolve(written.html)}`);
+  if (written.pdf) say(`pdf ${resolve(written.pdf)}`);
+  return 0;
+}

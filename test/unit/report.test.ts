@@ -1,0 +1,139 @@
+// The report's words and its file: the promo's impact in sentences (hand-computed from
+// the two runs), and the HTML's bounds: self-contained, escaped, at most 300 KB for a
+// 5-minute run with the real built script.
+import { describe, expect, it } from 'vitest';
+import { promoImpact } from '../../report/impact.ts';
+import { renderReportHtml } from '../../report/html.ts';
+import { reportData } from '../../report/report-data.ts';
+import { loadReportAssets } from '../../report/assets.ts';
+import { MAX_POINTS } from '../../sink/grade/series.ts';
+import { reportCommand } from '../../cli/report.ts';
+import { sparkline, trendOf } from '../../report/trend.ts';
+import { CliError } from '../../cli/args.ts';
+import { BASELINE as NOVEMBER_BASELINE } from '../helpers/history-entry.ts';
+import type { HistoryEntry, PageFiguresJson, RunSeriesJson, SeriesPointJson } from '../../contract/sink-api.ts';
+
+
+const BASELINE: HistoryEntry = { ...NOVEMBER_BASELINE, testid: 'baseline_20261204_080000_1a2b3c4d', startedAt: '2026-12-04T08:00:00.000Z', endedAt: '2026-12-04T08:05:00.000Z' };
+
+const PROMO: HistoryEntry = {
+  ...BASELINE,
+  testid: 'black_friday_20261204_090000_5e6f7a8b',
+  tags: { ...BASELINE.tags, promo_type: 'manual_code', promo_name: 'Black Friday' },
+  p95Ms: 472, // +18 %
+  errorRatio: 0.006, // +0.4 point
+  rps: 45, // −10 %
+  grade: { letter: 'C', score: 78, colour: 'orange', text: 'C (78/100)' },
+};
+
+describe('the promo impact', () => {
+  it('says first, in words, how much slower pages were, then errors and requests/s, with the figures', () => {
+    const impact = promoImpact(BASELINE, PROMO);
+    expect(impact.sentences).toEqual([
+      'Pages were 18 % slower with the promo (95 % of pages within 472 ms, against 400 ms without it).',
+      'There were more errors with the promo: 0.60 % of requests failed, against 0.20 % without it.',
+      'The shop served 10 % fewer requests per second (45.0 requests/s, against 50.0).',
+    ]);
+    expect(impact.responseTimeOverheadPct).toBeCloseTo(18, 10);
+    expect(impact.p95DeltaMs).toBe(72);
+    expect(impact.errorRateDeltaPoints).toBeCloseTo(0.4, 10);
+    expect(impact.rpsDeltaPct).toBeCloseTo(-10, 10);
+  });
+
+  it('calls changes under 3 % (or 0.1 point of errors) about the same, and faster pages faster', () => {
+    const impact = promoImpact(BASELINE, { ...BASELINE, testid: 'same_20261204_090000_5e6f7a8b', p95Ms: 408, errorRatio: 0.0025, rps: 51 });
+    expect(impact.sentences).toEqual([
+      'Pages were about as fast with the promo as without it (95 % of pages within 408 ms, against 400 ms without it).',
+      'Errors stayed about the same (0.25 % of requests failed, against 0.20 % without it).',
+      'The shop served about as many requests per second (51.0 requests/s, against 50.0).',
+    ]);
+    expect(promoImpact(BASELINE, { ...BASELINE, p95Ms: 300 }).sentences[0]).toBe('Pages were 25 % faster with the promo (95 % of pages within 300 ms, against 400 ms without it).');
+  });
+
+  it('says the response times cannot be compared when a run has no p95', () => {
+    expect(promoImpact(BASELINE, { ...PROMO, p95Ms: null }).sentences[0]).toBe('The response times cannot be compared: one of the runs has no p95.');
+  });
+});
+
+const T0 = Date.UTC(2026, 11, 4, 9);
+function fiveMinutes(): RunSeriesJson {
+  const points: SeriesPointJson[] = [];
+  for (let i = 0; i < 300; i++) {
+    points.push({ t: T0 + i * 1000 + (i % 7), vus: 1 + Math.floor(i / 3), rps: 123.456789 + i, okRps: 120.98765 + i, p50Ms: 81.2345678, p95Ms: 412.3456789, p99Ms: 987.654321, errorRatio: 0.00123456789, checksRate: 0.99876543, requests: 125 * i, failed: i, grade: 'B', score: 87 });
+  }
+  return { testid: PROMO.testid, stepMs: 1000, points };
+}
+
+const page = (key: string): PageFiguresJson => ({ key, requests: 12345, rps: 41.2, p50Ms: 80.1, p95Ms: 400.2, p99Ms: 900.3, errorRatio: 0.001 });
+
+describe('the report file', () => {
+  it('is at most 300 KB for a 5-minute run with a 5-minute baseline, the built script and uPlot inline', async () => {
+    expect(300).toBeLessThan(MAX_POINTS);
+    const full: HistoryEntry = {
+      ...PROMO,
+      capacity: { breakingPointVus: 180, throughputLimitRps: 350.5, throughputLimitVus: 160, maxVus: 200 },
+      pages: { pageTypes: ['home', 'product', 'cart', 'checkout', 'search'].map(page), slowestNames: Array.from({ length: 10 }, (_, i) => page(`https://shop.test/product/${i}?variant=${'x'.repeat(40)}`)) },
+      thresholds: Array.from({ length: 6 }, (_, i) => ({ metric: 'http_req_duration', threshold: `p(95)<${1000 + i}`, ok: true, value: 412.3, requests: 37500, abortOnFail: false, supported: true })),
+    };
+    const html = renderReportHtml(reportData({ entry: full, series: fiveMinutes() }, { entry: BASELINE, series: fiveMinutes() }), await loadReportAssets());
+    const kb = Buffer.byteLength(html) / 1024;
+    console.log(`report of a 5-minute run with its baseline: ${kb.toFixed(0)} KB`);
+    expect(kb).toBeLessThanOrEqual(300);
+    expect(kb).toBeGreaterThan(50); // uPlot and the points are in it
+    expect(html).not.toMatch(/<(script|link|img)[^>]+(src|href)=/i); // nothing to fetch
+  });
+
+  it('escapes what the run names: a promo called </script><b> stays text, and the data reads back as it was', async () => {
+    const entry = { ...PROMO, tags: { ...PROMO.tags, promo_name: '</script><b>"x"</b>' } };
+    const data = reportData({ entry, series: null }, null, new Date(T0));
+    const html = renderReportHtml(data, await loadReportAssets());
+    expect(html).not.toContain('<b>"x"</b>');
+    expect(html).toContain('&lt;/script&gt;&lt;b&gt;&quot;x&quot;&lt;/b&gt;');
+    const json = html.match(/<script type="application\/json" id="report-data">([^<]*)<\/script>/)![1]!;
+    expect(JSON.parse(json)).toEqual(JSON.parse(JSON.stringify(data)));
+  });
+});
+
+describe('`report` given bad arguments', () => {
+  const cases: Array<[string[], string]> = [
+    [[], 'report needs the testid of a finished run: report <testid>.'],
+    [['a', 'b'], 'report takes one testid, not 2: a b.'],
+    [['run/../x'], '"run/../x" is not a testid (letters, digits, _ . and -).'],
+    [['a', '--baseline', 'a'], '--baseline must be another run than the one reported.'],
+    [['a', '--sink', 'http://x', '--out-dir', 'd'], 'Give either --sink or --out-dir, not both.'],
+    [['a', '--sink', 'ftp://x'], '--sink must be an http:// or https:// URL, not "ftp://x".'],
+    [['a', '--out', ''], '--out needs a file name.'],
+    [['a', '--colour'], "Unknown option '--colour'; report takes --baseline, --out, --pdf, --sink, --out-dir, --help."],
+    [['no_such_run', '--out-dir', '/nonexistent-dir'], 'No finished run with testid no_such_run in /nonexistent-dir; `history` lists the recorded runs.'],
+  ];
+  for (const [argv, message] of cases) {
+    it(`says "${message}" for ${JSON.stringify(argv)}`, async () => {
+      await expect(reportCommand(argv, () => {})).rejects.toThrow(new CliError(message));
+    });
+  }
+});
+
+describe('the trend of past tests', () => {
+  const run = (testid: string, endedAt: string, p95Ms: number | null, scenario = 'ramp', promo = 'none'): HistoryEntry => ({ ...BASELINE, testid, endedAt, p95Ms, scenario, tags: { ...BASELINE.tags, promo_name: promo } });
+  const runs = [
+    run('c', '2026-12-04T10:00:00Z', 400),
+    run('a', '2026-12-04T08:00:00Z', 120),
+    run('x', '2026-12-04T09:30:00Z', 999, 'smoke'),
+    run('b', '2026-12-04T09:00:00Z', null, 'ramp', 'Black Friday'),
+  ];
+
+  it('follows the newest run’s scenario, oldest first, and says where p95 went', () => {
+    const trend = trendOf(runs);
+    expect([trend.scope, trend.runs.map((r) => r.testid), trend.summary]).toEqual(['scenario ramp', ['a', 'b', 'c'], 'p95 went from 120 ms to 400 ms over the last 2 runs (+233 %): the shop got slower.']);
+    expect(sparkline(trend.runs)).toBe('▁·█');
+  });
+
+  it('follows a promo or a scenario when asked, keeps the latest runs only, and says when p95 held', () => {
+    expect(trendOf(runs, { promoName: 'Black Friday' }).runs.map((r) => r.testid)).toEqual(['b']);
+    expect(trendOf(runs, { scenario: 'smoke' }).summary).toBeNull();
+    expect(trendOf(runs, { scenario: 'ramp' }, 1).runs.map((r) => r.testid)).toEqual(['c']);
+    const steady = [run('p', '2026-12-04T08:00:00Z', 400), run('q', '2026-12-04T09:00:00Z', 410)];
+    expect(trendOf(steady).summary).toBe('p95 held at about 410 ms over the last 2 runs.');
+    expect(trendOf([run('f', '2026-12-04T08:00:00Z', 500), run('g', '2026-12-04T09:00:00Z', 250)]).summary).toBe('p95 went from 500 ms to 250 ms over the last 2 runs (-50 %): the shop got faster.');
+  });
+});
