@@ -87,8 +87,11 @@ function encode(labelSets: LabelObj[][], indices: number[], timestampMs: number,
   return { body: snappyCompress(raw), rawBytes: raw.length };
 }
 
-/** Per client: WARMUP + TIMED bodies over its own POOL_PER_CLIENT series. */
-export function makeThroughputBodies(startMs: number): { clients: Buffer[][]; rawBytes: number; compressedBytes: number } {
+/** Per client: WARMUP + `timedPerClient` bodies over its own POOL_PER_CLIENT series. */
+export function makeThroughputBodies(
+  startMs: number,
+  timedPerClient = TIMED_PER_CLIENT,
+): { clients: Buffer[][]; rawBytes: number; compressedBytes: number } {
   const total = CONCURRENCY * POOL_PER_CLIENT;
   const labelSets: LabelObj[][] = [];
   for (let i = 0; i < total; i++) labelSets.push(k6SeriesLabels(i, LABELS_PER_SERIES));
@@ -98,7 +101,7 @@ export function makeThroughputBodies(startMs: number): { clients: Buffer[][]; ra
   let compressedBytes = 0;
   for (let c = 0; c < CONCURRENCY; c++) {
     const bodies: Buffer[] = [];
-    for (let r = 0; r < WARMUP_PER_CLIENT + TIMED_PER_CLIENT; r++) {
+    for (let r = 0; r < WARMUP_PER_CLIENT + timedPerClient; r++) {
       const indices: number[] = [];
       for (let k = 0; k < SERIES_PER_REQUEST; k++) indices.push(c * POOL_PER_CLIENT + ((r * step + k) % POOL_PER_CLIENT));
       const e = encode(labelSets, indices, startMs + r * INTERVAL_MS, r);
