@@ -61,7 +61,9 @@ export function sinkSource(url: string): RunSource {
       const res = await fetch(`${base}/api/runs/${encodeURIComponent(testid)}/series`, { headers, signal: AbortSignal.timeout(15_000) }).catch((err: Error) => {
         throw new CliError(`Cannot reach the sink at ${base}: ${(err as { cause?: Error }).cause?.message ?? err.message}.`);
       });
-      const series = res.ok ? ((await res.json()) as RunSeriesJson) : null;
+      const series = res.ok ? ((await res.json().catch(() => {
+        throw new CliError(`The sink at ${base} answered the series of ${testid} with something that is not JSON.`);
+      })) as RunSeriesJson) : null;
       return { entry, series };
     },
   };
@@ -78,12 +80,20 @@ export function outDirSource(dir: string): RunSource {
         const entry = latestOf(entries, testid);
         if (!entry) continue;
         const file = join(dataDir, 'series', `${testid}.json`);
-        const series = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as RunSeriesJson) : null;
+        const series = existsSync(file) ? readSeriesFile(file) : null;
         return { entry, series };
       }
       return null;
     },
   };
+}
+
+function readSeriesFile(file: string): RunSeriesJson {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as RunSeriesJson;
+  } catch (err) {
+    throw new CliError(`${file} is not a run's series (${(err as Error).message}); move it away to make the report without charts.`);
+  }
 }
 
 /** The report of `testid` (beside `baselineId`'s run) written to `out`; the PDF beside it with `pdf`. */

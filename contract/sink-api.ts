@@ -58,6 +58,7 @@ export interface ThresholdResultJson {
   requests: number;
   abortOnFail: boolean;
   supported: boolean;
+  /** Why it is not judged (supported false), or why its value may differ from k6's (checks). */
   reason?: string;
 }
 

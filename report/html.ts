@@ -139,7 +139,7 @@ export function renderReportHtml(data: ReportData, assets: ReportAssets): string
 <section class="now" aria-label="Verdict">
 ${light(colour)}
 <div class="summary">
-<p class="grade"><span data-testid="grade-letter">${escapeHtml(e.grade.letter)}</span><span class="dash"> — </span><span data-testid="grade-score">${e.grade.score === null ? 'no grade' : `${e.grade.score}/100`}</span></p>
+<p class="grade"><span data-testid="grade-letter">${escapeHtml(e.grade.letter)}</span><span class="dash"> — </span><span data-testid="grade-score">${typeof e.grade.score === 'number' ? `${whole(e.grade.score)}/100` : 'no grade'}</span></p>
 <p class="verdict ${colour}" data-testid="verdict">${escapeHtml(HEADLINE[colour]!)}</p>
 <p class="capacity" data-testid="capacity">${escapeHtml(capacitySentence(e))}</p>
 </div>

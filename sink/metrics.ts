@@ -104,6 +104,7 @@ export function registerSinkMetrics(register: Registry, runs: RunRegistry): Sink
   const counterFrom = (name: string, help: string, read: () => number) =>
     new Counter({ name, help, registers: [register], collect() { this.reset(); this.inc(read()); } });
   counterFrom('sink_refused_samples_total', 'Samples of refused series, not aggregated (the series limit was reached).', () => runs.counters.refusedSamples);
+  counterFrom('sink_refused_thresholds_total', 'Thresholds not judged because their run already had the most a run keeps (200).', () => runs.counters.refusedThresholds);
   counterFrom('sink_out_of_order_samples_total', 'Samples not newer than the series\' latest (late or repeated), skipped by grading: cumulative values carry nothing newer.', () => runs.counters.outOfOrder);
   counterFrom('sink_stale_markers_total', 'Stale markers received.', () => runs.counters.staleMarkers);
   counterFrom('sink_counter_resets_total', 'Counter or histogram resets seen (k6 restarted).', () => runs.counters.counterResets);

@@ -74,7 +74,8 @@ export class RunControl {
       exitCode: null,
       abortOnFail: input.abortOnFail ?? false,
       k6Summary: null,
-      abortedBy: null,
+      // Aborted before any instance registered: the ones that register now stop too.
+      abortedBy: this.runs.run(input.testid)?.abortedBy ?? null,
     };
     if (input.abortOnFail) registration.abortOnFail = true;
     // Each instance of a distributed run registers its own k6 address under the same testid.
@@ -93,7 +94,14 @@ export class RunControl {
    * gracefully (k6 flushes its last push and summary), and the run is recorded as aborted.
    */
   async abort(run: RunState, threshold: ThresholdResult): Promise<void> {
-    const registration = this.registrations.get(run.testid) ?? this.register({ testid: run.testid });
+    const registration = this.registrations.get(run.testid);
+    // A run no CLI registered (plain `k6 run`, a TestRun) has no k6 address to stop: the
+    // verdict stays on the run (run.abortedBy), and registering it here would date its
+    // start to the abort and give it the registered runs' grace.
+    if (!registration) {
+      this.log(`run ${run.testid}: ${abortReason(threshold)}; no k6 instance registered, so none to stop`);
+      return;
+    }
     if (registration.abortedBy) return;
     registration.abortedBy = threshold;
     this.log(`run ${run.testid}: ${abortReason(threshold)}; stopping its ${registration.k6Addresses.length} k6 instance(s)`);
@@ -168,6 +176,7 @@ export function historyEntry(testid: string, run: RunState | undefined, registra
     : sinkFinal;
   const g = final?.grade;
   const exitCode = registration?.finishedAt ? registration.exitCode : null;
+  const abortedBy = registration?.abortedBy ?? run?.abortedBy ?? null;
   return {
     testid,
     scenario: registration?.scenario ?? run?.tags.scenario ?? null,
@@ -176,8 +185,8 @@ export function historyEntry(testid: string, run: RunState | undefined, registra
     startedAt: iso(registration?.registeredAt ?? run?.firstSampleAt),
     endedAt: iso(registration?.finishedAt ?? run?.endedAt) ?? new Date().toISOString(),
     exitCode,
-    exitReason: registration?.abortedBy
-      ? abortReason(registration.abortedBy)
+    exitReason: abortedBy
+      ? abortReason(abortedBy)
       : registration?.stopRequestedAt && exitCode === 103
         ? 'stopped manually'
         : exitReason(exitCode, registration?.abortOnFail ?? false),
@@ -195,7 +204,7 @@ export function historyEntry(testid: string, run: RunState | undefined, registra
     capacity: run?.capacity() ?? { breakingPointVus: null, throughputLimitRps: null, throughputLimitVus: null, maxVus: 0 },
     pages: run?.pages() ?? { pageTypes: [], slowestNames: [] },
     thresholds: run?.thresholdResults() ?? [],
-    abortedBy: registration?.abortedBy ?? run?.abortedBy ?? null,
+    abortedBy,
   };
 }
 

@@ -86,7 +86,8 @@ export function throughputLimit(points: readonly SeriesPoint[]): { rps: number; 
   // The window's rate answers the load of its middle.
   const middle = points[k]!.t - POINT_WINDOW_MS / 2;
   let knee = points[k]!;
-  for (let j = k; j >= 0 && points[j]!.t >= middle; j--) knee = points[j]!;
+  // (A point before the first VU started says nothing of the load: it never stands for it.)
+  for (let j = k; j >= 0 && points[j]!.t >= middle; j--) if (points[j]!.vus > 0) knee = points[j]!;
   const maxVus = Math.max(...points.map((p) => p.vus));
   if (maxVus < STILL_GROWING * knee.vus) return null;
   // Flat past the knee: requests/s grow with the VUs there at less than half the rate per

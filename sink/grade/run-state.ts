@@ -18,6 +18,8 @@ import type { SeriesLabels } from '../remote-write/decode.ts';
 
 /** The least sample time between two snapshots (and threshold judgements) of a run. */
 const SNAPSHOT_GAP_MS = 250;
+/** Thresholds a run keeps at most, from every source (a registration takes up to 200 metrics). */
+export const MAX_THRESHOLDS_PER_RUN = 200;
 
 export type P95Source = 'native_histogram' | 'trend_stats_per_series';
 
@@ -117,8 +119,6 @@ export class RunState {
   /** Wall-clock ms when abortedBy was found. */
   abortedAt: number | null = null;
   private readonly series = new RunSeries();
-  /** Set when a push came in since the series' last point (between two snapshots). */
-  private pointBehind = false;
 
   /** How the run ended, once its history entry is written (e.g. 'stopped manually'). */
   outcome: string | null = null;
@@ -180,10 +180,6 @@ export class RunState {
 
   /** The run's points so far, the last one up to the latest push. */
   seriesPoints(): { stepMs: number; points: readonly SeriesPoint[] } {
-    if (this.pointBehind) {
-      this.pointBehind = false;
-      this.series.add(this.point());
-    }
     return { stepMs: this.series.step, points: this.series.all() };
   }
 
@@ -197,8 +193,13 @@ export class RunState {
     return this.figuresAndCapacity().capacity;
   }
 
-  /** Thresholds learnt (registration, or the scenario library's series); one already known is kept. */
-  addThresholds(specs: Iterable<ThresholdSpec>): void {
+  /**
+   * Thresholds learnt (registration, or the scenario library's series); one already known
+   * is kept. Past MAX_THRESHOLDS_PER_RUN new ones are refused: each is judged on every
+   * snapshot, and anyone who may write could announce any number. Returns how many.
+   */
+  addThresholds(specs: Iterable<ThresholdSpec>): number {
+    let refused = 0;
     for (const spec of specs) {
       const key = `${spec.metric} ${spec.threshold}`;
       const known = this.thresholds.get(key);
@@ -206,11 +207,16 @@ export class RunState {
         if (spec.abortOnFail && !known.abortOnFail) this.thresholds.set(key, { ...known, abortOnFail: true });
         continue;
       }
+      if (this.thresholds.size >= MAX_THRESHOLDS_PER_RUN) {
+        refused++;
+        continue;
+      }
       this.thresholds.set(key, spec);
       // A tagged sub-metric of the durations gets a merge of its own, with what its series hold so far.
       if (!spec.unsupported && spec.base === 'http_req_duration' && spec.selectorKey !== '') this.durations.selected(spec.selectorKey, spec.selector);
       this.cached = null;
     }
+    return refused;
   }
 
   /**
@@ -224,12 +230,12 @@ export class RunState {
     const last = this.snapshots[this.snapshots.length - 1];
     // A snapshot every SNAPSHOT_GAP_MS of sample time at most is plenty for windows of
     // seconds; the thresholds are judged as often, not on every batch (k6 judges every
-    // 2 s). A push in between is taken into the series' last point when it is read.
+    // 2 s). A push in between (another instance's, of the same second) still updates the
+    // series' last point, whether or not anyone reads the series.
     if (last && this.lastSampleAt < last.t + SNAPSHOT_GAP_MS) {
-      this.pointBehind = true;
+      this.series.add(this.point());
       return null;
     }
-    this.pointBehind = false;
     this.snapshots.push({
       t: this.lastSampleAt,
       requests: this.totalRequests(),
@@ -247,7 +253,7 @@ export class RunState {
     if (this.abortedBy !== null || this.thresholds.size === 0) return null;
     for (const result of this.thresholdResults()) {
       const spec = this.thresholds.get(`${result.metric} ${result.threshold}`)!;
-      if (result.ok === false && spec.abortOnFail && this.lastSampleAt - this.firstSampleAt >= spec.delayAbortEvalMs) {
+      if (result.ok === false && spec.abortOnFail && !spec.approximate && this.lastSampleAt - this.firstSampleAt >= spec.delayAbortEvalMs) {
         this.abortedAt = Date.now();
         return (this.abortedBy = result);
       }
@@ -426,6 +432,6 @@ export class RunState {
       if (checks === null) return result;
       value = checks;
     }
-    return { ...result, value, ok: holds(spec.operator!, value, spec.value) };
+    return { ...result, value, ok: holds(spec.operator!, value, spec.value), ...(spec.approximate ? { reason: spec.approximate } : {}) };
   }
 }

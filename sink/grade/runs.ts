@@ -8,7 +8,7 @@
 // decoder shares between label sets.
 import type { DecodedBatch, SeriesLabels } from '../remote-write/decode.ts';
 import { labelsIdentity } from '../remote-write/decode.ts';
-import { RunState, RUN_TAGS, NO_P95_HINT, type RequestGroup } from './run-state.ts';
+import { RunState, RUN_TAGS, NO_P95_HINT, MAX_THRESHOLDS_PER_RUN, type RequestGroup } from './run-state.ts';
 import { label, type DurationSeries } from './durations.ts';
 import { parseThreshold, type ThresholdResult, type ThresholdSpec } from './thresholds.ts';
 
@@ -63,6 +63,8 @@ export interface IngestCounters {
   outOfOrder: number;
   refusedSeries: Record<'total_limit' | 'run_limit', number>;
   refusedSamples: number;
+  /** Thresholds past a run's MAX_THRESHOLDS_PER_RUN, not judged. */
+  refusedThresholds: number;
   counterResets: number;
 }
 
@@ -146,6 +148,7 @@ export class RunRegistry {
     outOfOrder: 0,
     refusedSeries: { total_limit: 0, run_limit: 0 },
     refusedSamples: 0,
+    refusedThresholds: 0,
     counterResets: 0,
   };
   private readonly refusalLogged = new Set<string>();
@@ -173,10 +176,19 @@ export class RunRegistry {
   /** The run's thresholds (from its registration): applied now, or when its first sample comes. */
   expectThresholds(testid: string, specs: ThresholdSpec[]): void {
     const run = this.runs.get(testid);
-    if (run) return run.addThresholds(specs);
+    if (run) return this.addThresholds(run, specs);
     this.expectedThresholds.set(testid, [...(this.expectedThresholds.get(testid) ?? []), ...specs]);
     // Registrations of runs that never send anything must not pile up.
     while (this.expectedThresholds.size > this.limits.maxRuns) this.expectedThresholds.delete(this.expectedThresholds.keys().next().value!);
+  }
+
+  private addThresholds(run: RunState, specs: ThresholdSpec[]): void {
+    const refused = run.addThresholds(specs);
+    if (refused === 0) return;
+    this.counters.refusedThresholds += refused;
+    if (this.refusalLogged.has(`thresholds:${run.testid}`)) return;
+    this.refusalLogged.add(`thresholds:${run.testid}`);
+    this.log(`run ${run.testid} has ${MAX_THRESHOLDS_PER_RUN} thresholds: further ones are not judged (counted in sink_refused_thresholds_total)`);
   }
 
   /** Grades the batch. */
@@ -262,7 +274,7 @@ export class RunRegistry {
         if (value !== undefined) run.tags[tag] = value;
       }
       const expected = this.expectedThresholds.get(testid);
-      if (expected) run.addThresholds(expected);
+      if (expected) this.addThresholds(run, expected);
       this.expectedThresholds.delete(testid);
       this.runs.set(testid, run);
       this.evictRuns();
@@ -271,7 +283,7 @@ export class RunRegistry {
     const role = roleOf(labels.metricName);
     if (role === 'thresholds') {
       const announced = announcedThreshold(labels);
-      if (announced) run.addThresholds([announced]);
+      if (announced) this.addThresholds(run, [announced]);
     }
     const hash = labelsHash(labels.names, labels.values);
     const state: SeriesState = {

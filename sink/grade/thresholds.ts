@@ -33,7 +33,16 @@ export interface ThresholdSpec {
   delayAbortEvalMs: number;
   /** Why it cannot be judged here, when it cannot. */
   unsupported?: string;
+  /**
+   * Why the merged value may differ from k6's, when it may: such a threshold is judged
+   * and shown with this reason, but never stops the run from the sink.
+   */
+  approximate?: string;
 }
+
+/** k6's remote write sends a check's ratio, not its counts. */
+export const CHECKS_APPROXIMATE =
+  "k6 sends each check's pass ratio, not its count: the merged rate weighs every check alike, k6's own when each check runs as often as the others; k6 alone aborts on it";
 
 /** A verdict on the merged data, as /api/runs/:testid and the history give it. */
 export type ThresholdResult = ThresholdResultJson;
@@ -86,6 +95,7 @@ export function parseThreshold(metric: string, input: ThresholdInput, abortAll =
     return { ...judged, unsupported: `${key.base} is a ${type}: ${m[1]} is not one of its aggregations here` };
   }
   if (key.base === 'checks' && Object.keys(key.selector).length > 0) return { ...judged, unsupported: 'checks are judged for the whole run only, not per tag' };
+  if (key.base === 'checks') return { ...judged, approximate: CHECKS_APPROXIMATE };
   return judged;
 }
 

@@ -79,4 +79,8 @@ describe('the throughput limit', () => {
     const points = ramp(60, (v) => 2 * v, () => 0);
     expect(capacity(points)).toEqual({ breakingPointVus: null, throughputLimitRps: null, throughputLimitVus: null, maxVus: 60 });
   });
+  it('is not reported for a constant load whose first point came before the VUs started', () => {
+    const steady = ramp(30, () => 100, () => 0).map((p, i) => ({ ...p, vus: i === 0 ? 0 : 10, rps: 100, okRps: 100 }));
+    expect(throughputLimit(steady)).toBeNull();
+  });
 });

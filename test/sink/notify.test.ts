@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { RemoteWriteDecoder } from '../../sink/remote-write/decode.ts';
 import { RunRegistry } from '../../sink/grade/runs.ts';
 import { DEFAULT_CONFIG } from '../../sink/config.ts';
-import { historyEntry, type Registration } from '../../sink/control/run-control.ts';
+import { historyEntry, RunControl, type Registration } from '../../sink/control/run-control.ts';
 import type { RunState } from '../../sink/grade/run-state.ts';
 import { Notifier, completionLevel, type Notification, type NotifierOptions } from '../../sink/control/notify.ts';
 import { formatGrade } from '../../lib/grade.ts';
@@ -119,6 +119,7 @@ function feed(testid: string, tags: Record<string, string> = TAGS) {
   const push = (...ts: TimeSeriesObj[]) => runs.ingest(decoder.decode(encodeV1({ timeseries: ts }), 1));
   const labels = { ...tags, testid };
   return {
+    registry: runs,
     run: (): RunState => runs.run(testid)!,
     step(tSec: number, requests: number, failed: number, p95Seconds: number | null) {
       const t = T0 + tSec * 1000;
@@ -381,6 +382,30 @@ describe('aborted and completed runs', () => {
     expect(hook()[0]!.message).toContain(`Grade ${grade}`);
     expect(slack()[0]!.text).toContain(`Grade ${grade}`);
     expect(slack()[0]!.text.startsWith(level === 'SUCCESS' ? ':white_check_mark: SUCCESS — ' : ':x: FAILURE — ')).toBe(true);
+  });
+
+  it('a run no CLI registered, aborted by a merged threshold, keeps its own start and says why, and an instance registering later is told', async () => {
+    const f = feed('plain-1');
+    f.step(0, 100, 0, 0.2);
+    f.step(5, 200, 0, 0.9);
+    const run = f.run();
+    run.abortedBy = { metric: 'http_req_duration', threshold: 'p(95)<300', ok: false, value: 900, requests: 200, abortOnFail: true, supported: true };
+    const lines: string[] = [];
+    const control = new RunControl(f.registry, null, {}, (line) => lines.push(line));
+    try {
+      await control.abort(run, run.abortedBy);
+      expect(control.registrations.size).toBe(0);
+      expect(lines).toEqual(['run plain-1: aborted by merged threshold http_req_duration p(95)<300: 900.0 ms over 200 requests; no k6 instance registered, so none to stop']);
+      expect(control.register({ testid: 'plain-1' }).abortedBy).toBe(run.abortedBy);
+    } finally {
+      control.close();
+    }
+    const entry = historyEntry('plain-1', run, null);
+    expect(entry).toMatchObject({
+      startedAt: new Date(T0).toISOString(),
+      exitReason: 'aborted by merged threshold http_req_duration p(95)<300: 900.0 ms over 200 requests',
+      abortedBy: run.abortedBy,
+    });
   });
 
   it('completed: a run without a grade (N/A) is a FAILURE', async () => {

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { holds, parseMetricKey, parseThreshold, parseThresholds } from '../../sink/grade/thresholds.ts';
+import { CHECKS_APPROXIMATE, holds, parseMetricKey, parseThreshold, parseThresholds } from '../../sink/grade/thresholds.ts';
+import { RunRegistry } from '../../sink/grade/runs.ts';
+import { MAX_THRESHOLDS_PER_RUN } from '../../sink/grade/run-state.ts';
+import { DEFAULT_CONFIG } from '../../sink/config.ts';
+import { RemoteWriteDecoder } from '../../sink/remote-write/decode.ts';
+import { encodeV1, type TimeSeriesObj } from './fixtures/remote-write-proto.ts';
 
 describe('reading k6 thresholds', () => {
   it('splits a tagged sub-metric into its metric and a selector whose key is sorted', () => {
@@ -17,7 +22,7 @@ describe('reading k6 thresholds', () => {
     expect(p999).toMatchObject({ aggregation: { kind: 'percentile' }, operator: '<=', value: 1500, abortOnFail: false });
     expect(p999.aggregation).toMatchObject({ pct: expect.closeTo(0.999, 12) });
     expect(parseThreshold('http_req_failed', { threshold: 'rate<0.01', abortOnFail: true, delayAbortEval: '10s' })).toMatchObject({ aggregation: { kind: 'rate' }, operator: '<', value: 0.01, abortOnFail: true, delayAbortEvalMs: 10_000 });
-    expect(parseThreshold('checks', 'rate>0.99', true)).toMatchObject({ abortOnFail: true });
+    expect(parseThreshold('checks', 'rate>0.99', true)).toMatchObject({ abortOnFail: true, approximate: CHECKS_APPROXIMATE });
     expect(parseThreshold('http_req_duration', 'avg<200').unsupported).toBeUndefined();
   });
 
@@ -36,5 +41,60 @@ describe('reading k6 thresholds', () => {
 
   it('compares as k6 does, strictly where the operator is strict', () => {
     expect([holds('<', 1, 1), holds('<=', 1, 1), holds('>', 2, 1), holds('>=', 1, 1), holds('==', 1, 1), holds('===', 1, 2), holds('!=', 1, 2)]).toEqual([false, true, true, true, true, false, true]);
+  });
+});
+
+describe('judging checks on merged data', () => {
+  const T0 = Date.UTC(2026, 10, 27, 8, 0, 0);
+  const series = (name: string, labels: Record<string, string>, t: number, value: number): TimeSeriesObj => {
+    const all: Record<string, string> = { __name__: name, testid: 'checks-1', ...labels };
+    return { labels: Object.keys(all).sort().map((k) => ({ name: k, value: all[k]! })), samples: [{ timestamp: t, value }], histograms: [] };
+  };
+
+  it('weighs every check alike, says so in the verdict, and never aborts the run on it', () => {
+    const runs = new RunRegistry({ ...DEFAULT_CONFIG, windowMs: 30_000 });
+    const aborts: string[] = [];
+    runs.onAbort = (run, t) => aborts.push(`${run.testid} ${t.metric} ${t.threshold}`);
+    runs.expectThresholds('checks-1', parseThresholds({ checks: { threshold: 'rate>0.9', abortOnFail: true }, http_req_failed: { threshold: 'rate<0.5', abortOnFail: true } }));
+    const decoder = new RemoteWriteDecoder();
+    for (let s = 0; s <= 10; s++) {
+      const t = T0 + s * 1000;
+      runs.ingest(decoder.decode(encodeV1({ timeseries: [
+        series('k6_checks_rate', { check: 'status is 200' }, t, 1),
+        series('k6_checks_rate', { check: 'has a price' }, t, 0.5),
+        series('k6_http_reqs_total', { url: '/' }, t, 10 * (s + 1)),
+        series('k6_http_req_failed_rate', { url: '/' }, t, 0),
+      ] }), 1));
+    }
+    const verdicts = runs.run('checks-1')!.thresholdResults();
+    expect(verdicts.find((v) => v.metric === 'checks')).toEqual({
+      metric: 'checks', threshold: 'rate>0.9', ok: false, value: 0.75, requests: 110, abortOnFail: true, supported: true, reason: CHECKS_APPROXIMATE,
+    });
+    expect(verdicts.find((v) => v.metric === 'http_req_failed')).toMatchObject({ ok: true, value: 0 });
+    expect(aborts).toEqual([]);
+    expect(runs.run('checks-1')!.abortedBy).toBeNull();
+  });
+});
+
+describe('thresholds a run may announce', () => {
+  it('keeps the first 200 a run announces, counts the rest as refused and says so once', () => {
+    const lines: string[] = [];
+    const runs = new RunRegistry({ ...DEFAULT_CONFIG, windowMs: 30_000 }, (line) => lines.push(line));
+    const decoder = new RemoteWriteDecoder();
+    const announce = (from: number, to: number) => {
+      const timeseries: TimeSeriesObj[] = [];
+      for (let i = from; i < to; i++) {
+        const all: Record<string, string> = { __name__: 'k6_promo_thresholds', testid: 'many-1', metric: 'http_req_duration', threshold: `p(95)<${1000 + i}`, abort_on_fail: 'false' };
+        timeseries.push({ labels: Object.keys(all).sort().map((k) => ({ name: k, value: all[k]! })), samples: [{ timestamp: Date.UTC(2026, 10, 27, 8) + i, value: 1 }], histograms: [] });
+      }
+      runs.ingest(decoder.decode(encodeV1({ timeseries }), 1));
+    };
+    announce(0, 150);
+    announce(150, 260);
+    const kept = runs.run('many-1')!.thresholdResults().map((t) => t.threshold);
+    expect(kept).toHaveLength(MAX_THRESHOLDS_PER_RUN);
+    expect(kept.at(-1)).toBe('p(95)<1199');
+    expect(runs.counters.refusedThresholds).toBe(60);
+    expect(lines).toEqual(['run many-1 has 200 thresholds: further ones are not judged (counted in sink_refused_thresholds_total)']);
   });
 });

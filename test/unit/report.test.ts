@@ -2,6 +2,9 @@
 // the two runs), and the HTML's bounds: self-contained, escaped, at most 300 KB for a
 // 5-minute run with the real built script.
 import { describe, expect, it } from 'vitest';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promoImpact } from '../../report/impact.ts';
 import { renderReportHtml } from '../../report/html.ts';
 import { reportData } from '../../report/report-data.ts';
@@ -92,6 +95,13 @@ describe('the report file', () => {
     const json = html.match(/<script type="application\/json" id="report-data">([^<]*)<\/script>/)![1]!;
     expect(JSON.parse(json)).toEqual(JSON.parse(JSON.stringify(data)));
   });
+
+  it('writes a grade score that is not a number, from a sink it cannot trust, as no grade', async () => {
+    const entry = { ...PROMO, grade: { ...PROMO.grade, score: '<a href="//evil">x</a>' as unknown as number } };
+    const html = renderReportHtml(reportData({ entry, series: null }, null, new Date(T0)), await loadReportAssets());
+    expect(html).not.toContain('<a href="//evil">');
+    expect(html).toContain('<span data-testid="grade-score">no grade</span>');
+  });
 });
 
 describe('`report` given bad arguments', () => {
@@ -111,6 +121,21 @@ describe('`report` given bad arguments', () => {
       await expect(reportCommand(argv, () => {})).rejects.toThrow(new CliError(message));
     });
   }
+
+  it('says in one sentence which series file is broken, instead of a stack trace', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'report-broken-'));
+    try {
+      writeFileSync(join(dir, 'history.jsonl'), `${JSON.stringify(PROMO)}\n`);
+      mkdirSync(join(dir, 'series'));
+      const file = join(dir, 'series', `${PROMO.testid}.json`);
+      writeFileSync(file, '{"testid": "cut sho');
+      await expect(reportCommand([PROMO.testid, '--out-dir', dir, '--out', join(dir, 'r.html')], () => {})).rejects.toThrow(
+        new CliError(`${file} is not a run's series (Unterminated string in JSON at position 19); move it away to make the report without charts.`),
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('the trend of past tests', () => {
