@@ -119,11 +119,15 @@ export class RunState {
   /** Wall-clock ms when abortedBy was found. */
   abortedAt: number | null = null;
   private readonly series = new RunSeries();
+  /** Set when a push came in since the series' last point (between two snapshots). */
+  private pointBehind = false;
 
   /** How the run ended, once its history entry is written (e.g. 'stopped manually'). */
   outcome: string | null = null;
   private snapshots: Snapshot[] = [];
-  private cached: { live: Figures; run: Figures; capacity: Capacity } | null = null;
+  private cached: { live: Figures; run: Figures } | null = null;
+  /** From the series alone, so only worked out when read (not for every batch's notifications). */
+  private cachedCapacity: Capacity | null = null;
 
   constructor(
     readonly testid: string,
@@ -175,11 +179,15 @@ export class RunState {
   }
 
   get breakingPointVus(): number | null {
-    return this.figuresAndCapacity().capacity.breakingPointVus;
+    return this.capacity().breakingPointVus;
   }
 
   /** The run's points so far, the last one up to the latest push. */
   seriesPoints(): { stepMs: number; points: readonly SeriesPoint[] } {
+    if (this.pointBehind) {
+      this.pointBehind = false;
+      this.series.add(this.point());
+    }
     return { stepMs: this.series.step, points: this.series.all() };
   }
 
@@ -190,7 +198,7 @@ export class RunState {
   }
 
   capacity(): Capacity {
-    return this.figuresAndCapacity().capacity;
+    return (this.cachedCapacity ??= capacity(this.seriesPoints().points));
   }
 
   /**
@@ -225,17 +233,21 @@ export class RunState {
    */
   touched(): ThresholdResult | null {
     this.cached = null;
+    this.cachedCapacity = null;
     const vus = this.currentVus();
     if (vus > this.maxVus) this.maxVus = vus;
     const last = this.snapshots[this.snapshots.length - 1];
     // A snapshot every SNAPSHOT_GAP_MS of sample time at most is plenty for windows of
     // seconds; the thresholds are judged as often, not on every batch (k6 judges every
-    // 2 s). A push in between (another instance's, of the same second) still updates the
-    // series' last point, whether or not anyone reads the series.
+    // 2 s). A push in between (another instance's, of the same second) is taken into the
+    // series' last point when the series is read. Working a point out on every push instead
+    // cost sink-ingest's 8 instances 37 % of their throughput on float pushes (1.33M
+    // against 2.12M samples/s) and 8 % on native histograms.
     if (last && this.lastSampleAt < last.t + SNAPSHOT_GAP_MS) {
-      this.series.add(this.point());
+      this.pointBehind = true;
       return null;
     }
+    this.pointBehind = false;
     this.snapshots.push({
       t: this.lastSampleAt,
       requests: this.totalRequests(),
@@ -262,17 +274,7 @@ export class RunState {
   }
 
   figures(): { live: Figures; run: Figures } {
-    return this.figuresAndCapacity();
-  }
-
-  private figuresAndCapacity(): { live: Figures; run: Figures; capacity: Capacity } {
-    if (this.cached) return this.cached;
-    const whole = this.window(undefined);
-    this.cached = {
-      live: this.compute(this.window(this.windowMs), false),
-      run: this.compute(whole, true),
-      capacity: capacity(this.seriesPoints().points),
-    };
+    this.cached ??= { live: this.compute(this.window(this.windowMs), false), run: this.compute(this.window(undefined), true) };
     return this.cached;
   }
 
