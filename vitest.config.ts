@@ -1,7 +1,7 @@
 import { defineConfig } from 'vitest/config';
 import { fileURLToPath } from 'node:url';
 import { readdirSync, existsSync } from 'node:fs';
-import { INTEGRATION_GLOB, integrationSkipped } from './test/helpers/integration.ts';
+import { INTEGRATION_GLOB, SERIAL_INTEGRATION, integrationSkipped } from './test/helpers/integration.ts';
 
 const shim = (name: string) => fileURLToPath(new URL(`./test/shims/${name}.ts`, import.meta.url));
 
@@ -10,6 +10,8 @@ if (integrationSkipped()) {
   const skipped = existsSync(dir) ? readdirSync(dir, { recursive: true }).map(String).filter((f) => f.endsWith('.test.ts')).map((f) => `test/integration/${f}`) : [];
   console.warn(`SKIP_INTEGRATION=1: skipping ${skipped.length} integration test files (real k6, demo shop, sink):\n  ${skipped.join('\n  ')}`);
 }
+
+const ignored = ['**/node_modules/**'];
 
 export default defineConfig({
   resolve: {
@@ -22,13 +24,35 @@ export default defineConfig({
     ],
   },
   test: {
-    include: ['test/**/*.test.ts'],
-    exclude: integrationSkipped() ? [INTEGRATION_GLOB, '**/node_modules/**'] : ['**/node_modules/**'],
     globalSetup: ['test/global-setup.ts'],
     testTimeout: 180_000,
     hookTimeout: 900_000,
     pool: 'forks',
-    // Real k6 runs share two cores; running them one file at a time keeps latencies honest.
-    fileParallelism: false,
+    projects: [
+      {
+        extends: true,
+        test: {
+          // Most files wait on real processes (k6 runs of a few seconds, stores starting):
+          // two at a time on two cores halves the suite's time and changes no result.
+          name: 'two-at-a-time',
+          include: ['test/**/*.test.ts'],
+          exclude: [...ignored, ...SERIAL_INTEGRATION, ...(integrationSkipped() ? [INTEGRATION_GLOB] : [])],
+          maxWorkers: 2,
+          sequence: { groupOrder: 0 },
+        },
+      },
+      {
+        extends: true,
+        test: {
+          // Files that measure the target's throughput and latency run alone, after the
+          // rest, so nothing else competes for the two cores while they measure.
+          name: 'alone',
+          include: integrationSkipped() ? [] : SERIAL_INTEGRATION,
+          exclude: ignored,
+          maxWorkers: 1,
+          sequence: { groupOrder: 1 },
+        },
+      },
+    ],
   },
 });
