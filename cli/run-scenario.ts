@@ -17,7 +17,7 @@ import { K6_STOP_BODY, type HistoryEntry, type RegistrationRequest, type RunJson
 import { renderReportHtml } from '../report/html.ts';
 import { reportData } from '../report/report-data.ts';
 import { loadReportAssets } from '../report/assets.ts';
-import { makeTestId } from '../lib/tags.ts';
+import { makeTestId, STANDARD_TAG_ENV, STANDARD_TAG_NAMES, type RunTags } from '../lib/tags.ts';
 import { figuresFromSummary, gradeFromSummary, gradeReport, type SummaryData } from '../lib/summary.ts';
 import { buildDemoApp } from '../demo/app.ts';
 import { marketingDashboardUrl } from '../contract/links.ts';
@@ -46,15 +46,17 @@ function scriptBundle(script: ReturnType<typeof scriptEntry>, dir: string): Prom
   return 'bundle' in script ? Promise.resolve(script.bundle) : bundleFile(script.entry, dir);
 }
 
+/** The run's standard tags (lib/tags.ts) from the CLI's flags, testid aside. */
+export function runTags(args: RunArgs): RunTags {
+  return { environment: args.environment, promo_type: args.promoType, promo_name: args.promoName ?? 'none', intensity: args.intensity };
+}
+
 /** The environment the lib/ scenarios read: the CLI's flags, as k6 -e pairs. */
 export function k6Environment(args: RunArgs, testid: string, baseUrl: string): Record<string, string> {
+  const tags = { testid, ...runTags(args) };
   const env: Record<string, string> = {
-    TESTID: testid,
+    ...Object.fromEntries(STANDARD_TAG_NAMES.map((name) => [STANDARD_TAG_ENV[name], tags[name]])),
     BASE_URL: baseUrl,
-    ENVIRONMENT: args.environment,
-    INTENSITY: args.intensity,
-    PROMO_TYPE: args.promoType,
-    PROMO_NAME: args.promoName ?? 'none',
     MIN_GRADE: args.minGrade,
     ABORT_ON_FAIL: String(args.abortOnFail),
     PROMO_SUMMARY_STDOUT: 'false',
@@ -153,7 +155,7 @@ export async function runScenario(args: RunArgs): Promise<RunOutcome> {
         ? (() => {
             const { segment, sequence } = executionSegments(instance.index, args.instances);
             // --tag replaces the script's options.tags rather than adding to them: repeat the standard tags.
-            const tags = { testid, environment: args.environment, promo_type: args.promoType, promo_name: args.promoName ?? 'none', intensity: args.intensity, instance: String(instance.index) };
+            const tags = { testid, ...runTags(args), instance: String(instance.index) };
             return ['--execution-segment', segment, '--execution-segment-sequence', sequence, ...Object.entries(tags).flatMap(([k, v]) => ['--tag', `${k}=${v}`]), '--quiet'];
           })()
         : []),
@@ -171,7 +173,7 @@ export async function runScenario(args: RunArgs): Promise<RunOutcome> {
   if (sink) {
     for (const instance of instances) {
       await sink
-        .register({ testid, scenario: script.name, tags: { environment: args.environment, promo_type: args.promoType, promo_name: args.promoName ?? 'none', intensity: args.intensity }, target: baseUrl, k6Address: instance.address, abortOnFail: args.abortOnFail, ...(thresholds ? { thresholds } : {}) })
+        .register({ testid, scenario: script.name, tags: runTags(args), target: baseUrl, k6Address: instance.address, abortOnFail: args.abortOnFail, ...(thresholds ? { thresholds } : {}) })
         .catch((err: Error) => say(`warning: could not register the run: ${err.message}`));
     }
   }
