@@ -2,6 +2,7 @@ import { defineConfig } from 'vitest/config';
 import { fileURLToPath } from 'node:url';
 import { readdirSync, existsSync } from 'node:fs';
 import { INTEGRATION_GLOB, SERIAL_INTEGRATION, integrationSkipped } from './test/helpers/integration.ts';
+import { CRD_SKIPPED_LINE, crdSkipped } from './test/helpers/reference-data.ts';
 
 const shim = (name: string) => fileURLToPath(new URL(`./test/shims/${name}.ts`, import.meta.url));
 
@@ -10,6 +11,9 @@ if (integrationSkipped()) {
   const skipped = existsSync(dir) ? readdirSync(dir, { recursive: true }).map(String).filter((f) => f.endsWith('.test.ts')).map((f) => `test/integration/${f}`) : [];
   console.warn(`SKIP_INTEGRATION=1: skipping ${skipped.length} integration test files (real k6, demo shop, sink):\n  ${skipped.join('\n  ')}`);
 }
+
+// A bare clone has no ../shared/ beside it: say what that skips (under CI=true it fails instead).
+if (crdSkipped()) console.warn(CRD_SKIPPED_LINE);
 
 const ignored = ['**/node_modules/**'];
 

@@ -4,7 +4,7 @@
 import { Document, Scalar, parseDocument } from 'yaml';
 import { CliError } from './args.ts';
 import { K6_VERSION } from './k6-binary.ts';
-import { TESTID_PATTERN } from '../lib/tags.ts';
+import { RUN_TAG_NAMES, STANDARD_TAG_ENV, TESTID_PATTERN } from '../lib/tags.ts';
 
 export interface K8sOptions {
   /** TestRun name (the ConfigMap is `<name>-script`): see k8sNameFromTestId. */
@@ -38,8 +38,6 @@ export const DEFAULT_TOKEN_SECRET = { name: 'promo-sink-token', key: 'token' } a
 export const DEFAULT_K6_IMAGE = `grafana/k6:${K6_VERSION.replace(/^v/, '')}`;
 /** Tags the operator adds to every runner itself (`--tag instance_id=<i> --tag testrun_name=<name>`). */
 export const OPERATOR_TAGS = ['instance_id', 'testrun_name'] as const;
-/** The standard tags (lib/tags.ts) and the env variables they come from. */
-const STANDARD_TAG_ENV: Record<string, string> = { environment: 'ENVIRONMENT', promo_type: 'PROMO_TYPE', promo_name: 'PROMO_NAME', intensity: 'INTENSITY' };
 /** The runner env this module owns; the scenario env may not set them. */
 const SINK_ENV = ['K6_PROMETHEUS_RW_SERVER_URL', 'K6_PROMETHEUS_RW_TREND_AS_NATIVE_HISTOGRAM', 'K6_PROMETHEUS_RW_PUSH_INTERVAL', 'K6_PROMETHEUS_RW_STALE_MARKERS', 'K6_PROMETHEUS_RW_BEARER_TOKEN'];
 /** The whole ConfigMap must stay under 1 MiB (keys and values). */
@@ -161,8 +159,8 @@ function runTags(o: K8sOptions): Array<[string, string]> {
     if (key === 'testid' && value !== o.testid) fail(`The tag testid=${value} differs from the testid ${o.testid}.`);
     tags.set(key, value);
   }
-  for (const [tag, envName] of Object.entries(STANDARD_TAG_ENV)) {
-    const value = o.env[envName];
+  for (const tag of RUN_TAG_NAMES) {
+    const value = o.env[STANDARD_TAG_ENV[tag]];
     if (!tags.has(tag) && value !== undefined && value !== '') tags.set(tag, value);
   }
   for (const [key, value] of tags) {

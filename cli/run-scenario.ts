@@ -1,13 +1,16 @@
-// One `npm run k6 -- <scenario>` run: build, start the demo shop and the embedded sink
-// when needed, run k6 (N instances with execution segments), show the live grade,
-// then print the final grade and write the run's files.
+// One `npm run k6 -- <scenario>` run, stage by stage (run-scope.ts): prepare the script,
+// start the demo shop and the embedded sink when needed, learn the thresholds, run k6 (N
+// instances with execution segments), register them, show the live grade, then print the
+// final grade and write the run's files. Whatever a stage started is torn down at the end,
+// and when any stage fails.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { constants, tmpdir } from 'node:os';
 import { basename, extname, join, resolve } from 'node:path';
 import { bundleFile } from '../build/k6-bundle.ts';
 import { builtScenarioNames, scenarioDistDir } from '../contract/dist-layout.ts';
-import { DataDirInUse, startEmbeddedSink } from './embedded-sink.ts';
+import { DataDirInUse, startEmbeddedSink, type EmbeddedSink } from './embedded-sink.ts';
+import { RunScope, type Defer, type RunStage } from './run-scope.ts';
 import { resolveK6 } from './k6-binary.ts';
 import { freePort } from './free-port.ts';
 import { CliError, type RunArgs } from './args.ts';
@@ -17,7 +20,7 @@ import { K6_STOP_BODY, type HistoryEntry, type RegistrationRequest, type RunJson
 import { renderReportHtml } from '../report/html.ts';
 import { reportData } from '../report/report-data.ts';
 import { loadReportAssets } from '../report/assets.ts';
-import { makeTestId } from '../lib/tags.ts';
+import { makeTestId, STANDARD_TAG_ENV, STANDARD_TAG_NAMES, type RunTags } from '../lib/tags.ts';
 import { figuresFromSummary, gradeFromSummary, gradeReport, type SummaryData } from '../lib/summary.ts';
 import { buildDemoApp } from '../demo/app.ts';
 import { marketingDashboardUrl } from '../contract/links.ts';
@@ -46,15 +49,17 @@ function scriptBundle(script: ReturnType<typeof scriptEntry>, dir: string): Prom
   return 'bundle' in script ? Promise.resolve(script.bundle) : bundleFile(script.entry, dir);
 }
 
+/** The run's standard tags (lib/tags.ts) from the CLI's flags, testid aside. */
+export function runTags(args: RunArgs): RunTags {
+  return { environment: args.environment, promo_type: args.promoType, promo_name: args.promoName ?? 'none', intensity: args.intensity };
+}
+
 /** The environment the lib/ scenarios read: the CLI's flags, as k6 -e pairs. */
 export function k6Environment(args: RunArgs, testid: string, baseUrl: string): Record<string, string> {
+  const tags = { testid, ...runTags(args) };
   const env: Record<string, string> = {
-    TESTID: testid,
+    ...Object.fromEntries(STANDARD_TAG_NAMES.map((name) => [STANDARD_TAG_ENV[name], tags[name]])),
     BASE_URL: baseUrl,
-    ENVIRONMENT: args.environment,
-    INTENSITY: args.intensity,
-    PROMO_TYPE: args.promoType,
-    PROMO_NAME: args.promoName ?? 'none',
     MIN_GRADE: args.minGrade,
     ABORT_ON_FAIL: String(args.abortOnFail),
     PROMO_SUMMARY_STDOUT: 'false',
@@ -79,111 +84,194 @@ interface Instance {
   address: string;
   summaryPath: string;
   samplesPath: string;
-  child?: ChildProcess;
-  exit?: Promise<number>;
+  child: ChildProcess;
+  /** k6's exit code (128 + the signal's number when a signal ended it). */
+  exit: Promise<number>;
 }
 
-export async function runScenario(args: RunArgs): Promise<RunOutcome> {
+export interface RunOptions {
+  /** Called after each stage's body, inside the stage (see RunScope): tests make each stage throw. */
+  afterStage?: (stage: RunStage) => void | Promise<void>;
+  /** Print nothing and give k6 no terminal (tests). */
+  quiet?: boolean;
+}
+
+/** What the prepare stage settles: the script, k6, the testid and the run's folder. */
+interface Plan {
+  script: ReturnType<typeof scriptEntry>;
+  k6: string;
+  testid: string;
+  outDir: string;
+  runDir: string;
+  bundle: string;
+}
+
+/** The shop the run loads: --target, or the embedded demo shop on a free port. */
+interface Target {
+  baseUrl: string;
+  demo: boolean;
+}
+
+/** The sink the run reports to: --sink, the embedded one, or none (--no-sink). */
+interface Sink {
+  client: SinkClient;
+  token: string | undefined;
+  /** The embedded sink's token, for the status page link (a --sink's own token is not printed). */
+  embeddedToken: string | undefined;
+}
+
+type Say = (line: string) => void;
+
+/**
+ * One run, as a scope of stages (run-scope.ts): each stage defers the teardown of what it
+ * starts, and the scope closes in `finally`, so a failure anywhere leaves no demo shop,
+ * sink or k6 behind. A new stage (e.g. finding the shop's journey before k6 starts) is
+ * one more `scope.stage(…)` call and one more name in RUN_STAGES.
+ */
+export async function runScenario(args: RunArgs, options: RunOptions = {}): Promise<RunOutcome> {
+  const say: Say = options.quiet ? () => {} : (line) => process.stdout.write(line + '\n');
+  const scope = new RunScope({ afterStage: options.afterStage, warn: say });
+  try {
+    const plan = await scope.stage('prepare', () => prepare(args));
+    const target = await scope.stage('target', (defer) => startTarget(args, defer));
+    const sink = await scope.stage('sink', (defer) => startSink(args, plan, defer, say));
+    announce(plan.testid, target, sink, say);
+    const env = k6Environment(args, plan.testid, target.baseUrl);
+    // The sink judges the bundle's thresholds on every instance's data: it learns them from k6 itself.
+    const thresholds = await scope.stage('thresholds', () => (sink ? inspectThresholds(plan.k6, plan.bundle, env, args.extraK6Args, say) : undefined));
+    if (args.vus !== undefined && plan.script.name === 'smoke') say(`note: smoke always runs 1 VU; --vus ${args.vus} applies to ramp (its peak), cache-hit and promo.`);
+    const started = Date.now();
+    const instances = await scope.stage('k6', (defer) => startK6(args, plan, env, sink, options.quiet ?? false, defer));
+    await scope.stage('register', () => register(args, plan, target, sink, thresholds, instances, say));
+    const codes = await scope.stage('watch', () => watch(plan.testid, sink, instances, started, say));
+    return await scope.stage('report', () => report(args, plan, sink, instances, codes, say));
+  } finally {
+    await scope.close();
+  }
+}
+
+/** The script, k6, the testid, the run's folder, and the bundle (a user's file is bundled into it). */
+async function prepare(args: RunArgs): Promise<Plan> {
   const script = scriptEntry(args.script);
   const k6 = await resolveK6();
   const testid = args.testid ?? makeTestId(args.promoName ?? script.name);
   const outDir = resolve(args.outDir);
   const runDir = join(outDir, testid);
   mkdirSync(runDir, { recursive: true });
-  const bundle = await scriptBundle(script, runDir);
-  const say = (line: string) => process.stdout.write(line + '\n');
+  return { script, k6, testid, outDir, runDir, bundle: await scriptBundle(script, runDir) };
+}
 
-  const demo = args.target ? null : buildDemoApp({ logger: false });
-  const baseUrl = args.target ?? (await demo!.listen({ host: '127.0.0.1', port: 0 }));
+async function startTarget(args: RunArgs, defer: Defer): Promise<Target> {
+  if (args.target) return { baseUrl: args.target, demo: false };
+  const demo = buildDemoApp({ logger: false });
+  defer(() => demo.close());
+  return { baseUrl: await demo.listen({ host: '127.0.0.1', port: 0 }), demo: true };
+}
 
-  // The embedded sink needs no infrastructure; its token is made up for this run only.
-  // The embedded sink keeps its files as a standalone one does, in a data directory: the out dir.
-  let embedded = null;
-  if (!args.sink && !args.noSink) {
-    try {
-      embedded = await startEmbeddedSink(['--data-dir', outDir]);
-    } catch (err) {
-      if (!(err instanceof DataDirInUse)) throw err;
-      // Another run's embedded sink (or a standalone one) has it: this run's history goes with its results.
-      say(`note: ${err.message.split('\n')[0]} This run's history goes to ${join(runDir, 'sink-data')}.`);
-      embedded = await startEmbeddedSink(['--data-dir', join(runDir, 'sink-data')]);
-    }
+/**
+ * The embedded sink needs no infrastructure; its token is made up for this run only. It
+ * keeps its files as a standalone one does, in a data directory: the out dir.
+ */
+async function startSink(args: RunArgs, plan: Plan, defer: Defer, say: Say): Promise<Sink | null> {
+  if (args.noSink) return null;
+  if (args.sink) return { client: new SinkClient(args.sink.replace(/\/+$/, ''), process.env.SINK_TOKEN), token: process.env.SINK_TOKEN, embeddedToken: undefined };
+  let embedded: EmbeddedSink;
+  try {
+    embedded = await startEmbeddedSink(['--data-dir', plan.outDir]);
+  } catch (err) {
+    if (!(err instanceof DataDirInUse)) throw err;
+    // Another run's embedded sink (or a standalone one) has it: this run's history goes with its results.
+    say(`note: ${err.message.split('\n')[0]} This run's history goes to ${join(plan.runDir, 'sink-data')}.`);
+    embedded = await startEmbeddedSink(['--data-dir', join(plan.runDir, 'sink-data')]);
   }
-  const embeddedToken = embedded?.token;
-  const sinkUrl = args.sink ?? embedded?.url ?? null;
-  const sinkToken = embeddedToken ?? process.env.SINK_TOKEN;
-  const sink = sinkUrl ? new SinkClient(sinkUrl.replace(/\/+$/, ''), sinkToken) : null;
+  defer(() => embedded.stop());
+  return { client: new SinkClient(embedded.url.replace(/\/+$/, ''), embedded.token), token: embedded.token, embeddedToken: embedded.token };
+}
 
+function announce(testid: string, target: Target, sink: Sink | null, say: Say): void {
   say(`testid ${testid}`);
-  say(`target ${baseUrl}${demo ? ' (embedded demo shop)' : ''}`);
-  if (sink) {
-    say(`status page ${sink.url}/?testid=${testid}${embeddedToken ? `#token=${embeddedToken}` : ''}`);
-    if (process.env.GRAFANA_URL) say(`dashboard ${marketingDashboardUrl(process.env.GRAFANA_URL, testid)}`);
-  }
+  say(`target ${target.baseUrl}${target.demo ? ' (embedded demo shop)' : ''}`);
+  if (!sink) return;
+  say(`status page ${sink.client.url}/?testid=${testid}${sink.embeddedToken ? `#token=${sink.embeddedToken}` : ''}`);
+  if (process.env.GRAFANA_URL) say(`dashboard ${marketingDashboardUrl(process.env.GRAFANA_URL, testid)}`);
+}
 
-  const env = k6Environment(args, testid, baseUrl);
+/** The k6 processes, one per instance, each with its own REST API address and output files. */
+async function startK6(args: RunArgs, plan: Plan, env: Record<string, string>, sink: Sink | null, quiet: boolean, defer: Defer): Promise<Instance[]> {
   const rwEnv: Record<string, string> = sink
     ? {
-        K6_PROMETHEUS_RW_SERVER_URL: `${sink.url}/api/v1/write`,
+        K6_PROMETHEUS_RW_SERVER_URL: `${sink.client.url}/api/v1/write`,
         K6_PROMETHEUS_RW_PUSH_INTERVAL: '1s',
         K6_PROMETHEUS_RW_STALE_MARKERS: 'true',
-        ...(sinkToken ? { K6_PROMETHEUS_RW_BEARER_TOKEN: sinkToken } : {}),
+        ...(sink.token ? { K6_PROMETHEUS_RW_BEARER_TOKEN: sink.token } : {}),
       }
     : {};
   const instances: Instance[] = [];
   for (let i = 0; i < args.instances; i++) {
     const suffix = args.instances > 1 ? `-${i}` : '';
-    instances.push({ index: i, address: `127.0.0.1:${await freePort()}`, summaryPath: join(runDir, `summary${suffix}.json`), samplesPath: join(runDir, `samples${suffix}.json.gz`) });
-  }
-
-  // The sink judges the bundle's thresholds on every instance's data: it learns them from k6 itself.
-  const thresholds = sink ? await inspectThresholds(k6, bundle, env, args.extraK6Args, say) : undefined;
-  if (args.vus !== undefined && script.name === 'smoke') say(`note: smoke always runs 1 VU; --vus ${args.vus} applies to ramp (its peak), cache-hit and promo.`);
-
-  const started = Date.now();
-  for (const instance of instances) {
+    const address = `127.0.0.1:${await freePort()}`;
+    const summaryPath = join(plan.runDir, `summary${suffix}.json`);
+    const samplesPath = join(plan.runDir, `samples${suffix}.json.gz`);
     const k6Args = [
       'run',
       ...Object.entries(env).flatMap(([k, v]) => ['-e', `${k}=${v}`]),
-      '--address', instance.address,
-      `--summary-export=${instance.summaryPath}`,
-      '--out', `json=${instance.samplesPath}`,
+      '--address', address,
+      `--summary-export=${summaryPath}`,
+      '--out', `json=${samplesPath}`,
       ...(sink ? ['-o', 'experimental-prometheus-rw', '--features', 'native-histograms'] : []),
-      ...(args.instances > 1
-        ? (() => {
-            const { segment, sequence } = executionSegments(instance.index, args.instances);
-            // --tag replaces the script's options.tags rather than adding to them: repeat the standard tags.
-            const tags = { testid, environment: args.environment, promo_type: args.promoType, promo_name: args.promoName ?? 'none', intensity: args.intensity, instance: String(instance.index) };
-            return ['--execution-segment', segment, '--execution-segment-sequence', sequence, ...Object.entries(tags).flatMap(([k, v]) => ['--tag', `${k}=${v}`]), '--quiet'];
-          })()
-        : []),
+      ...(args.instances > 1 ? segmentArgs(args, plan.testid, i) : []),
       ...args.extraK6Args,
-      bundle,
+      plan.bundle,
     ];
     // Its own process group: Ctrl-C reaches the CLI, which stops k6 through its REST API.
-    const child = spawn(k6, k6Args, { stdio: 'inherit', env: { ...process.env, ...rwEnv }, detached: true });
-    instance.child = child;
-    instance.exit = new Promise((resolveExit, reject) => {
+    const child = spawn(plan.k6, k6Args, { stdio: quiet ? 'ignore' : 'inherit', env: { ...process.env, ...rwEnv }, detached: true });
+    const exit = new Promise<number>((resolveExit, reject) => {
       child.on('error', reject);
       child.on('exit', (code, signal) => resolveExit(code ?? 128 + (signal ? constants.signals[signal] : 0)));
     });
+    // Awaited by the watch stage; a k6 that cannot start must not be an unhandled rejection before then.
+    exit.catch(() => {});
+    defer(() => stopProcess(child, exit));
+    instances.push({ index: i, address, summaryPath, samplesPath, child, exit });
   }
-  if (sink) {
-    for (const instance of instances) {
-      await sink
-        .register({ testid, scenario: script.name, tags: { environment: args.environment, promo_type: args.promoType, promo_name: args.promoName ?? 'none', intensity: args.intensity }, target: baseUrl, k6Address: instance.address, abortOnFail: args.abortOnFail, ...(thresholds ? { thresholds } : {}) })
-        .catch((err: Error) => say(`warning: could not register the run: ${err.message}`));
-    }
-  }
+  return instances;
+}
 
+/** Instance i's execution segment, and the standard tags again: --tag replaces the script's options.tags rather than adding to them. */
+function segmentArgs(args: RunArgs, testid: string, i: number): string[] {
+  const { segment, sequence } = executionSegments(i, args.instances);
+  const tags = { testid, ...runTags(args), instance: String(i) };
+  return ['--execution-segment', segment, '--execution-segment-sequence', sequence, ...Object.entries(tags).flatMap(([k, v]) => ['--tag', `${k}=${v}`]), '--quiet'];
+}
+
+/** A k6 still running when the run is torn down (a later stage failed): stopped, then killed. */
+async function stopProcess(child: ChildProcess, exit: Promise<number>): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+  await exit.catch(() => {});
+  clearTimeout(timer);
+}
+
+async function register(args: RunArgs, plan: Plan, target: Target, sink: Sink | null, thresholds: RegistrationRequest['thresholds'], instances: Instance[], say: Say): Promise<void> {
+  if (!sink) return;
+  for (const instance of instances) {
+    await sink.client
+      .register({ testid: plan.testid, scenario: plan.script.name, tags: runTags(args), target: target.baseUrl, k6Address: instance.address, abortOnFail: args.abortOnFail, ...(thresholds ? { thresholds } : {}) })
+      .catch((err: Error) => say(`warning: could not register the run: ${err.message}`));
+  }
+}
+
+/** Shows the live grade until every k6 exits; Ctrl-C stops the run (twice: kills k6). Returns the exit codes. */
+async function watch(testid: string, sink: Sink | null, instances: Instance[], started: number, say: Say): Promise<number[]> {
   let stopping = 0;
   const onInterrupt = () => {
     stopping++;
     if (stopping === 1) {
       say('\nstopping the run (Ctrl-C again to kill k6)…');
-      void (sink ? sink.stop(testid) : stopDirectly(instances)).catch(() => stopDirectly(instances));
+      void (sink ? sink.client.stop(testid) : stopDirectly(instances)).catch(() => stopDirectly(instances));
     } else {
-      for (const i of instances) i.child?.kill('SIGINT');
+      for (const i of instances) i.child.kill('SIGINT');
     }
   };
   process.on('SIGINT', onInterrupt);
@@ -191,7 +279,7 @@ export async function runScenario(args: RunArgs): Promise<RunOutcome> {
   let lastLine = '';
   const live = sink
     ? setInterval(() => {
-        void sink
+        void sink.client
           .run(testid)
           .then((run: RunJson) => {
             const line = liveLine(run, Date.now() - started);
@@ -201,28 +289,34 @@ export async function runScenario(args: RunArgs): Promise<RunOutcome> {
           .catch(() => {});
       }, 1000)
     : null;
+  try {
+    return await Promise.all(instances.map((i) => i.exit));
+  } finally {
+    if (live) clearInterval(live);
+    process.off('SIGINT', onInterrupt);
+    process.off('SIGTERM', onInterrupt);
+  }
+}
 
-  const codes = await Promise.all(instances.map((i) => i.exit!));
-  if (live) clearInterval(live);
-  process.off('SIGINT', onInterrupt);
-  process.off('SIGTERM', onInterrupt);
+/** The final grade and figures, the end of the run told to the sink, and the run's files. */
+async function report(args: RunArgs, plan: Plan, sink: Sink | null, instances: Instance[], codes: number[], say: Say): Promise<RunOutcome> {
+  const { testid, runDir } = plan;
   let exitCode = codes.find((c) => c !== 0) ?? 0;
-
   // One instance: k6's own summary is the record, for the CLI and the sink alike.
   const k6Data = args.instances === 1 && existsSync(instances[0]!.summaryPath) ? (JSON.parse(readFileSync(instances[0]!.summaryPath, 'utf8')) as SummaryData) : null;
   let sinkRun: RunJson | null = null;
   let finished: HistoryEntry | null = null;
   if (sink) {
     // A merged threshold with abortOnFail stopped the instances (k6 exits 103 then): the run failed its thresholds.
-    const before = await sink.run(testid).catch(() => null);
+    const before = await sink.client.run(testid).catch(() => null);
     if (before?.abortedBy) exitCode = 99;
     const f = k6Data ? figuresFromSummary(k6Data) : null;
     const med = k6Data?.metrics.http_req_duration?.med;
     const k6Summary = f
       ? { requests: f.requests, p50Ms: typeof med === 'number' ? med : null, p95Ms: Number.isFinite(f.p95Ms) ? f.p95Ms : null, p99Ms: f.p99Ms, errorRatio: f.errorRatio, rps: f.rps, checksRate: f.checksRate, iterations: f.iterations }
       : undefined;
-    finished = await sink.finish(testid, exitCode, k6Summary).catch((err: Error) => (say(`warning: could not report the end of the run: ${err.message}`), null));
-    sinkRun = await sink.run(testid).catch(() => null);
+    finished = await sink.client.finish(testid, exitCode, k6Summary).catch((err: Error) => (say(`warning: could not report the end of the run: ${err.message}`), null));
+    sinkRun = await sink.client.run(testid).catch(() => null);
   }
   if (k6Data) {
     say('\n' + gradeReport(figuresFromSummary(k6Data), gradeFromSummary(k6Data), testid).trimEnd());
@@ -241,16 +335,13 @@ export async function runScenario(args: RunArgs): Promise<RunOutcome> {
   if (samples.length > 0) await writeDurationCsv(samples, join(runDir, 'http_req_duration.csv'));
   if (sink && finished) {
     // The report a marketing lead can open and forward (`report` makes it again, with a baseline).
-    const series = await sink.series(testid).catch(() => null);
-    const report = join(runDir, 'report.html');
-    writeFileSync(report, renderReportHtml(reportData({ entry: finished, series }, null), await loadReportAssets()));
-    say(`report ${report}`);
+    const series = await sink.client.series(testid).catch(() => null);
+    const reportPath = join(runDir, 'report.html');
+    writeFileSync(reportPath, renderReportHtml(reportData({ entry: finished, series }, null), await loadReportAssets()));
+    say(`report ${reportPath}`);
   }
   say(`results in ${runDir}`);
   say(`k6 exited with ${exitCode}`);
-
-  await embedded?.stop();
-  await demo?.close();
   return { exitCode, testid, runDir };
 }
 
@@ -304,7 +395,7 @@ async function stopDirectly(instances: Instance[]): Promise<void> {
     instances.map((i) =>
       fetch(`http://${i.address}/v1/status`, { method: 'PATCH', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(K6_STOP_BODY) })
         .then((r) => r.text())
-        .catch(() => i.child?.kill('SIGINT')),
+        .catch(() => i.child.kill('SIGINT')),
     ),
   );
 }

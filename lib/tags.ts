@@ -12,6 +12,26 @@ export type PromoType = (typeof PROMO_TYPES)[number];
 export type IntensityName = (typeof INTENSITY_NAMES)[number];
 export type PageType = (typeof PAGE_TYPES)[number];
 
+/**
+ * The standard tags every sample carries, each with the environment variable the
+ * scenarios read it from (the CLI sets them from its flags). The one list of them: the
+ * CLI, the Kubernetes manifests and the sink derive theirs from it.
+ */
+export const STANDARD_TAG_ENV = { testid: 'TESTID', environment: 'ENVIRONMENT', promo_type: 'PROMO_TYPE', promo_name: 'PROMO_NAME', intensity: 'INTENSITY' } as const;
+export type StandardTagName = keyof typeof STANDARD_TAG_ENV;
+export const STANDARD_TAG_NAMES = Object.keys(STANDARD_TAG_ENV) as StandardTagName[];
+export type RunTagName = Exclude<StandardTagName, 'testid'>;
+/** The standard tags that describe a run, all but its testid: a run's labels and its registration's tags. */
+export const RUN_TAG_NAMES = STANDARD_TAG_NAMES.filter((name): name is RunTagName => name !== 'testid');
+export type RunTags = Record<RunTagName, string>;
+
+/** Every run tag, '' where `tags` has none: the labels of a run's info series. */
+export function runTagLabels(tags: Readonly<Record<string, string>>): RunTags {
+  const out = {} as RunTags;
+  for (const name of RUN_TAG_NAMES) out[name] = tags[name] ?? '';
+  return out;
+}
+
 export interface StandardTags {
   testid: string;
   environment: Environment;
@@ -53,16 +73,17 @@ export function randomHex8(): string {
  * single testid, but only the CLI's own testid also names the output folder.
  */
 export function standardTags(scenario: string, env: Env = k6Env()): StandardTags {
-  const promoName = text(env, 'PROMO_NAME', 'none');
-  const testid = text(env, 'TESTID', '') || makeTestId(promoName !== 'none' ? promoName : scenario);
+  const from = STANDARD_TAG_ENV;
+  const promoName = text(env, from.promo_name, 'none');
+  const testid = text(env, from.testid, '') || makeTestId(promoName !== 'none' ? promoName : scenario);
   if (!TESTID_PATTERN.test(testid)) {
     throw new EnvError(`TESTID must look like <slug>_<YYYYMMDD>_<HHMMSS>_<8 hex>, not "${testid}".`);
   }
   return {
     testid,
-    environment: oneOf(env, 'ENVIRONMENT', ENVIRONMENTS, 'preprod'),
-    promo_type: oneOf(env, 'PROMO_TYPE', PROMO_TYPES, 'none'),
+    environment: oneOf(env, from.environment, ENVIRONMENTS, 'preprod'),
+    promo_type: oneOf(env, from.promo_type, PROMO_TYPES, 'none'),
     promo_name: promoName,
-    intensity: oneOf(env, 'INTENSITY', INTENSITY_NAMES, 'light'),
+    intensity: oneOf(env, from.intensity, INTENSITY_NAMES, 'light'),
   };
 }

@@ -6,6 +6,7 @@ import type { Figures } from './grade/run-state.ts';
 import type { Capacity } from './grade/capacity.ts';
 import type { FanOut } from './fanout/fanout.ts';
 import type { PipelineCounters } from './fanout/pipeline.ts';
+import { RUN_TAG_NAMES, runTagLabels } from '../lib/tags.ts';
 
 export interface SinkMetrics {
   requests: Counter<'version'>;
@@ -76,14 +77,11 @@ export function registerSinkMetrics(register: Registry, runs: RunRegistry): Sink
   new Gauge({
     name: 'promo_run_info',
     help: 'Always 1; a run\'s standard tags and status as labels.',
-    labelNames: ['testid', 'environment', 'promo_type', 'promo_name', 'intensity', 'status'],
+    labelNames: ['testid', ...RUN_TAG_NAMES, 'status'],
     registers: [register],
     collect() {
       this.reset();
-      for (const [testid, run] of runs.runs) {
-        const t = run.tags;
-        this.set({ testid, environment: t.environment ?? '', promo_type: t.promo_type ?? '', promo_name: t.promo_name ?? '', intensity: t.intensity ?? '', status: run.status }, 1);
-      }
+      for (const [testid, run] of runs.runs) this.set({ testid, ...runTagLabels(run.tags), status: run.status }, 1);
     },
   });
 

@@ -9,6 +9,7 @@ import { batchToLines, gradeLines } from './influx-lines.ts';
 import type { Figures } from '../grade/run-state.ts';
 import type { ThresholdResult } from '../grade/thresholds.ts';
 import type { Capacity } from '../grade/capacity.ts';
+import { runTagLabels } from '../../lib/tags.ts';
 
 /** What a spooled record holds. */
 export const RecordKind = { RW1: 1, RW2: 2, GRADE: 3 } as const;
@@ -80,8 +81,7 @@ export function gradeSeries(record: GradeRecord): SeriesToEncode[] {
   for (const run of record.runs) {
     // Runs' tags and status and their breaking point reach Prometheus too, so dashboards
     // and annotations work without scraping the sink.
-    const t = run.tags;
-    add('promo_run_info', { testid: run.testid, environment: t.environment ?? '', promo_type: t.promo_type ?? '', promo_name: t.promo_name ?? '', intensity: t.intensity ?? '', status: run.status }, 1);
+    add('promo_run_info', { testid: run.testid, ...runTagLabels(run.tags), status: run.status }, 1);
     add('promo_breaking_point_vus', { testid: run.testid }, run.breakingPointVus);
     add('promo_throughput_limit_rps', { testid: run.testid }, run.capacity?.throughputLimitRps ?? null);
     add('promo_throughput_limit_vus', { testid: run.testid }, run.capacity?.throughputLimitVus ?? null);

@@ -13,6 +13,7 @@ import type { DecodedBatch, SeriesLabels } from '../remote-write/decode.ts';
 import { HistogramAccumulator } from '../grade/histogram.ts';
 import { H_COUNT, H_SUM } from '../grade/histogram-record.ts';
 import type { Figures } from '../grade/run-state.ts';
+import { RUN_TAG_NAMES } from '../../lib/tags.ts';
 
 // ---------------------------------------------------------------------------
 // Public types and constants
@@ -80,8 +81,8 @@ export const HISTOGRAM_QUANTILES: ReadonlyArray<readonly [field: string, q: numb
 export const GRADE_MEASUREMENT = 'promo_grade';
 export const THRESHOLD_MEASUREMENT = 'promo_threshold';
 
-/** Run tags copied onto grade lines (when present and non-empty). */
-export const GRADE_RUN_TAGS = ['environment', 'promo_type', 'promo_name', 'intensity'] as const;
+/** Run tags copied onto grade lines (when present and non-empty): the standard tags but testid (lib/tags.ts). */
+export const GRADE_RUN_TAGS = RUN_TAG_NAMES;
 
 /** What InfluxDB 1.x cannot store at some place is written as this character. */
 export const UNREPRESENTABLE = '\uFFFD';

@@ -13,6 +13,7 @@ import { RunSeries, POINT_WINDOW_MS, type SeriesPoint } from './series.ts';
 import { capacity, type Capacity } from './capacity.ts';
 import { holds, type ThresholdResult, type ThresholdSpec } from './thresholds.ts';
 import { grade, type Grade } from '../../lib/grade.ts';
+import { RUN_TAG_NAMES } from '../../lib/tags.ts';
 import type { FiguresJson, PageFiguresJson } from '../../contract/sink-api.ts';
 import type { SeriesLabels } from '../remote-write/decode.ts';
 
@@ -54,8 +55,8 @@ interface Snapshot {
   histogram: Float64Array | null;
 }
 
-/** Labels of the run, taken from its first series. */
-export const RUN_TAGS = ['environment', 'promo_type', 'promo_name', 'intensity', 'scenario', 'instance'] as const;
+/** Labels of the run, taken from its first series: the standard tags (lib/tags.ts), and k6's scenario and instance. */
+export const RUN_TAGS = [...RUN_TAG_NAMES, 'scenario', 'instance'] as const;
 
 /**
  * The latest value per key. Not a Map<string, number>: a Map boxes every fractional

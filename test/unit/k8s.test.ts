@@ -1,14 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
 import { Ajv, type AnySchemaObject, type ValidateFunction } from 'ajv';
-import { bundleFile, ROOT, SCENARIO_DIR } from '../../build/bundle.ts';
+import { bundleFile, SCENARIO_DIR } from '../../build/bundle.ts';
 import { DEFAULT_K6_IMAGE, K8sError, k8sManifests, k8sNameFromTestId, maxRunNameLength, type K8sOptions } from '../../cli/k8s.ts';
+import { CRD_PATH, crdSkipped } from '../helpers/reference-data.ts';
 
-// Reference data shared by the team, read in place (never copied into the repo).
-const CRD_PATH = resolve(ROOT, '../shared/k8s/k6.io_testruns.crd.yaml');
+// The CRD is reference data beside the repository (../shared/k8s/): a bare clone skips the
+// two schema tests (vitest.config.ts prints one line saying so); under CI=true they fail.
+const schemaTest = crdSkipped() ? it.skip : it;
 const TESTID = 'black_friday_20261127_080509_0a1b2c3d';
 
 type Json = Record<string, any>;
@@ -37,6 +39,7 @@ function kubernetesKeywords(schema: unknown, found = new Set<string>()): Set<str
 }
 
 function testRunValidator(): ValidateFunction {
+  if (!existsSync(CRD_PATH)) throw new Error(`${CRD_PATH} is absent: CI runs beside the reference data in ../shared/k8s/.`);
   const crd = parseYaml(readFileSync(CRD_PATH, 'utf8')) as Json;
   const version = (crd.spec.versions as Json[]).find((v) => v.name === 'v1alpha1');
   const schema = version!.schema.openAPIV3Schema as AnySchemaObject;
@@ -76,7 +79,8 @@ function expectOneSentence(fn: () => unknown): string {
 describe('Kubernetes manifests (k6-operator TestRun)', () => {
   let dir: string;
   let script: string;
-  let validate: ValidateFunction;
+  let validator: ValidateFunction | undefined;
+  const validate = (doc: unknown) => (validator ??= testRunValidator())(doc);
   const options = (over: Partial<K8sOptions> = {}): K8sOptions => ({
     name: k8sNameFromTestId(TESTID),
     namespace: 'loadtest',
@@ -94,7 +98,6 @@ describe('Kubernetes manifests (k6-operator TestRun)', () => {
     dir = mkdtempSync(join(tmpdir(), 'promo-k8s-'));
     const bundle = await bundleFile(join(SCENARIO_DIR, 'ramp.ts'), dir);
     script = readFileSync(bundle, 'utf8');
-    validate = testRunValidator();
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -111,19 +114,19 @@ describe('Kubernetes manifests (k6-operator TestRun)', () => {
     expect(testRun!.spec.script).toEqual({ configMap: { name: configMap!.metadata.name, file: 'ramp.js' } });
   });
 
-  it('produces a TestRun that the CRD schema accepts', () => {
+  schemaTest('produces a TestRun that the CRD schema accepts', () => {
     const testRun = docs(k8sManifests(options()))[1]!;
     expect(testRun).toMatchObject({ apiVersion: 'k6.io/v1alpha1', kind: 'TestRun', metadata: { name: 'black-friday-20261127-080509-0a1b2c3d', namespace: 'loadtest' } });
     expect(testRun.spec.parallelism).toBe(4);
-    expect(validate(testRun), JSON.stringify(validate.errors)).toBe(true);
+    expect(validate(testRun), JSON.stringify(validator?.errors)).toBe(true);
   });
 
-  it('has a live validator: a wrong type, an unknown field or a missing required field fails', () => {
+  schemaTest('has a live validator: a wrong type, an unknown field or a missing required field fails', () => {
     const testRun = docs(k8sManifests(options()))[1]!;
     const wrongType = structuredClone(testRun);
     wrongType.spec.parallelism = 'two';
     expect(validate(wrongType)).toBe(false);
-    expect(validate.errors!.map((e) => e.instancePath)).toContain('/spec/parallelism');
+    expect(validator!.errors!.map((e) => e.instancePath)).toContain('/spec/parallelism');
 
     const typo = structuredClone(testRun);
     typo.spec.paralelism = 4;

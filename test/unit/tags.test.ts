@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { makeTestId, slugify, standardTags, TESTID_PATTERN } from '../../lib/tags.ts';
+import { makeTestId, RUN_TAG_NAMES, runTagLabels, slugify, standardTags, STANDARD_TAG_NAMES, TESTID_PATTERN } from '../../lib/tags.ts';
+import { parseCliArgs, type RunArgs } from '../../cli/args.ts';
+import { k6Environment, runTags } from '../../cli/run-scenario.ts';
 
 describe('testid and standard tags', () => {
   it('slugs a name to lowercase [a-z0-9_] of at most 20 characters', () => {
@@ -38,5 +40,15 @@ describe('testid and standard tags', () => {
     ['TESTID', 'my run', 'TESTID must look like <slug>_<YYYYMMDD>_<HHMMSS>_<8 hex>, not "my run".'],
   ])('stops with one sentence when %s is %s', (name, value, message) => {
     expect(() => standardTags('smoke', { [name]: value })).toThrow(message);
+  });
+
+  it('has one list: the tags the CLI is given are the tags the scenarios read back', () => {
+    const args = parseCliArgs(['promo', '--env', 'prod', '--promo-type', 'manual_code', '--promo-name', 'Black Friday', '--intensity', 'heavy']) as RunArgs;
+    const testid = 'black_friday_20261127_080509_0a1b2c3d';
+    const read = standardTags('promo', k6Environment(args, testid, 'http://127.0.0.1:1'));
+    expect(read).toEqual({ testid, environment: 'prod', promo_type: 'manual_code', promo_name: 'Black Friday', intensity: 'heavy' });
+    expect(Object.keys(read).sort()).toEqual([...STANDARD_TAG_NAMES].sort());
+    expect(runTags(args)).toEqual(runTagLabels(read));
+    expect(Object.keys(runTags(args)).sort()).toEqual([...RUN_TAG_NAMES].sort());
   });
 });
