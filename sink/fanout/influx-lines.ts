@@ -141,71 +141,106 @@ function defaultIsTimeTrend(trend: string): boolean {
 
 // ---------------------------------------------------------------------------
 // Escaping (InfluxDB 1.x line protocol, as influxd 1.6 parses it)
+//
+// The escapes are those of InfluxDB's client libraries (influxdb-client-js, Telegraf):
+// a backslash before `,` and space (measurements), before `,`, `=` and space (tag keys,
+// tag values, field keys), before `"` and `\` (string fields), and a newline written as
+// the two characters `\n`. Two rules go further, because InfluxDB 1.x reads a body twice
+// and the two readings disagree about backslashes:
+// - First it cuts the body into lines. That scan takes every backslash as escaping the
+//   byte after it (so `\\` is a pair), and a newline ends the line unless it is inside
+//   a quoted string field it has seen start. Then it parses each line, where a `,`, `=`
+//   or space is escaped when the byte *before* it is a backslash.
+//   A label value with a backslash before a space, escaped as the client libraries do
+//   (`a\ b` → `a\\ b`), is one tag value to the parser but the end of the tags to the
+//   line scan; a `"` later in the tags then opens a "string" for the line scan, and a
+//   newline inside the next real string field ends the line: what follows it is parsed
+//   as lines of the attacker's choosing (issue 23: a made-up measurement, a fake
+//   promo_grade point for another testid). So
+// - no raw newline ever leaves this encoder, in string fields either: every line break
+//   in a body is one this module put there, whatever the rest of the line holds;
+// - where the two readings would disagree, the value's backslash cannot be stored and
+//   becomes U+FFFD (see `escapeName`).
+// docs/influx-mapping.md lists what each place stores; test/integration/influx-escaping.test.ts
+// checks it against a real InfluxDB 1.x with random Unicode.
 
-const KEY_SPECIAL = /[\\, =\n\t#]/;
-const TAG_SPECIAL = /[\\, =\n]/;
-const STRING_SPECIAL = /[\\"]/;
+type NamePlace = 'measurement' | 'tag' | 'fieldKey';
+
+/** Characters that get a backslash, by place. */
+const ESCAPED: Record<NamePlace, string> = { measurement: ', ', tag: ',= ', fieldKey: ',= ' };
+/** Strings with none of these need no work (the common case: k6's own names and tags). */
+const NAME_SPECIAL = /[\\, =\n\t#\0"]/;
+const STRING_SPECIAL = /[\\"\n]/;
 
 /**
- * Measurement or field key: commas and spaces (and equals signs) get a backslash;
- * a newline becomes the two characters `\n`. InfluxDB 1.x reads a backslash
- * before `,`, space, `=` or `"` (or at the end) as an escape, so such a backslash
- * cannot be stored and becomes U+FFFD; so does a leading `#` (the line would be a
- * comment) or tab (it would be trimmed away).
+ * Can the last of `run` backslashes of the value be stored right before `next` ('' at
+ * the end)? Never at the end: it would escape the separator that follows. In a
+ * measurement, never before `,`, space, `=` or `"`: InfluxDB 1.x unescapes measurement
+ * names twice, so `\\,` is stored as `,`. In a tag, not an odd run before a space: the
+ * written run (one more backslash) would be even, and the line scan would see the
+ * space as unescaped. In a field key (fields are scanned by the line scan's rules)
+ * the same holds before `,`, `=` and space.
  */
-function escapeKey(s: string): string {
-  if (!KEY_SPECIAL.test(s)) return s;
+function backslashStorable(place: NamePlace, run: number, next: string): boolean {
+  if (next === '') return false;
+  if (place === 'measurement') return next !== ',' && next !== ' ' && next !== '=' && next !== '"';
+  if (place === 'tag') return next !== ' ' || run % 2 === 0;
+  return (next !== ' ' && next !== ',' && next !== '=') || run % 2 === 0;
+}
+
+/**
+ * A measurement, tag key, tag value or field key, escaped for `place`. A newline is
+ * written as the two characters `\n` (InfluxDB 1.x has no escape for it outside
+ * strings). A backslash that cannot be stored (`backslashStorable`) becomes U+FFFD, and
+ * so does a measurement's first character when it is `#` (the line would be a comment),
+ * a tab or a NUL (they would be trimmed away).
+ */
+function escapeName(s: string, place: NamePlace): string {
+  if (!NAME_SPECIAL.test(s)) return s;
+  const escaped = ESCAPED[place];
   let out = '';
+  let run = 0;
   for (let i = 0; i < s.length; i++) {
-    const c = s[i];
+    const c = s[i]!;
     if (c === '\\') {
-      const next = i + 1 < s.length ? s[i + 1] : '';
-      out += next === '' || next === ',' || next === ' ' || next === '=' || next === '"' ? UNREPRESENTABLE : '\\';
-    } else if (c === ',' || c === ' ' || c === '=') {
-      out += '\\' + c;
-    } else if (c === '\n') {
-      out += '\\n';
-    } else if (i === 0 && (c === '#' || c === '\t')) {
-      out += UNREPRESENTABLE;
-    } else {
       out += c;
+      run++;
+      continue;
     }
-  }
-  return out;
-}
-
-/** A measurement name, escaped (see `escapeKey`). */
-export function escapeMeasurement(name: string): string {
-  return escapeKey(name);
-}
-
-/** A field key, escaped (see `escapeKey`). */
-export function escapeFieldKey(key: string): string {
-  return escapeKey(key);
-}
-
-/**
- * A tag key or value: commas, equals signs and spaces get a backslash; other
- * backslashes stay as they are (InfluxDB 1.x stores them literally, even right
- * before an escaped character); a newline becomes the two characters `\n`. A
- * trailing backslash cannot be stored (it would escape the separator) and becomes U+FFFD.
- */
-export function escapeTag(s: string): string {
-  if (!TAG_SPECIAL.test(s)) return s;
-  let out = '';
-  for (let i = 0; i < s.length; i++) {
-    const c = s[i];
-    if (c === ',' || c === ' ' || c === '=') out += '\\' + c;
-    else if (c === '\n') out += '\\n';
-    else if (c === '\\' && i === s.length - 1) out += UNREPRESENTABLE;
+    if (run > 0 && !backslashStorable(place, run, c)) out = out.slice(0, -1) + UNREPRESENTABLE;
+    run = 0;
+    if (c === '\n') out += '\\n';
+    else if (escaped.includes(c)) out += '\\' + c;
+    else if (i === 0 && place === 'measurement' && (c === '#' || c === '\t' || c === '\0')) out += UNREPRESENTABLE;
     else out += c;
   }
+  if (run > 0) out = out.slice(0, -1) + UNREPRESENTABLE;
   return out;
 }
 
-/** A string field value: double-quoted, with `"` and `\` escaped; anything else (newlines too) as is. */
+/** A measurement name, escaped (see `escapeName`). */
+export function escapeMeasurement(name: string): string {
+  return escapeName(name, 'measurement');
+}
+
+/** A field key, escaped (see `escapeName`). */
+export function escapeFieldKey(key: string): string {
+  return escapeName(key, 'fieldKey');
+}
+
+/** A tag key or value, escaped (see `escapeName`). */
+export function escapeTag(s: string): string {
+  return escapeName(s, 'tag');
+}
+
+/**
+ * A string field value, double-quoted: `"` and `\` get a backslash (InfluxDB 1.x
+ * unescapes both), a newline is written as the two characters `\n` (stored so). Anything
+ * else is written raw and stored exactly.
+ */
 export function quoteString(s: string): string {
-  return STRING_SPECIAL.test(s) ? `"${s.replace(/[\\"]/g, '\\$&')}"` : `"${s}"`;
+  if (!STRING_SPECIAL.test(s)) return `"${s}"`;
+  return `"${s.replace(/[\\"\n]/g, (c) => (c === '\n' ? '\\n' : '\\' + c))}"`;
 }
 
 /** Escaped `,k=v` pairs (sorted by key, empty values dropped); `url` and `__name__` are left out. */

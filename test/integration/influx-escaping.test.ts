@@ -9,8 +9,7 @@ import type { Figures } from '../../sink/grade/run-state.ts';
 import { startInfluxDB, type InfluxDB } from '../helpers/influxdb.ts';
 import { encodeV1, type HistogramObj, type TimeSeriesObj } from '../sink/fixtures/remote-write-proto.ts';
 import { T0, series } from '../sink/fixtures/series.ts';
-
-
+import { mulberry32 } from '../sink/fixtures/mutations.ts';
 
 function decode(...ts: TimeSeriesObj[]): DecodedBatch {
   return new RemoteWriteDecoder().decode(encodeV1({ timeseries: ts }), 1);
@@ -48,10 +47,41 @@ const NASTY = [
   'two trailing backslashes\\\\',
 ];
 
-/** What InfluxDB 1.x stores for a tag value (the documented lossy cases: newline, trailing backslash). */
+// What InfluxDB 1.x stores, as docs/influx-mapping.md lists it: exactly what was sent, but
+// for the documented lossy cases.
+/** A tag value: a newline is `\n`; a trailing backslash, and the last of an odd run of backslashes before a space, are U+FFFD. */
 function storedTag(v: string): string {
-  const s = v.replace(/\n/g, '\\n');
-  return s.endsWith('\\') ? s.slice(0, -1) + UNREPRESENTABLE : s;
+  return v
+    .replace(/(?<!\\)((?:\\\\)*)\\(?= )/g, `$1${UNREPRESENTABLE}`)
+    .replace(/\\$/, UNREPRESENTABLE)
+    .replace(/\n/g, '\\n');
+}
+/** A string field: a newline is `\n`. */
+const storedString = (v: string) => v.replace(/\n/g, '\\n');
+/** A measurement: a newline is `\n`; a backslash before `,`, space, `=`, `"` or at the end, and a leading `#`, tab or NUL, are U+FFFD. */
+function storedMeasurement(v: string): string {
+  return v
+    .replace(/\\(?=[, ="]|$)/g, UNREPRESENTABLE)
+    .replace(/^[#\t\0]/, UNREPRESENTABLE)
+    .replace(/\n/g, '\\n');
+}
+
+/** Characters with a meaning somewhere in the line protocol, drawn half of the time. */
+const SPECIAL = ['\\', '\\', '\\', ',', ' ', '=', '"', "'", '\n', '\r', '\t', '\0', '#', 'n'];
+
+/** A random string of 1–16 characters: specials, printable ASCII, any BMP character but surrogates, astral characters. */
+function randomValue(rand: () => number): string {
+  let s = '';
+  for (let n = 1 + Math.floor(rand() * 16); n > 0; n--) {
+    const r = rand();
+    if (r < 0.5) s += SPECIAL[Math.floor(rand() * SPECIAL.length)];
+    else if (r < 0.7) s += String.fromCharCode(0x20 + Math.floor(rand() * 95));
+    else if (r < 0.9) {
+      const cp = Math.floor(rand() * 0xf800);
+      s += String.fromCodePoint(cp < 0xd800 ? cp : cp + 0x800);
+    } else s += String.fromCodePoint(0x10000 + Math.floor(rand() * 0xfffff));
+  }
+  return s;
 }
 
 /** Rows of a SELECT as objects keyed by column. */
@@ -103,18 +133,61 @@ describe('influx line protocol against a real InfluxDB 1.x', () => {
         name: storedTag(v),
         group: storedTag(`::${v}`),
         zz_last: storedTag(v),
-        url: v, // string fields are exact, newlines and trailing backslashes included
+        url: storedString(v), // exact but for newlines, trailing backslashes included
       });
     }
 
-    // Exact for everything but newlines and a trailing backslash.
-    const exact = NASTY.filter((v) => !v.includes('\n') && !v.endsWith('\\'));
-    expect(exact.length).toBe(NASTY.length - 4);
+    // Exact for everything but newlines, a trailing backslash and one backslash before a space.
+    const exact = NASTY.filter((v) => !v.includes('\n') && !v.endsWith('\\') && !v.includes('\\ '));
+    expect(exact.length).toBe(NASTY.length - 5);
     for (const v of exact) expect(storedTag(v)).toBe(v);
 
     const tagValues = await influx.query('SHOW TAG VALUES FROM http_reqs WITH KEY = "name"', 'esc');
     const names = tagValues.results[0].series[0].values.map((kv: [string, string]) => kv[1]);
     expect([...names].sort()).toEqual(NASTY.map(storedTag).sort());
+  });
+
+  it('stores random Unicode label values, urls and metric names as sent, but for the documented lossy cases', async () => {
+    await influx.query('CREATE DATABASE prop');
+    for (const seed of [1, 2, 3]) {
+      const rand = mulberry32(seed);
+      const values = Array.from({ length: 300 }, () => randomValue(rand));
+      const labelled = batchToLines(
+        decode(...values.map((v, i) => series('k6_http_reqs_total', { testid: `prop-${seed}`, case_no: String(i).padStart(3, '0'), v, url: v }, [[T0 + i, i]]))),
+      );
+      // One line per point, and no newline but between lines: nothing a value holds can start a line.
+      expect({ seed, lines: labelled.lines_count, newlines: labelled.lines.split('\n').length }).toEqual({ seed, lines: values.length, newlines: values.length });
+      await writeOk(influx, labelled.lines, 'prop');
+      const got = rows(await influx.query(`SELECT * FROM http_reqs WHERE testid = 'prop-${seed}'`, 'prop'));
+      expect(got).toHaveLength(values.length);
+      for (const row of got) {
+        const v = values[Number(row.case_no)]!;
+        expect({ seed, v, tag: row.v, url: row.url }).toEqual({ seed, v, tag: storedTag(v), url: storedString(v) });
+      }
+
+      const names = values.filter((v) => !v.startsWith('k6_'));
+      const named = batchToLines(decode(...names.map((v, i) => series(v, { seed: String(seed), case_no: String(i) }, [[T0, i]]))));
+      expect(named.lines.split('\n')).toHaveLength(names.length);
+      await influx.query(`CREATE DATABASE meas_${seed}`);
+      await writeOk(influx, named.lines, `meas_${seed}`);
+      const measurements = (await influx.query('SHOW MEASUREMENTS', `meas_${seed}`)).results[0].series[0].values.map((m: string[]) => m[0]);
+      expect({ seed, measurements: [...measurements].sort() }).toEqual({ seed, measurements: [...new Set(names.map(storedMeasurement))].sort() });
+    }
+  });
+
+  it('a label crafted to inject lines (issue 23) is stored as one tag value: no made-up measurement, no fake grade for another run', async () => {
+    await influx.query('CREATE DATABASE inject');
+    const fake = `\npromo_grade,testid=victim,window=run score=100,p95_ms=1 ${T0}\nmadeup value=1 ${T0}\n`;
+    const out = batchToLines(decode(series('k6_http_reqs_total', { testid: 'attacker', name: 'a\\ \\="', url: `http://shop.test/${fake}` }, [[T0, 1]])));
+    const res = await influx.write(out.lines, 'inject');
+    const body = await res.text();
+    const measurements = (await influx.query('SHOW MEASUREMENTS', 'inject')).results[0].series?.[0].values.map((m: string[]) => m[0]);
+    // Before the fix: ['http_reqs'] was missing (a partial write), and 'madeup' and 'promo_grade' (testid=victim) were there.
+    expect(measurements).toEqual(['http_reqs']);
+    expect({ status: res.status, body }).toEqual({ status: 204, body: '' });
+    expect(rows(await influx.query('SELECT * FROM http_reqs', 'inject')).map(({ name, testid, url, value }) => ({ name, testid, url, value }))).toEqual([
+      { name: `a${UNREPRESENTABLE} \\="`, testid: 'attacker', url: `http://shop.test/${storedString(fake)}`, value: 1 },
+    ]);
   });
 
   it('keeps measurement names of non-k6 metrics, escaped', async () => {

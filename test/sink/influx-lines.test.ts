@@ -103,25 +103,40 @@ describe('escaping', () => {
     expect(escapeTag('ünïcödé 😀')).toBe('ünïcödé\\ 😀');
   });
 
+  it('never writes an even run of backslashes before a tag space, which InfluxDB 1.x would read as the end of the tags', () => {
+    // The label of issue 23's injection: `a\ \="` was written `a\\ \\="`, which the line scan cut after `a\\`.
+    expect(escapeTag('a\\ \\="')).toBe(`a${UNREPRESENTABLE}\\ \\\\="`);
+    expect(escapeTag('two\\\\ x')).toBe('two\\\\\\ x');
+    expect(escapeTag('three\\\\\\ x')).toBe(`three\\\\${UNREPRESENTABLE}\\ x`);
+    expect(escapeTag('\\,\\=')).toBe('\\\\,\\\\=');
+    for (const v of ['a\\ \\="', '\\\\\\ \\ x', 'q\\ "\\', ' \\ ']) {
+      // Every escaped space is preceded by an odd run of backslashes: one escape, however the backslashes pair.
+      for (const m of escapeTag(v).matchAll(/\\+(?= )/g)) expect(m[0].length % 2).toBe(1);
+    }
+  });
+
   it('escapes measurements and field keys', () => {
     expect(escapeMeasurement('http_reqs')).toBe('http_reqs');
     expect(escapeMeasurement('my metric,v2')).toBe('my\\ metric\\,v2');
-    expect(escapeMeasurement('a=b')).toBe('a\\=b');
+    expect(escapeMeasurement('a=b')).toBe('a=b');
     expect(escapeMeasurement('q"x\\y')).toBe('q"x\\y');
-    expect(escapeMeasurement('bad\\,x\\ y\\=z\\"w\\')).toBe(`bad${UNREPRESENTABLE}\\,x${UNREPRESENTABLE}\\ y${UNREPRESENTABLE}\\=z${UNREPRESENTABLE}"w${UNREPRESENTABLE}`);
+    expect(escapeMeasurement('bad\\,x\\ y\\=z\\"w\\')).toBe(`bad${UNREPRESENTABLE}\\,x${UNREPRESENTABLE}\\ y${UNREPRESENTABLE}=z${UNREPRESENTABLE}"w${UNREPRESENTABLE}`);
     expect(escapeMeasurement('#comment')).toBe(`${UNREPRESENTABLE}comment`);
     expect(escapeMeasurement('\ttab')).toBe(`${UNREPRESENTABLE}tab`);
+    expect(escapeMeasurement('\0nul')).toBe(`${UNREPRESENTABLE}nul`);
     expect(escapeMeasurement('a#b\tc')).toBe('a#b\tc');
     expect(escapeMeasurement('two\nlines')).toBe('two\\nlines');
     expect(escapeFieldKey('p95')).toBe('p95');
     expect(escapeFieldKey('a b,c=d')).toBe('a\\ b\\,c\\=d');
+    expect(escapeFieldKey('a\\ b\\,c\\=d\\\\=e')).toBe(`a${UNREPRESENTABLE}\\ b${UNREPRESENTABLE}\\,c${UNREPRESENTABLE}\\=d\\\\\\=e`);
   });
 
-  it('quotes string fields, escaping only double quotes and backslashes', () => {
+  it('quotes string fields, escaping double quotes and backslashes, and writing newlines as \\n', () => {
     expect(quoteString('http://x/a?b=c d,e')).toBe('"http://x/a?b=c d,e"');
     expect(quoteString('say "hi" \\o/')).toBe('"say \\"hi\\" \\\\o/"');
     expect(quoteString('ends\\')).toBe('"ends\\\\"');
-    expect(quoteString('two\nlines')).toBe('"two\nlines"');
+    expect(quoteString('two\nlines')).toBe('"two\\nlines"');
+    expect(quoteString('cr\rtab\t')).toBe('"cr\rtab\t"');
   });
 });
 
@@ -237,8 +252,19 @@ describe('batchToLines', () => {
       series('my metric,v2=x', { name: 'a,b=c d', group: '::"quoted"\\path\\', scenario: 'multi\nline', instance: 'ünï😀', url: 'http://h/p?q="1",r=\\2\n' }, [[T0, 1]]),
     );
     expect(out.lines).toBe(
-      `my\\ metric\\,v2\\=x,group=::"quoted"\\path${UNREPRESENTABLE},instance=ünï😀,name=a\\,b\\=c\\ d,scenario=multi\\nline value=1,url="http://h/p?q=\\"1\\",r=\\\\2\n" ${T0}`,
+      `my\\ metric\\,v2=x,group=::"quoted"\\path${UNREPRESENTABLE},instance=ünï😀,name=a\\,b\\=c\\ d,scenario=multi\\nline value=1,url="http://h/p?q=\\"1\\",r=\\\\2\\n" ${T0}`,
     );
+    expect(out.lines).not.toContain('\n');
+  });
+
+  it('writes no newline but between lines, whatever the labels hold', () => {
+    const nasty = 'x\\ \\="\nfake value=1\r\n';
+    const out = linesOf(
+      series(nasty, { testid: nasty, url: nasty }, [[T0, 1]]),
+      series('k6_vus', { testid: nasty, url: nasty }, [[T0, 2]]),
+    );
+    expect(out.lines_count).toBe(2);
+    expect(out.lines.split('\n')).toHaveLength(2);
   });
 
   it('writes numbers in a form Influx reads as floats', () => {
@@ -289,6 +315,12 @@ describe('gradeLines', () => {
     iterations: 300,
     grade: { letter: 'A', score: 97, colour: 'green', latencyScore: 97.5, errorScore: 99 },
     ...over,
+  });
+
+  it('writes no newline but between lines, whatever the testid, run tags and thresholds hold', () => {
+    const nasty = 'x\\ \\="\npromo_grade,testid=other score=100 1\n';
+    const out = gradeLines(nasty, { promo_name: nasty }, { live: figures(), run: figures() }, T0, [{ metric: nasty, threshold: nasty, ok: true, value: 1, requests: 1 }]);
+    expect(out.split('\n').map((line) => line.split(',')[0])).toEqual(['promo_grade', 'promo_grade', 'promo_threshold']);
   });
 
   it('writes one line per window with the run tags, sorted', () => {
