@@ -159,6 +159,15 @@ export function registerFanOutMetrics(register: Registry, fanOut: FanOut): void 
     },
   });
   new Counter({
+    name: 'sink_spool_corrupt_records_total',
+    help: 'Acknowledged records set aside as *.corrupt when the spool was opened (a damaged record and every record after it): logged, never replayed.',
+    registers: [register],
+    collect() {
+      this.reset();
+      this.inc(fanOut.spool.stats().setAsideRecords);
+    },
+  });
+  new Counter({
     name: 'sink_spool_released_samples_total',
     help: 'Samples that spooled destinations no longer configured had not taken: reported and released when the spool was opened.',
     registers: [register],

@@ -8,7 +8,7 @@
 //   <dir>/<consumer>.ack               the consumer's cursor: "<seq>\n", everything ≤ seq is delivered
 //   <dir>/consumers.json               the manifest: what each consumer's cursor is for (its destination)
 //   <dir>/sink.lock                    the sink that owns the spool (lock.ts): one at a time
-//   <dir>/*.corrupt                    segments set aside by open after corruption in the middle
+//   <dir>/*.corrupt                    what open set aside after a corrupt record: the bytes from it on, later segments
 // A segment is a run of records, each framed as (little-endian)
 //   0 u32 magic "PLA1" · 4 u32 payload length · 8 u64 seq · 16 u16 kind · 18 u16 zero
 //   20 u32 weight · 24 u32 CRC-32 of bytes 0..24 then the payload · 28 payload
@@ -20,13 +20,18 @@
 //   writes them with one writev and one fdatasync, then resolves them all. Records
 //   become readable only once durable. A failed write truncates back and rejects only
 //   that batch; if even the truncation fails, the spool refuses further appends.
-// - Open scans every segment. A bad record in the LAST segment is a torn tail (an
-//   append whose promise never resolved): the file is truncated there, with one log line,
-//   counted in stats().tornTails / discardedBytes. A bad record (or a seq gap) anywhere
-//   else is corruption we refuse to skip over: the spool keeps the valid records before
-//   it and stops there; the rest of that segment (copied aside) and every later segment
-//   are renamed *.corrupt (kept for a human, never replayed, counted in discardedBytes),
-//   with a log line. Refusing to start would lose every new batch as well.
+// - Open scans every segment. A bad record is a torn tail only when it is the end of
+//   the spool: in the LAST segment, with no intact record after it. That is an append
+//   whose promise never resolved (a flush is written in order and synced before the next
+//   one starts): the file is truncated there, with one log line, counted in
+//   stats().tornTails / discardedBytes. A bad record followed by an intact one (a flipped
+//   byte, a bad sector), a bad record in an earlier segment, or a seq gap is corruption:
+//   the records after it were written by later flushes, so they were acknowledged. We
+//   refuse to skip over it: the spool keeps the valid records before it and stops there;
+//   the bytes from the bad record on go to <segment>.corrupt, every later segment is
+//   renamed *.corrupt (kept for a human, never replayed, counted in stats().corruptions,
+//   setAsideRecords and discardedBytes), and one log line says how many acknowledged
+//   records that is. Refusing to start would lose every new batch as well.
 // - A consumer without a cursor file (a new destination) starts at the end of the spool:
 //   what the spool holds was meant for the destinations configured when it was written.
 //   A cursor below the oldest record (its records were dropped or deleted before the
@@ -57,7 +62,7 @@
 //   when the signal aborts.
 // - The in-memory index costs 24 bytes per retained record (prefix sums of size and
 //   weight, and the file offset), so lag() and drop counts are O(1).
-import { copyFile, mkdir, open, readdir, readFile, rename, stat, truncate, unlink, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, stat, truncate, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { acquireLock, type Lock } from '../lock.ts';
 
@@ -71,8 +76,13 @@ export interface SpoolStats {
   nextSeq: number;
   /** Group-commit flushes (one write + one fdatasync each on disk). */
   flushes: number;
-  /** Torn tails truncated and corrupt segments set aside when the spool was opened. */
+  /** Torn tails (unacknowledged appends cut by a crash) truncated when the spool was opened. */
   tornTails: number;
+  /** Corruptions found when the spool was opened (a bad record before intact ones, a seq gap). */
+  corruptions: number;
+  /** Records kept aside as *.corrupt by those corruptions: acknowledged, and not replayed. */
+  setAsideRecords: number;
+  /** Bytes cut as torn tails or set aside as corrupt. */
   discardedBytes: number;
 }
 export interface Spool {
@@ -159,6 +169,25 @@ function parseFrame(buf: Buffer, off: number): (SpoolRecord & { size: number }) 
   if (buf.readUInt32LE(off + 24) !== crc32(payload, crc32(buf.subarray(off, off + 24)))) return null;
   const seq = buf.readUInt32LE(off + 8) + buf.readUInt32LE(off + 12) * 2 ** 32;
   return { seq, kind: buf.readUInt16LE(off + 16), weight: buf.readUInt32LE(off + 20), payload, size: end - off };
+}
+
+/** Intact records from `off` on: the first found by searching for the magic, then the ones framed after it. */
+function intactRecordsFrom(buf: Buffer, off: number, minSeq: number): { count: number; lastSeq: number } {
+  const magic = Buffer.alloc(4);
+  magic.writeUInt32LE(MAGIC);
+  let count = 0;
+  let lastSeq = 0;
+  for (let at = buf.indexOf(magic, off); at >= 0; ) {
+    const f = parseFrame(buf, at);
+    if (f && f.seq >= Math.max(minSeq, lastSeq + 1)) {
+      count++;
+      lastSeq = f.seq;
+      at += f.size;
+      if (at < buf.length && parseFrame(buf, at)) continue;
+    }
+    at = buf.indexOf(magic, at + 1);
+  }
+  return { count, lastSeq };
 }
 
 function checkRecord(kind: number, weight: number, payload: Buffer): void {
@@ -254,6 +283,8 @@ abstract class BaseSpool implements Spool {
   protected closing = false;
   protected flushes = 0;
   protected tornTails = 0;
+  protected corruptions = 0;
+  protected setAsideRecords = 0;
   protected discardedBytes = 0;
   private readonly waiters = new Set<() => void>();
 
@@ -317,7 +348,7 @@ abstract class BaseSpool implements Spool {
     const { index } = this;
     return {
       bytes: index.bytes, records: index.count, segments: this.segmentCount(), firstSeq: index.first, nextSeq: index.last + 1,
-      flushes: this.flushes, tornTails: this.tornTails, discardedBytes: this.discardedBytes,
+      flushes: this.flushes, tornTails: this.tornTails, corruptions: this.corruptions, setAsideRecords: this.setAsideRecords, discardedBytes: this.discardedBytes,
     };
   }
 
@@ -452,7 +483,7 @@ class DiskSpool extends BaseSpool {
       const seg: Segment = { first: Number(name.slice(0, 20)), path: join(this.dir, name), bytes: 0, count: 0 };
       const expected = i === 0 ? seg.first : this.index.last + 1;
       if (seg.first !== expected) {
-        await this.setAside(segNames.slice(i), `${name} starts at seq ${seg.first}, expected ${expected}`);
+        await this.setAside(segNames.slice(i), `${name} starts at seq ${seg.first}, expected ${expected}`, 0, '');
         break;
       }
       if (i === 0) this.index.reset(seg.first);
@@ -465,16 +496,32 @@ class DiskSpool extends BaseSpool {
       this.segments.push(seg);
       if (seg.bytes === data.length) continue;
       const lost = data.length - seg.bytes;
-      if (i === segNames.length - 1) {
+      const bad = seg.first + seg.count;
+      const after = intactRecordsFrom(data, seg.bytes + 1, bad + 1);
+      if (i === segNames.length - 1 && after.count === 0) {
         this.log(`spool: ${name}: torn tail at byte ${seg.bytes} after ${seg.count} valid records: discarded ${lost} bytes (appends that were never acknowledged)`);
         await truncate(seg.path, seg.bytes);
         this.tornTails++;
         this.discardedBytes += lost;
       } else {
-        await copyFile(seg.path, `${seg.path}.corrupt`);
+        // Keep the bytes from the bad record on, durable, before cutting them off.
+        const aside = await open(`${seg.path}.corrupt`, 'w');
+        try {
+          await aside.writeFile(data.subarray(seg.bytes));
+          await aside.datasync();
+        } finally {
+          await aside.close();
+        }
         await truncate(seg.path, seg.bytes);
         this.discardedBytes += lost;
-        await this.setAside(segNames.slice(i + 1), `${name}: corrupt record at byte ${seg.bytes} after ${seg.count} valid records (whole file copied to ${name}.corrupt, ${lost} bytes dropped)`);
+        // Through the last intact record, every record from the bad one on was acknowledged.
+        const acknowledged = after.count > 0 ? after.lastSeq - bad + 1 : 1;
+        await this.setAside(
+          segNames.slice(i + 1),
+          `${name}: record ${bad} at byte ${seg.bytes} is damaged, after ${seg.count} valid records, and ${after.count} intact records follow it`,
+          acknowledged,
+          `${name}.corrupt (${lost} bytes from the damaged record on)`,
+        );
         break;
       }
     }
@@ -555,16 +602,27 @@ class DiskSpool extends BaseSpool {
     await rename(tmp, join(this.dir, MANIFEST));
   }
 
-  private async setAside(names: string[], why: string): Promise<void> {
+  /**
+   * Renames the segments `names` *.corrupt and logs the corruption once: `records` acknowledged
+   * records already kept aside in `keptIn`, plus the intact records of those segments.
+   */
+  private async setAside(names: string[], why: string, records: number, keptIn: string): Promise<void> {
     let bytes = 0;
     for (const n of names) {
       const path = join(this.dir, n);
-      bytes += (await stat(path)).size;
+      const data = await readFile(path);
+      bytes += data.length;
+      records += intactRecordsFrom(data, 0, 0).count;
       await rename(path, `${path}.corrupt`);
     }
-    this.tornTails++;
+    this.corruptions++;
+    this.setAsideRecords += records;
     this.discardedBytes += bytes;
-    this.log(`spool: CORRUPTION in the middle of the spool: ${why}. Keeping the records before it; ${names.length} later segment(s) (${bytes} bytes) renamed *.corrupt and not replayed.`);
+    const where = [keptIn, names.length > 0 ? `${names.length} later segment(s) renamed *.corrupt (${bytes} bytes)` : ''].filter(Boolean).join(' and ');
+    this.log(
+      `spool: CORRUPTION, not a torn tail: ${why}. ${records} records that had been acknowledged are kept aside in ${where}, and not replayed; ` +
+        `the spool keeps the ${this.index.count} records before it.`,
+    );
   }
 
   append(kind: number, weight: number, payload: Buffer): Promise<number> {

@@ -4,6 +4,7 @@ import { appendFile, mkdtemp, readdir, rm, stat, truncate, writeFile, readFile }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { buildApp } from '../../sink/app.ts';
 import { createMemorySpool, HEADER_BYTES, openDiskSpool, type Spool, type SpoolOptions, type SpoolRecord } from '../../sink/fanout/spool.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -199,9 +200,58 @@ describe('disk spool', () => {
     const log: string[] = [];
     spool = await disk({ consumers: ['a'], segmentBytes: 400, log: (l) => log.push(l) });
     expect((await drain(spool, 'a', true)).map((r) => r.seq)).toEqual([1, 2, 3, 4]);
-    expect(log).toEqual([expect.stringMatching(/CORRUPTION in the middle of the spool: .*corrupt record at byte 128 after 1 valid records.* 1 later segment/)]);
+    expect(log).toEqual([
+      `spool: CORRUPTION, not a torn tail: ${segs[1]}: record 5 at byte 128 is damaged, after 1 valid records, and 1 intact records follow it. ` +
+        `5 records that had been acknowledged are kept aside in ${segs[1]}.corrupt (256 bytes from the damaged record on) and 1 later segment(s) renamed *.corrupt (384 bytes), and not replayed; ` +
+        'the spool keeps the 4 records before it.',
+    ]);
     expect((await readdir(dir)).filter((n) => n.endsWith('.corrupt')).sort()).toEqual([`${segs[1]}.corrupt`, `${segs[2]}.corrupt`]);
+    expect(await readFile(join(dir, `${segs[1]}.corrupt`))).toEqual(bytes.subarray(128));
+    expect(spool.stats()).toMatchObject({ tornTails: 0, corruptions: 1, setAsideRecords: 5, discardedBytes: 256 + 384 });
     expect(await spool.append(1, 1, payload(5))).toBe(5);
+  });
+
+  it('tells a flipped byte in the middle of the last segment from a torn tail: the acknowledged records after it are kept aside and counted', async () => {
+    let spool = await disk({ consumers: ['a'] });
+    await appendMany(spool, 50, 100);
+    await spool.close();
+    const [seg] = await segFiles();
+    const file = join(dir, seg!);
+    const bytes = await readFile(file);
+    const record = 128; // framed size of each record
+    bytes[9 * record + HEADER_BYTES + 40] ^= 0x01; // one bit of record 10's payload
+    await writeFile(file, bytes);
+
+    const log: string[] = [];
+    spool = await disk({ consumers: ['a'], log: (l) => log.push(l) });
+    expect((await readAll(spool, 'a')).map((r) => r.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(log).toEqual([
+      `spool: CORRUPTION, not a torn tail: ${seg}: record 10 at byte 1152 is damaged, after 9 valid records, and 40 intact records follow it. ` +
+        `41 records that had been acknowledged are kept aside in ${seg}.corrupt (5248 bytes from the damaged record on), and not replayed; the spool keeps the 9 records before it.`,
+    ]);
+    expect(await readFile(join(dir, `${seg}.corrupt`))).toEqual(bytes.subarray(9 * record));
+    expect((await stat(file)).size).toBe(9 * record);
+    expect(spool.stats()).toMatchObject({ tornTails: 0, corruptions: 1, setAsideRecords: 41, discardedBytes: 41 * record });
+    expect(await spool.append(1, 1, payload(10))).toBe(10);
+  });
+
+  it('counts the records it set aside in sink_spool_corrupt_records_total', async () => {
+    const spoolDir = join(dir, 'spool');
+    const before = await openDiskSpool(spoolDir, { maxBytes: 1 << 20, consumers: ['a'] });
+    await appendMany(before, 5, 100);
+    await before.close();
+    const [seg] = (await readdir(spoolDir)).filter((n) => n.endsWith('.seg'));
+    const bytes = await readFile(join(spoolDir, seg!));
+    bytes[2 * 128 + HEADER_BYTES] ^= 0x01; // record 3 of 5
+    await writeFile(join(spoolDir, seg!), bytes);
+
+    const app = buildApp({ config: { spoolDir, prometheusUrls: ['http://127.0.0.1:9/api/v1/write'] }, drainTimeoutMs: 0 });
+    try {
+      const res = await app.inject('/metrics');
+      expect(res.body).toContain('\nsink_spool_corrupt_records_total 3\n');
+    } finally {
+      await app.close();
+    }
   });
 
   it('never loses an append whose promise resolved when the process is killed with SIGKILL', async () => {
