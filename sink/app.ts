@@ -1,8 +1,9 @@
 // buildApp(deps): the sink as a Fastify instance that does not listen (server.ts does).
 import { dirname, join } from 'node:path';
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import http from 'node:http';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { Registry } from 'prom-client';
-import { DEFAULT_CONFIG, historyPath, type SinkConfig } from './config.ts';
+import { DEFAULT_CONFIG, fileSettingError, historyPath, type SinkConfig } from './config.ts';
 import { RunRegistry } from './grade/runs.ts';
 import { registerSinkMetrics, registerFanOutMetrics, type SinkMetrics } from './metrics.ts';
 import { writeRoute } from './write-route.ts';
@@ -31,12 +32,27 @@ export type SinkApp = FastifyInstance & {
   sink: { runs: RunRegistry; registry: Registry; metrics: SinkMetrics; config: SinkConfig; fanOut: FanOut | null; control: RunControl | null; history: History | null; notifier: Notifier | null; seriesStore: SeriesStore | null };
 };
 
+type CatalogueError = InstanceType<(typeof SinkErrors)[keyof typeof SinkErrors]>;
+
+/** JSON bodies (run control) are small; remote-write bodies have their own limit (write-route.ts). */
+const JSON_BODY_LIMIT = 1024 * 1024;
+/** A testid is 1 to 128 characters (the route schemas); the router's default limit is 100. */
+const TESTID_MAX_LENGTH = 128;
+/** Node's limit on the size of a request's headers (--max-http-header-size). */
+const MAX_HEADER_BYTES = http.maxHeaderSize;
+
 /** Fastify's own errors, put in the catalogue's words. */
-function catalogued(err: FastifyError): InstanceType<(typeof SinkErrors)[keyof typeof SinkErrors]> | null {
+function catalogued(err: FastifyError, request: FastifyRequest): CatalogueError | null {
   if (typeof err.code === 'string' && err.code.startsWith('SINK_ERR_')) return err as never;
   switch (err.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return new SinkErrors.BODY_TOO_LARGE('the compressed body is over the limit');
+      return new SinkErrors.BODY_TOO_LARGE(
+        request.routeOptions.url === '/api/v1/write' ? 'the compressed body is over the limit' : `the JSON body is over ${JSON_BODY_LIMIT} bytes (1 MiB)`,
+      );
+    case 'FST_ERR_BAD_URL':
+      return new SinkErrors.BAD_URL(JSON.stringify(request.raw.url ?? ''));
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return new SinkErrors.PATH_SEGMENT_TOO_LONG(JSON.stringify((request.raw.url ?? '').split('?')[0]), TESTID_MAX_LENGTH);
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return new SinkErrors.BAD_REQUEST(err.message);
@@ -45,16 +61,49 @@ function catalogued(err: FastifyError): InstanceType<(typeof SinkErrors)[keyof t
   }
 }
 
+/** The catalogue's error for what Node's HTTP parser or its timeouts refused, before any route ran. */
+function connectionError(err: NodeJS.ErrnoException & { reason?: string }, config: SinkConfig): CatalogueError {
+  if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') return new SinkErrors.REQUEST_TIMEOUT(config.requestTimeoutMs / 1000);
+  if (err.code === 'HPE_HEADER_OVERFLOW') return new SinkErrors.HEADERS_TOO_LARGE(MAX_HEADER_BYTES);
+  return new SinkErrors.MALFORMED_HTTP(err.code?.startsWith('HPE_') ? `${err.reason ?? err.message}: ${err.code}` : (err.code ?? err.message));
+}
+
 export function buildApp(deps: SinkDeps = {}): SinkApp {
   const config: SinkConfig = { ...DEFAULT_CONFIG, ...deps.config };
   const registry = deps.registry ?? new Registry();
+  const runs = new RunRegistry(config, (line) => app.log.warn(line));
+  const metrics = registerSinkMetrics(registry, runs);
   const app = Fastify({
     logger: deps.logger ?? false,
-    bodyLimit: 1024 * 1024,
+    bodyLimit: JSON_BODY_LIMIT,
+    routerOptions: { maxParamLength: TESTID_MAX_LENGTH },
     // Unknown fields are an error (400), not something to strip silently.
     ajv: { customOptions: { removeAdditional: false } },
     // Shutting down answers from the catalogue (below), not with Fastify's own body.
     return503OnClosing: false,
+    // Slow clients (docs/sink.md, "Timeouts"): the whole request, headers and body, must
+    // arrive within requestTimeout, whether or not it was answered already (a 401 whose
+    // body still trickles in); Node checks once a second. A connection idle in both
+    // directions for connectionTimeout is closed.
+    requestTimeout: config.requestTimeoutMs,
+    connectionTimeout: config.connectionTimeoutMs,
+    http: { headersTimeout: config.requestTimeoutMs, connectionsCheckingInterval: Math.min(1000, config.requestTimeoutMs) },
+    // Errors before routing (a bad %-escape, a path segment longer than a testid) answer from the catalogue.
+    frameworkErrors: (err, request, reply) => sendError(reply, catalogued(err, request) ?? new SinkErrors.INTERNAL()),
+    // So do errors before Fastify sees a request: bad framing, oversized headers, a timeout.
+    clientErrorHandler: (err: NodeJS.ErrnoException, socket) => {
+      if (err.code === 'ECONNRESET' || socket.destroyed) return;
+      const known = connectionError(err, config);
+      metrics.connectionErrors.inc({ reason: known.code });
+      // Not when a reply is being written: a status line in the middle of it would corrupt it.
+      const replying = (socket as { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent === true;
+      if (socket.writable && !replying) {
+        const body = JSON.stringify({ code: known.code, message: known.message } satisfies ErrorBody);
+        const status = known.statusCode!;
+        socket.write(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+      }
+      socket.destroy();
+    },
   }) as unknown as SinkApp;
   let closing = false;
   app.addHook('preClose', async () => {
@@ -63,29 +112,23 @@ export function buildApp(deps: SinkDeps = {}): SinkApp {
   app.addHook('onRequest', async () => {
     if (closing) throw new SinkErrors.SHUTTING_DOWN();
   });
-  const runs = new RunRegistry(config, (line) => app.log.warn(line));
-  const metrics = registerSinkMetrics(registry, runs);
   const sink: SinkApp['sink'] = { runs, registry, metrics, config, fanOut: null, control: null, history: null, notifier: null, seriesStore: null };
   app.decorate('sink', sink);
 
-  app.setErrorHandler((err: FastifyError, request, reply) => {
-    const known = catalogued(err);
-    if (request.url.startsWith('/api/v1/write')) metrics.rejected.inc({ reason: known?.code ?? 'SINK_ERR_INTERNAL' });
-    if (!known) {
-      request.log.error(err);
-      const internal = new SinkErrors.INTERNAL();
-      return reply.code(500).send({ code: internal.code, message: internal.message } satisfies ErrorBody);
-    }
-    if (known.statusCode === 401) {
+  function sendError(reply: FastifyReply, err: CatalogueError) {
+    if (err.statusCode === 401) {
       const challenges = [config.token ? 'Bearer realm="promo-sink"' : '', config.basicAuth ? 'Basic realm="promo-sink"' : ''].filter(Boolean);
       if (challenges.length > 0) reply.header('WWW-Authenticate', challenges.join(', '));
     }
-    return reply.code(known.statusCode!).send({ code: known.code, message: known.message } satisfies ErrorBody);
+    return reply.code(err.statusCode!).send({ code: err.code, message: err.message } satisfies ErrorBody);
+  }
+  app.setErrorHandler((err: FastifyError, request, reply) => {
+    const known = catalogued(err, request);
+    if (request.url.startsWith('/api/v1/write')) metrics.rejected.inc({ reason: known?.code ?? 'SINK_ERR_INTERNAL' });
+    if (!known) request.log.error(err);
+    return sendError(reply, known ?? new SinkErrors.INTERNAL());
   });
-  app.setNotFoundHandler((request, reply) => {
-    const err = new SinkErrors.NOT_FOUND(`${request.method} ${request.url.split('?')[0]}`);
-    return reply.code(404).send({ code: err.code, message: err.message } satisfies ErrorBody);
-  });
+  app.setNotFoundHandler((request, reply) => sendError(reply, new SinkErrors.NOT_FOUND(`${request.method} ${request.url.split('?')[0]}`)));
 
   app.get('/-/healthy', async () => 'Healthy\n');
   app.get('/-/ready', async () => 'Ready\n');
@@ -112,7 +155,12 @@ export function buildApp(deps: SinkDeps = {}): SinkApp {
   app.register(async (scope) => {
     const log = (line: string) => app.log.warn(line);
     const historyFile = historyPath(config);
-    sink.history = historyFile ? await History.open(historyFile, log) : null;
+    sink.history = historyFile
+      ? await History.open(historyFile, log).catch((err) => {
+          const [flag, value] = config.historyFile ? ['--history-file', config.historyFile] : ['--data-dir', config.dataDir!];
+          throw fileSettingError(err, flag, value, historyFile) ?? err;
+        })
+      : null;
     if (sink.history) {
       const history = sink.history;
       app.log.info(`history ${history.path}: ${history.list().length} finished runs`);

@@ -1,5 +1,6 @@
 // The sink's settings, from flags with env twins (SINK_*). A bad value is one sentence.
-import { join } from 'node:path';
+import { statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseDurationMs } from '../lib/env.ts';
 
@@ -61,6 +62,10 @@ export interface SinkConfig {
   alertP95Ms: number;
   /** Grafana base URL, for dashboard links in notifications and on the status page. */
   grafanaUrl?: string;
+  /** A request's headers and body must arrive within this, in ms (Fastify's requestTimeout). */
+  requestTimeoutMs: number;
+  /** A connection with no byte either way for this long is closed, in ms (Fastify's connectionTimeout). */
+  connectionTimeoutMs: number;
 }
 
 export const DEFAULT_CONFIG: SinkConfig = {
@@ -83,9 +88,67 @@ export const DEFAULT_CONFIG: SinkConfig = {
   allowStart: false,
   alertErrorRatio: 0.05,
   alertP95Ms: 3000,
+  requestTimeoutMs: 30_000,
+  connectionTimeoutMs: 60_000,
 };
 
 export class ConfigError extends Error {}
+
+/** The first existing path at or above `path`, and whether it is a directory. */
+function existingAbove(path: string): { path: string; directory: boolean } | null {
+  for (let p = path; ; p = dirname(p)) {
+    try {
+      return { path: p, directory: statSync(p).isDirectory() };
+    } catch {
+      if (dirname(p) === p) return null;
+    }
+  }
+}
+
+/**
+ * A file-system error met while opening one of the sink's own files, as one sentence
+ * naming the flag at fault (`flag` and its value `path`), or null when it is none of
+ * these. `target` is the file or directory that was being opened.
+ */
+export function fileSettingError(err: unknown, flag: string, path: string, target: string): ConfigError | null {
+  const e = err as NodeJS.ErrnoException;
+  const at = e.path ?? target;
+  const where = (what: string) => (resolve(at) === resolve(path) ? `${flag} ${path} ${what}.` : `${flag} ${path} cannot be used: ${at} ${what}.`);
+  switch (e.code) {
+    case 'EEXIST':
+    case 'ENOTDIR': {
+      const found = existingAbove(at);
+      if (found && !found.directory && resolve(found.path) !== resolve(path)) return new ConfigError(`${flag} ${path} cannot be used: ${found.path} is a file, not a directory.`);
+      return new ConfigError(where('is a file, not a directory'));
+    }
+    case 'EISDIR':
+      return new ConfigError(where('is a directory, not a file'));
+    case 'EACCES':
+    case 'EPERM':
+      return new ConfigError(where('is not writable by this user'));
+    case 'EROFS':
+      return new ConfigError(where('is on a read-only file system'));
+    default:
+      return null;
+  }
+}
+
+/** Why the sink could not listen, as one sentence, or null for anything else. */
+export function listenError(err: unknown, config: Pick<SinkConfig, 'host' | 'port'>): ConfigError | null {
+  switch ((err as NodeJS.ErrnoException).code) {
+    case 'EADDRINUSE':
+      return new ConfigError(`Port ${config.port} on ${config.host} is in use by another process: stop it, or give the sink another --port.`);
+    case 'EACCES':
+      return new ConfigError(`Port ${config.port} needs privileges this user does not have: give a --port from 1024 up.`);
+    case 'EADDRNOTAVAIL':
+      return new ConfigError(`--host ${config.host} is not an address of this machine.`);
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return new ConfigError(`--host ${config.host} does not resolve to an address of this machine.`);
+    default:
+      return null;
+  }
+}
 
 /** The server's data directory when none is given (relative to where it starts). */
 export const DEFAULT_DATA_DIR = 'data';
@@ -134,6 +197,8 @@ const SETTINGS: Record<string, { key: keyof SinkConfig; env: string; kind: Kind 
   'alert-error-ratio': { key: 'alertErrorRatio', env: 'SINK_ALERT_ERROR_RATIO', kind: 'ratio' },
   'alert-p95-ms': { key: 'alertP95Ms', env: 'SINK_ALERT_P95_MS', kind: 'count' },
   'grafana-url': { key: 'grafanaUrl', env: 'GRAFANA_URL', kind: 'url' },
+  'request-timeout': { key: 'requestTimeoutMs', env: 'SINK_REQUEST_TIMEOUT', kind: 'duration' },
+  'connection-timeout': { key: 'connectionTimeoutMs', env: 'SINK_CONNECTION_TIMEOUT', kind: 'duration' },
 };
 
 const REPEATABLE = new Set(['prometheus-url', 'prometheus-header']);

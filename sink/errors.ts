@@ -24,6 +24,11 @@ export const SinkErrors = {
   RUN_NOT_FOUND: createError('SINK_ERR_RUN_NOT_FOUND', 'No run has the testid %s.', 404),
   NOT_FOUND: createError('SINK_ERR_NOT_FOUND', 'No route %s.', 404),
   BAD_REQUEST: createError('SINK_ERR_BAD_REQUEST', 'Bad request: %s', 400),
+  BAD_URL: createError('SINK_ERR_BAD_URL', 'The URL %s is not valid: a %%-escape in its path does not decode to UTF-8.', 400),
+  PATH_SEGMENT_TOO_LONG: createError('SINK_ERR_PATH_SEGMENT_TOO_LONG', 'A segment of the path %s is longer than %s characters, the most a testid has.', 400),
+  MALFORMED_HTTP: createError('SINK_ERR_MALFORMED_HTTP', 'The request is not valid HTTP/1.1 (%s); the connection is closed.', 400),
+  HEADERS_TOO_LARGE: createError('SINK_ERR_HEADERS_TOO_LARGE', 'The request headers are larger than %s bytes; the connection is closed.', 431),
+  REQUEST_TIMEOUT: createError('SINK_ERR_REQUEST_TIMEOUT', 'The request did not arrive whole within %s s (--request-timeout); the connection is closed.', 408),
   SHUTTING_DOWN: createError('SINK_ERR_SHUTTING_DOWN', 'The sink is shutting down; retry against its replacement.', 503),
   INTERNAL: createError('SINK_ERR_INTERNAL', 'Internal error; the sink logged the details.', 500),
 } as const;

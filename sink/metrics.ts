@@ -11,6 +11,7 @@ import { RUN_TAG_NAMES, runTagLabels } from '../lib/tags.ts';
 export interface SinkMetrics {
   requests: Counter<'version'>;
   rejected: Counter<'reason'>;
+  connectionErrors: Counter<'reason'>;
   samples: Counter;
   histograms: Counter;
   decodeSeconds: Histogram;
@@ -110,6 +111,12 @@ export function registerSinkMetrics(register: Registry, runs: RunRegistry): Sink
   return {
     requests: new Counter({ name: 'sink_write_requests_total', help: 'Accepted remote-write requests, by protocol version.', labelNames: ['version'], registers: [register] }),
     rejected: new Counter({ name: 'sink_rejected_requests_total', help: 'Rejected remote-write requests, by error code.', labelNames: ['reason'], registers: [register] }),
+    connectionErrors: new Counter({
+      name: 'sink_connection_errors_total',
+      help: 'Connections closed before any route ran, by error code: not valid HTTP, headers too large, or a request that did not arrive whole within --request-timeout.',
+      labelNames: ['reason'],
+      registers: [register],
+    }),
     samples: new Counter({ name: 'sink_samples_received_total', help: 'Float samples accepted.', registers: [register] }),
     histograms: new Counter({ name: 'sink_histograms_received_total', help: 'Native histogram samples accepted.', registers: [register] }),
     decodeSeconds: new Histogram({

@@ -1,6 +1,6 @@
 // `npm run sink -- --port 9091 [--host 127.0.0.1]`: listens, and nothing else.
 import { buildApp } from './app.ts';
-import { ConfigError, parseSinkConfig } from './config.ts';
+import { ConfigError, listenError, parseSinkConfig } from './config.ts';
 import { LockHeldError } from './lock.ts';
 
 let config;
@@ -21,9 +21,11 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 try {
   await app.listen({ port: config.port, host: config.host });
 } catch (err) {
-  // Another sink owns this data directory or spool: say which, and leave its files alone.
-  if (!(err instanceof LockHeldError)) throw err;
-  process.stderr.write(err.message + '\n');
+  // Another sink owns this data directory or spool: say which, and leave its files alone (exit 3).
+  // A setting the sink cannot use (a port in use, a data directory that is a file): one sentence, exit 2.
+  const sentence = err instanceof LockHeldError || err instanceof ConfigError ? err : listenError(err, config);
+  if (!sentence) throw err;
+  process.stderr.write(sentence.message + '\n');
   await app.close().catch(() => {});
-  process.exit(3);
+  process.exit(err instanceof LockHeldError ? 3 : 2);
 }

@@ -4,7 +4,7 @@
 import { openDiskSpool, createMemorySpool, type Spool } from './spool.ts';
 import { Pipeline, newPipelineCounters, type PipelineCounters } from './pipeline.ts';
 import { RecordKind, destinationKey, destinationName, gradeSeries, positionalNames, type Destination, type GradeRecord } from './destinations.ts';
-import type { SinkConfig } from '../config.ts';
+import { fileSettingError, type SinkConfig } from '../config.ts';
 import type { RunRegistry } from '../grade/runs.ts';
 import { RecordOrder, type RecordToken } from './record-order.ts';
 import type { DecodedBatch } from '../remote-write/decode.ts';
@@ -71,8 +71,9 @@ export async function createFanOut(config: SinkConfig, runs: RunRegistry, log: (
     log(`${consumer}: the spool is full (--spool-max-bytes ${config.spoolMaxBytes}); dropped the oldest ${records} records (${weight} samples)`);
   };
   const released = { records: 0, samples: 0 };
-  const spool = config.spoolDir
-    ? await openDiskSpool(config.spoolDir, {
+  const spoolDir = config.spoolDir;
+  const spool = spoolDir
+    ? await openDiskSpool(spoolDir, {
         maxBytes: config.spoolMaxBytes,
         consumers: names,
         describe: Object.fromEntries(names.map((n, i) => [n, destinationKey(destinations[i]!)])),
@@ -83,6 +84,8 @@ export async function createFanOut(config: SinkConfig, runs: RunRegistry, log: (
         },
         onDrop,
         log,
+      }).catch((err) => {
+        throw fileSettingError(err, '--spool-dir', spoolDir, spoolDir) ?? err;
       })
     : createMemorySpool({ maxBytes: config.spoolMaxBytes, consumers: names, onDrop });
   const order = new RecordOrder();
