@@ -18,6 +18,8 @@ RUN mkdir -p /var/lib/sink && chown node:node /var/lib/sink
 ENV SINK_DATA_DIR=/var/lib/sink
 
 USER node
+# It listens on every interface, so it needs a token: `docker run -e SINK_TOKEN=…` (compose.yaml
+# passes the one in .env). Without one it refuses to start and says so.
 EXPOSE 9091
 HEALTHCHECK --interval=10s --timeout=5s --start-period=20s --retries=5 \
   CMD node -e "fetch('http://127.0.0.1:' + (process.env.SINK_PORT || 9091) + '/-/healthy').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"

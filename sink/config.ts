@@ -62,6 +62,8 @@ export interface SinkConfig {
   alertP95Ms: number;
   /** Grafana base URL, for dashboard links in notifications and on the status page. */
   grafanaUrl?: string;
+  /** Listen beyond loopback without a token all the same (--insecure-no-token). */
+  insecureNoToken: boolean;
   /** A request's headers and body must arrive within this, in ms (Fastify's requestTimeout). */
   requestTimeoutMs: number;
   /** A connection with no byte either way for this long is closed, in ms (Fastify's connectionTimeout). */
@@ -88,6 +90,7 @@ export const DEFAULT_CONFIG: SinkConfig = {
   allowStart: false,
   alertErrorRatio: 0.05,
   alertP95Ms: 3000,
+  insecureNoToken: false,
   requestTimeoutMs: 30_000,
   connectionTimeoutMs: 60_000,
 };
@@ -197,6 +200,7 @@ const SETTINGS: Record<string, { key: keyof SinkConfig; env: string; kind: Kind 
   'alert-error-ratio': { key: 'alertErrorRatio', env: 'SINK_ALERT_ERROR_RATIO', kind: 'ratio' },
   'alert-p95-ms': { key: 'alertP95Ms', env: 'SINK_ALERT_P95_MS', kind: 'count' },
   'grafana-url': { key: 'grafanaUrl', env: 'GRAFANA_URL', kind: 'url' },
+  'insecure-no-token': { key: 'insecureNoToken', env: 'SINK_INSECURE_NO_TOKEN', kind: 'flag' },
   'request-timeout': { key: 'requestTimeoutMs', env: 'SINK_REQUEST_TIMEOUT', kind: 'duration' },
   'connection-timeout': { key: 'connectionTimeoutMs', env: 'SINK_CONNECTION_TIMEOUT', kind: 'duration' },
 };
@@ -285,5 +289,14 @@ export function parseSinkConfig(argv: string[], env: NodeJS.ProcessEnv = process
     throw new ConfigError('--influx-url needs --influx-db (InfluxDB 1.x) or --influx-bucket with --influx-org and --influx-token (the v2/v3 API).');
   }
   if (!result.influxUrl && (result.influxDb || result.influxBucket)) throw new ConfigError('--influx-db and --influx-bucket need --influx-url.');
+  if (!isLoopback(result.host) && !result.token && !result.insecureNoToken) {
+    throw new ConfigError(`--host ${result.host} listens beyond this machine, so the sink needs --token (or SINK_TOKEN); add --insecure-no-token to listen without one.`);
+  }
   return result;
+}
+
+/** Only this machine can reach a listener on this host: localhost, 127.0.0.0/8 or ::1. */
+export function isLoopback(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+  return h === 'localhost' || h === '::1' || /^127(\.\d{1,3}){3}$/.test(h) || /^::ffff:127(\.\d{1,3}){3}$/.test(h);
 }

@@ -1,6 +1,6 @@
 // `npm run sink -- --port 9091 [--host 127.0.0.1]`: listens, and nothing else.
 import { buildApp } from './app.ts';
-import { ConfigError, listenError, parseSinkConfig } from './config.ts';
+import { ConfigError, isLoopback, listenError, parseSinkConfig } from './config.ts';
 import { LockHeldError } from './lock.ts';
 
 let config;
@@ -20,6 +20,9 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 }
 try {
   await app.listen({ port: config.port, host: config.host });
+  if (!isLoopback(config.host) && !config.token) {
+    app.log.warn(`listening on ${config.host} without a token (--insecure-no-token): anyone who reaches this port can write to the sink and register runs`);
+  }
 } catch (err) {
   // Another sink owns this data directory or spool: say which, and leave its files alone (exit 3).
   // A setting the sink cannot use (a port in use, a data directory that is a file): one sentence, exit 2.

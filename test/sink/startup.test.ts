@@ -1,12 +1,14 @@
 // Starting the sink (dist/sink/server.js, as `npm run sink` runs it) with settings it
-// cannot use: one sentence on stderr and exit 2, never a stack trace.
+// cannot use: one sentence on stderr and exit 2, never a stack trace. And a listener
+// beyond loopback needs a token.
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SINK_NODE_FLAGS, sinkServer } from '../../contract/dist-layout.ts';
+import { SINK_NODE_FLAGS, projectRoot, sinkServer } from '../../contract/dist-layout.ts';
+import { ConfigError, isLoopback, parseSinkConfig } from '../../sink/config.ts';
 
 /** Runs the built sink with `args` until it exits (or 15 s): its exit code and stderr. */
 function runSink(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stderr: string }> {
@@ -55,5 +57,28 @@ describe('the sink refuses settings it cannot use, in one sentence with exit 2',
       { code: 2, stderr: `--history-file ${join(dir, 'a-directory')} is a directory, not a file.\n` },
       { code: 2, stderr: `--spool-dir ${join(dir, 'a-file')} is a file, not a directory.\n` },
     ]);
+  });
+});
+
+describe('a listener beyond loopback', () => {
+  const sentence = (host: string) => `--host ${host} listens beyond this machine, so the sink needs --token (or SINK_TOKEN); add --insecure-no-token to listen without one.`;
+
+  it('needs a token, or --insecure-no-token to insist', () => {
+    for (const host of ['0.0.0.0', '::', '192.168.1.20', 'sink.example']) {
+      expect(() => parseSinkConfig(['--host', host], {})).toThrow(new ConfigError(sentence(host)));
+      expect(parseSinkConfig(['--host', host], { SINK_TOKEN: 'a-token-of-some-length' }).host).toBe(host);
+      expect(parseSinkConfig(['--host', host, '--insecure-no-token'], {}).insecureNoToken).toBe(true);
+    }
+    for (const host of ['127.0.0.1', '127.1.2.3', 'localhost', '::1', '[::1]']) expect(isLoopback(host)).toBe(true);
+    expect(parseSinkConfig([], {}).host).toBe('127.0.0.1');
+  });
+
+  it("is what the Dockerfile's default command starts, so it needs SINK_TOKEN", async () => {
+    const cmd = JSON.parse(/^CMD (\[.*\])$/m.exec(readFileSync(join(projectRoot(), 'Dockerfile'), 'utf8'))![1]!) as string[];
+    const args = cmd.slice(cmd.indexOf('dist/sink/server.js') + 1);
+    expect(args).toEqual(['--host', '0.0.0.0']);
+    expect(() => parseSinkConfig(args, { SINK_DATA_DIR: '/var/lib/sink' })).toThrow(new ConfigError(sentence('0.0.0.0')));
+    expect(parseSinkConfig(args, { SINK_DATA_DIR: '/var/lib/sink', SINK_TOKEN: 'a-token-of-some-length' }).token).toBe('a-token-of-some-length');
+    expect(await runSink([...args, '--port', '0'])).toEqual({ code: 2, stderr: sentence('0.0.0.0') + '\n' });
   });
 });
