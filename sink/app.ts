@@ -17,6 +17,7 @@ import { controlRoutes } from './control/control-routes.ts';
 import { reportRoutes } from './control/report-routes.ts';
 import { notifierFromConfig, type Notifier } from './control/notify.ts';
 import { statusPageRoutes } from './control/status-page/routes.ts';
+import { redactUrl } from './redact.ts';
 
 export interface SinkDeps {
   config?: Partial<SinkConfig>;
@@ -50,7 +51,7 @@ function catalogued(err: FastifyError, request: FastifyRequest): CatalogueError 
         request.routeOptions.url === '/api/v1/write' ? 'the compressed body is over the limit' : `the JSON body is over ${JSON_BODY_LIMIT} bytes (1 MiB)`,
       );
     case 'FST_ERR_BAD_URL':
-      return new SinkErrors.BAD_URL(JSON.stringify(request.raw.url ?? ''));
+      return new SinkErrors.BAD_URL(JSON.stringify((request.raw.url ?? '').split('?')[0]));
     case 'FST_ERR_MAX_PARAM_LENGTH':
       return new SinkErrors.PATH_SEGMENT_TOO_LONG(JSON.stringify((request.raw.url ?? '').split('?')[0]), TESTID_MAX_LENGTH);
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
@@ -59,6 +60,11 @@ function catalogued(err: FastifyError, request: FastifyRequest): CatalogueError 
     default:
       return err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500 ? new SinkErrors.BAD_REQUEST(err.message) : null;
   }
+}
+
+/** Fastify's request log fields, with the query string's values redacted: clients do put tokens there. */
+function requestForLog(request: FastifyRequest) {
+  return { method: request.method, url: redactUrl(request.url), host: request.host, remoteAddress: request.ip, remotePort: request.socket?.remotePort };
 }
 
 /** The catalogue's error for what Node's HTTP parser or its timeouts refused, before any route ran. */
@@ -74,7 +80,7 @@ export function buildApp(deps: SinkDeps = {}): SinkApp {
   const runs = new RunRegistry(config, (line) => app.log.warn(line));
   const metrics = registerSinkMetrics(registry, runs);
   const app = Fastify({
-    logger: deps.logger ?? false,
+    logger: deps.logger ? { ...(typeof deps.logger === 'object' ? deps.logger : {}), serializers: { req: requestForLog } } : false,
     bodyLimit: JSON_BODY_LIMIT,
     routerOptions: { maxParamLength: TESTID_MAX_LENGTH },
     // Unknown fields are an error (400), not something to strip silently.

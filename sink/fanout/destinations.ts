@@ -10,6 +10,7 @@ import type { Figures } from '../grade/run-state.ts';
 import type { ThresholdResult } from '../grade/thresholds.ts';
 import type { Capacity } from '../grade/capacity.ts';
 import { runTagLabels } from '../../lib/tags.ts';
+import { redactUrl } from '../redact.ts';
 
 /** What a spooled record holds. */
 export const RecordKind = { RW1: 1, RW2: 2, GRADE: 3 } as const;
@@ -203,8 +204,21 @@ function safeUrl(url: string): string {
 
 /** What a destination is, whatever its place among the flags: its kind, URL, and database or bucket. */
 export function destinationKey(d: Destination): string {
-  if (d.kind === 'prometheus') return `prometheus ${safeUrl(d.url)}`;
-  return d.bucket !== undefined ? `influx ${safeUrl(d.url)} org=${d.org ?? ''} bucket=${d.bucket}` : `influx ${safeUrl(d.url)} db=${d.db ?? ''} rp=${d.rp ?? ''}`;
+  return describe(d, safeUrl);
+}
+
+/**
+ * The destination as logs, /metrics (`sink_destination_info`) and the spool's manifest
+ * show it: destinationKey with its query values redacted too (they may hold an
+ * `api_key`). The key itself, with them, stays what names the destination.
+ */
+export function destinationLabel(d: Destination): string {
+  return describe(d, (url) => redactUrl(safeUrl(url)));
+}
+
+function describe(d: Destination, url: (url: string) => string): string {
+  if (d.kind === 'prometheus') return `prometheus ${url(d.url)}`;
+  return d.bucket !== undefined ? `influx ${url(d.url)} org=${d.org ?? ''} bucket=${d.bucket}` : `influx ${url(d.url)} db=${d.db ?? ''} rp=${d.rp ?? ''}`;
 }
 
 /**

@@ -3,8 +3,9 @@
 // spool on a timer. With no destination there is no fan-out at all (embedded mode).
 import { openDiskSpool, createMemorySpool, type Spool } from './spool.ts';
 import { Pipeline, newPipelineCounters, type PipelineCounters } from './pipeline.ts';
-import { RecordKind, destinationKey, destinationName, gradeSeries, positionalNames, type Destination, type GradeRecord } from './destinations.ts';
+import { RecordKind, destinationLabel, destinationName, gradeSeries, positionalNames, type Destination, type GradeRecord } from './destinations.ts';
 import { fileSettingError, type SinkConfig } from '../config.ts';
+import { redactUrl } from '../redact.ts';
 import type { RunRegistry } from '../grade/runs.ts';
 import { RecordOrder, type RecordToken } from './record-order.ts';
 import type { DecodedBatch } from '../remote-write/decode.ts';
@@ -20,7 +21,7 @@ export interface FanOut {
   emitGrades(now?: number): Promise<void>;
   /** Each destination's name (destinationName: stable across restarts), in flag order. */
   readonly names: string[];
-  /** What each name is: kind and URL, and database or bucket (no credentials). */
+  /** What each name is: kind and URL, and database or bucket (no credentials, query values redacted). */
   readonly keys: string[];
   readonly counters: Record<string, PipelineCounters>;
   readonly spool: Spool;
@@ -63,7 +64,7 @@ export async function createFanOut(config: SinkConfig, runs: RunRegistry, log: (
   if (destinations.length === 0) return null;
   const names = destinations.map(destinationName);
   const duplicate = names.find((n, i) => names.indexOf(n) !== i);
-  if (duplicate) throw new Error(`two destinations are the same (${destinationKey(destinations[names.indexOf(duplicate)]!)}): give each once`);
+  if (duplicate) throw new Error(`two destinations are the same (${destinationLabel(destinations[names.indexOf(duplicate)]!)}): give each once`);
   const legacy = positionalNames(destinations);
   const counters: Record<string, PipelineCounters> = Object.fromEntries(names.map((n) => [n, newPipelineCounters()]));
   const onDrop = (consumer: string, records: number, weight: number) => {
@@ -76,7 +77,7 @@ export async function createFanOut(config: SinkConfig, runs: RunRegistry, log: (
     ? await openDiskSpool(spoolDir, {
         maxBytes: config.spoolMaxBytes,
         consumers: names,
-        describe: Object.fromEntries(names.map((n, i) => [n, destinationKey(destinations[i]!)])),
+        describe: Object.fromEntries(names.map((n, i) => [n, destinationLabel(destinations[i]!)])),
         adopt: Object.fromEntries(names.map((n, i) => [n, legacy[i]!])),
         onRelease: (_name, _what, records, weight) => {
           released.records += records;
@@ -109,7 +110,7 @@ export async function createFanOut(config: SinkConfig, runs: RunRegistry, log: (
         counters: counters[names[i]!]!,
       }),
   );
-  names.forEach((name, i) => log(`forwarding to ${name}: ${destinations[i]!.url}`));
+  names.forEach((name, i) => log(`forwarding to ${name}: ${redactUrl(destinations[i]!.url)}`));
   for (const p of pipelines) p.start();
   const notify = () => {
     for (const p of pipelines) p.notify();
@@ -132,7 +133,7 @@ export async function createFanOut(config: SinkConfig, runs: RunRegistry, log: (
 
   const fanOut: FanOut = {
     names,
-    keys: destinations.map(destinationKey),
+    keys: destinations.map(destinationLabel),
     counters,
     spool,
     released,
