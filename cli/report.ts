@@ -61,9 +61,13 @@ export function sinkSource(url: string): RunSource {
       const res = await fetch(`${base}/api/runs/${encodeURIComponent(testid)}/series`, { headers, signal: AbortSignal.timeout(15_000) }).catch((err: Error) => {
         throw new CliError(`Cannot reach the sink at ${base}: ${(err as { cause?: Error }).cause?.message ?? err.message}.`);
       });
-      const series = res.ok ? ((await res.json().catch(() => {
-        throw new CliError(`The sink at ${base} answered the series of ${testid} with something that is not JSON.`);
-      })) as RunSeriesJson) : null;
+      const body = (await res.json().catch(() => {
+        if (res.ok) throw new CliError(`The sink at ${base} answered the series of ${testid} with something that is not JSON.`);
+        return null;
+      })) as (RunSeriesJson & { code?: string; message?: string }) | null;
+      // A series file the sink cannot read: say which, as for an out dir (readSeriesFile).
+      if (body?.code === 'SINK_ERR_SERIES_UNREADABLE') throw new CliError(`The sink at ${base}: ${body.message}`);
+      const series = res.ok ? body : null;
       return { entry, series };
     },
   };

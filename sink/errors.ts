@@ -29,6 +29,7 @@ export const SinkErrors = {
   MALFORMED_HTTP: createError('SINK_ERR_MALFORMED_HTTP', 'The request is not valid HTTP/1.1 (%s); the connection is closed.', 400),
   HEADERS_TOO_LARGE: createError('SINK_ERR_HEADERS_TOO_LARGE', 'The request headers are larger than %s bytes; the connection is closed.', 431),
   REQUEST_TIMEOUT: createError('SINK_ERR_REQUEST_TIMEOUT', 'The request did not arrive whole within %s s (--request-timeout); the connection is closed.', 408),
+  SERIES_UNREADABLE: createError('SINK_ERR_SERIES_UNREADABLE', 'The run %s is in the history, but its stored series %s is not readable (%s); move the file away to see the run without charts.', 500),
   SHUTTING_DOWN: createError('SINK_ERR_SHUTTING_DOWN', 'The sink is shutting down; retry against its replacement.', 503),
   INTERNAL: createError('SINK_ERR_INTERNAL', 'Internal error; the sink logged the details.', 500),
 } as const;

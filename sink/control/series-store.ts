@@ -9,6 +9,7 @@
 import { mkdir, open, readFile, readdir, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RunSeriesJson } from '../../contract/sink-api.ts';
+import { SinkErrors } from '../errors.ts';
 
 /** About 100 full runs of 1,200 points; a point is some 200 bytes in memory. */
 export const DEFAULT_MAX_MEMORY_POINTS = 120_000;
@@ -27,6 +28,8 @@ export class SeriesStore {
   /** Insertion order is age: the first key is the oldest run held. */
   private readonly memory = new Map<string, RunSeriesJson>();
   private points = 0;
+  /** Unreadable files already logged: each once. */
+  private readonly reported = new Set<string>();
   private writes: Promise<void> = Promise.resolve();
   readonly maxMemoryPoints: number;
   readonly maxFiles: number;
@@ -56,21 +59,33 @@ export class SeriesStore {
     return done;
   }
 
-  /** A finished run's series: from memory, else from its file; null when neither has it. */
+  /**
+   * A finished run's series: from memory, else from its file; null when neither has it.
+   * A file that is there but cannot be read as this run's series throws
+   * SINK_ERR_SERIES_UNREADABLE, naming it; the log says so once per file.
+   */
   async get(testid: string): Promise<RunSeriesJson | null> {
     const held = this.memory.get(testid);
     if (held) return held;
     const dir = this.options.dir;
     if (dir === null || !SAFE_TESTID.test(testid)) return null;
     await this.writes;
+    const path = join(dir, `${testid}.json`);
+    let parsed: RunSeriesJson;
     try {
-      const parsed = JSON.parse(await readFile(join(dir, `${testid}.json`), 'utf8')) as RunSeriesJson;
-      if (parsed?.testid !== testid || !Array.isArray(parsed.points)) return null;
-      this.remember(parsed);
-      return parsed;
-    } catch {
-      return null;
+      parsed = JSON.parse(await readFile(path, 'utf8')) as RunSeriesJson;
+      if (parsed?.testid !== testid || !Array.isArray(parsed.points)) throw new Error(parsed?.testid !== testid ? `it holds the series of ${JSON.stringify(parsed?.testid)}` : 'it has no points');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      const why = (err as Error).message;
+      if (!this.reported.has(path)) {
+        this.reported.add(path);
+        this.options.log?.(`series of ${testid}: ${path} is not readable (${why}); its run is answered with SINK_ERR_SERIES_UNREADABLE until the file is moved away`);
+      }
+      throw new SinkErrors.SERIES_UNREADABLE(JSON.stringify(testid), path, why);
     }
+    this.remember(parsed);
+    return parsed;
   }
 
   /** Waits for the files being written. */

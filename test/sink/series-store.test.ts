@@ -1,8 +1,14 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { Writable } from 'node:stream';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SeriesStore } from '../../sink/control/series-store.ts';
+import { History } from '../../sink/control/history.ts';
+import { buildApp } from '../../sink/app.ts';
+import { BASELINE } from '../helpers/history-entry.ts';
+import { reportCommand } from '../../cli/report.ts';
+import { CliError } from '../../cli/args.ts';
 import { RunSeries, MAX_POINTS } from '../../sink/grade/series.ts';
 import type { RunSeriesJson, SeriesPointJson } from '../../contract/sink-api.ts';
 
@@ -51,6 +57,39 @@ describe('the store of finished runs’ series', () => {
     await withDir.put(run('../escape', 2));
     expect(existsSync(join(dir, '..', 'escape.json'))).toBe(false);
     expect(await withDir.get('../escape')).toEqual(run('../escape', 2));
+  });
+
+  it('answers a broken series file of a run in the history with a catalogued error that names it, and logs it once', async () => {
+    const history = await History.open(join(dir, 'history.jsonl'), () => {});
+    const broken = { ...BASELINE, testid: 'broken_run' };
+    await history.append(broken);
+    await history.append({ ...BASELINE, testid: 'no_series_run' });
+    await history.close();
+    mkdirSync(join(dir, 'series'));
+    const file = join(dir, 'series', 'broken_run.json');
+    writeFileSync(file, '{"testid": "cut sho');
+    const lines: string[] = [];
+    const app = buildApp({ config: { historyFile: join(dir, 'history.jsonl') }, logger: { level: 'warn', stream: new Writable({ write: (c, _e, done) => (lines.push(String(c)), done()) }) } });
+    try {
+      const unreadable = {
+        code: 'SINK_ERR_SERIES_UNREADABLE',
+        message: `The run "broken_run" is in the history, but its stored series ${file} is not readable (Unterminated string in JSON at position 19); move the file away to see the run without charts.`,
+      };
+      for (const url of ['/api/runs/broken_run/series', '/api/runs/broken_run/series', '/api/runs/broken_run/report']) {
+        const res = await app.inject(url);
+        expect({ url, status: res.statusCode, body: res.json() }).toEqual({ url, status: 500, body: unreadable });
+      }
+      const missing = await app.inject('/api/runs/no_series_run/series');
+      expect({ status: missing.statusCode, body: missing.json() }).toEqual({ status: 404, body: { code: 'SINK_ERR_RUN_NOT_FOUND', message: 'No run has the testid "no_series_run".' } });
+      // The CLI's report from that sink says the same, instead of a report without charts.
+      const url = await app.listen({ host: '127.0.0.1', port: 0 });
+      await expect(reportCommand(['broken_run', '--sink', url, '--out', join(dir, 'r.html')], () => {})).rejects.toThrow(new CliError(`The sink at ${url}: ${unreadable.message}`));
+      expect(lines.map((l) => JSON.parse(l).msg).filter((m: string) => m.includes('broken_run'))).toEqual([
+        `series of broken_run: ${file} is not readable (Unterminated string in JSON at position 19); its run is answered with SINK_ERR_SERIES_UNREADABLE until the file is moved away`,
+      ]);
+    } finally {
+      await app.close();
+    }
   });
 
   it('gets a bounded series from a live run of any length: the step doubles instead', () => {
