@@ -1,8 +1,10 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { CapacitySettings, OriginCapacity } from './capacity.ts';
+import { reportCarts, type Cart } from './cart.ts';
 import { NO_FAULTS, type FaultSwitch } from './faults.ts';
 import { CAPACITY_RULES } from './options.ts';
+import type { BoundedLru } from './lru.ts';
 import type { PageCache } from './page-cache.ts';
 import type { DemoStats } from './stats.ts';
 import { numberField, strictObject } from './validate.ts';
@@ -12,6 +14,7 @@ interface AdminDeps {
   capacity: OriginCapacity;
   faults: FaultSwitch;
   cache: PageCache;
+  carts: BoundedLru<string, Cart>;
   stats: () => DemoStats;
   resetStats: () => void;
 }
@@ -28,7 +31,7 @@ const sha256 = (text: string): Buffer => createHash('sha256').update(text).diges
 
 /** Registered under /__admin; with an adminToken every route here needs `Authorization: Bearer <token>`. */
 export async function adminRoutes(app: FastifyInstance, deps: AdminDeps): Promise<void> {
-  const { adminToken, capacity, faults, cache } = deps;
+  const { adminToken, capacity, faults, cache, carts } = deps;
 
   if (adminToken !== undefined) {
     const expected = sha256(adminToken);
@@ -73,4 +76,11 @@ export async function adminRoutes(app: FastifyInstance, deps: AdminDeps): Promis
   });
 
   app.post('/cache/purge', () => ({ purged: cache.purge() }));
+
+  // The shop's own record of its carts: a load test compares it with k6's iterations.
+  app.get('/carts', () => reportCarts(carts.values(), carts.evicted));
+  app.delete('/carts', () => {
+    carts.clear();
+    return reportCarts(carts.values(), carts.evicted);
+  });
 }

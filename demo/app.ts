@@ -1,8 +1,9 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { Registry } from 'prom-client';
 import { adminRoutes } from './admin-routes.ts';
 import { OriginCapacity } from './capacity.ts';
+import { cartPageRoutes } from './cart-page-routes.ts';
 import { registerCartRoutes } from './cart-routes.ts';
 import type { Cart } from './cart.ts';
 import { toErrorResponse } from './errors.ts';
@@ -12,10 +13,14 @@ import { createDemoMetrics } from './metrics.ts';
 import { resolveDemoOptions, type DemoOptions } from './options.ts';
 import { PageCache } from './page-cache.ts';
 import { registerPageRoutes } from './page-routes.ts';
+import { ShopPages } from './pages.ts';
+import { Sessions } from './session.ts';
 import { zeroCounters, type DemoStats } from './stats.ts';
+import { registerStorefrontScript } from './storefront-script.ts';
 
 export type { DemoOptions } from './options.ts';
 export type { DemoStats } from './stats.ts';
+export type { CartsReport } from './cart.ts';
 export { saturationVus } from './capacity.ts';
 
 /** Handles for tests and embedders: the same objects the admin routes drive. */
@@ -36,6 +41,11 @@ function isShopRequest(url: string): boolean {
   return !(path === '/__admin' || path.startsWith('/__admin/') || path === '/health' || path === '/metrics');
 }
 
+/** A browser navigating (a form post, a link) gets an HTML page; the JSON API and other clients get `{code, message}`. */
+function wantsHtml(request: FastifyRequest): boolean {
+  return !request.url.startsWith('/api/') && !request.url.startsWith('/__admin') && (request.headers.accept ?? '').includes('text/html');
+}
+
 /** Builds the demo shop; the caller decides whether to inject() or listen(). */
 export function buildDemoApp(options: DemoOptions = {}): DemoApp {
   const settings = resolveDemoOptions(options);
@@ -51,6 +61,8 @@ export function buildDemoApp(options: DemoOptions = {}): DemoApp {
     counters.cache[event]++;
     metrics.cacheEvents.inc({ result: event === 'notModified' ? 'not_modified' : event });
   });
+  const pages = new ShopPages(settings.cartRules);
+  const sessions = new Sessions();
   const stats = (): DemoStats => ({
     requests: counters.requests,
     byStatus: { ...counters.byStatus },
@@ -62,11 +74,13 @@ export function buildDemoApp(options: DemoOptions = {}): DemoApp {
   app.setErrorHandler((error, request, reply) => {
     const { statusCode, body } = toErrorResponse(error);
     if (statusCode === 500) request.log.error({ err: error }, 'demo shop route failed');
+    if (wantsHtml(request)) return reply.code(statusCode).header('cache-control', 'no-store').type('text/html; charset=utf-8').send(pages.error(statusCode, body));
     return reply.code(statusCode).send(body);
   });
-  app.setNotFoundHandler((request, reply) =>
-    reply.code(404).send({ code: 'DEMO_ERR_NOT_FOUND', message: `No route for ${request.method} ${request.url.split('?', 1)[0]}.` }),
-  );
+  app.setNotFoundHandler((request, reply) => {
+    if (wantsHtml(request)) return reply.code(404).header('cache-control', 'no-store').type('text/html; charset=utf-8').send(pages.notFound().html);
+    return reply.code(404).send({ code: 'DEMO_ERR_NOT_FOUND', message: `No route for ${request.method} ${request.url.split('?', 1)[0]}.` });
+  });
 
   app.addHook('onRequest', async (request, reply) => {
     metrics.inFlight.inc();
@@ -90,14 +104,18 @@ export function buildDemoApp(options: DemoOptions = {}): DemoApp {
     counters.byStatus[reply.statusCode] = (counters.byStatus[reply.statusCode] ?? 0) + 1;
   });
 
-  registerPageRoutes(app, { cache, capacity, rules: settings.cartRules });
-  registerCartRoutes(app, { carts, capacity, rules: settings.cartRules });
+  registerPageRoutes(app, { cache, capacity, pages, sessions });
+  const cartDeps = { carts, capacity, rules: settings.cartRules, sessions };
+  registerCartRoutes(app, cartDeps);
+  app.register(cartPageRoutes, cartDeps);
+  registerStorefrontScript(app);
   app.register(adminRoutes, {
     prefix: '/__admin',
     adminToken: settings.adminToken,
     capacity,
     faults,
     cache,
+    carts,
     stats,
     resetStats: () => {
       counters = zeroCounters();

@@ -13,12 +13,21 @@ export type CategorySlug = (typeof CATEGORY_SLUGS)[number];
 
 export interface Product {
   id: number;
+  /** Stock-keeping unit, as shops print it and put in schema.org's `sku`. */
+  sku: string;
   name: string;
   category: CategorySlug;
   regularCents: number;
   /** Present only for products with a striked price. */
   promoCents?: number;
 }
+
+export const CATEGORY_NAMES: Record<CategorySlug, string> = {
+  shoes: 'Shoes',
+  electronics: 'Electronics',
+  books: 'Books',
+  kitchen: 'Kitchen',
+};
 
 const NOUNS: Record<CategorySlug, string> = {
   shoes: 'Sneaker',
@@ -31,7 +40,8 @@ function buildProduct(id: number): Product {
   const category = CATEGORY_SLUGS[(id - 1) % CATEGORY_SLUGS.length];
   // Spreads prices over 20.00–199.00 while pinning product 1 at 129.00.
   const regularUnits = 20 + ((id * 109) % 180);
-  const product: Product = { id, name: `${NOUNS[category]} No. ${id}`, category, regularCents: regularUnits * 100 };
+  const sku = `DS-${String(id).padStart(4, '0')}`;
+  const product: Product = { id, sku, name: `${NOUNS[category]} No. ${id}`, category, regularCents: regularUnits * 100 };
   if (id % 2 === 1) product.promoCents = Math.floor(regularUnits * 0.77) * 100;
   return product;
 }
@@ -60,4 +70,9 @@ export function effectivePriceCents(product: Product): number {
 
 export function formatCents(cents: number): string {
   return (cents / 100).toFixed(2);
+}
+
+/** Whole percent off a striked price, as the page's badge shows it: 129.00 → 99.00 is 23. */
+export function percentOff(product: Product): number {
+  return product.promoCents === undefined ? 0 : Math.round((100 * (product.regularCents - product.promoCents)) / product.regularCents);
 }

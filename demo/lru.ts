@@ -5,11 +5,17 @@
  */
 export class BoundedLru<K, V> {
   private readonly entries = new Map<K, V>();
+  private evictedCount = 0;
 
   constructor(private readonly capacity: number) {}
 
   get size(): number {
     return this.entries.size;
+  }
+
+  /** Entries forgotten to make room since construction or the last clear(). */
+  get evicted(): number {
+    return this.evictedCount;
   }
 
   get(key: K): V | undefined {
@@ -26,11 +32,20 @@ export class BoundedLru<K, V> {
     this.entries.set(key, value);
     if (this.entries.size > this.capacity) {
       const oldest = this.entries.keys().next();
-      if (!oldest.done) this.entries.delete(oldest.value);
+      if (!oldest.done) {
+        this.entries.delete(oldest.value);
+        this.evictedCount++;
+      }
     }
+  }
+
+  /** Every value, least recently used first, without touching their recency. */
+  values(): IterableIterator<V> {
+    return this.entries.values();
   }
 
   clear(): void {
     this.entries.clear();
+    this.evictedCount = 0;
   }
 }

@@ -1,6 +1,7 @@
 // The promo path: homepage → category → product page with the promo, then the cart
 // where an automatic rule or a manual code applies.
 import { sleep, check } from 'k6';
+import http from 'k6/http';
 import {
   scenarioSetup, constantLoad, shopPaths, getPage, postJson, checkPage, jsonBody, text, k6Env,
   handleSummary, pageThresholdsFromEnv, type PageType,
@@ -20,6 +21,13 @@ const promoCode = text(k6Env(), 'PROMO_CODE', 'BLACKFRIDAY');
 const promoType = setup.tags.promo_type;
 export const options = setup.options;
 
+// The demo shop refuses cart writes without the session's CSRF token: the csrf_token cookie
+// set on the first page goes back in the X-CSRF-Token header, as the product page's script does.
+function csrfHeader(): { headers?: Record<string, string> } {
+  const token = http.cookieJar().cookiesForURL(base + paths.cartItems).csrf_token?.[0];
+  return token === undefined ? {} : { headers: { 'X-CSRF-Token': token } };
+}
+
 function hasDiscount(res: Parameters<typeof jsonBody>[0], type: string): boolean {
   return (jsonBody<Cart>(res)?.discounts ?? []).some((d) => d.type === type);
 }
@@ -33,11 +41,11 @@ export default function () {
 
   if (promoType === 'auto_cart' || promoType === 'manual_code') {
     // Enough items to cross the automatic rule's threshold.
-    const added = postJson(base + paths.cartItems, { productId: 1, qty: 2 }, 'cart');
+    const added = postJson(base + paths.cartItems, { productId: 1, qty: 2 }, 'cart', csrfHeader());
     if (promoType === 'auto_cart') {
       check(added, { 'cart applies the automatic promo': (r) => r.status === 200 && hasDiscount(r, 'auto_cart') });
     } else {
-      const applied = postJson(base + paths.promoCode, { code: promoCode }, 'cart');
+      const applied = postJson(base + paths.promoCode, { code: promoCode }, 'cart', csrfHeader());
       check(applied, { 'cart accepts the promo code': (r) => r.status === 200 && hasDiscount(r, 'manual_code') });
     }
   }

@@ -1,39 +1,33 @@
 import { describe, expect, it } from 'vitest';
 import { buildDemoApp, type DemoOptions } from '../../demo/app.ts';
+import { visitor } from './visitor.ts';
 
-function shopper(options: DemoOptions = {}) {
+/** A visitor who has opened the product page, as the page's script runs there. */
+async function onProductPage(options: DemoOptions = {}) {
   const app = buildDemoApp(options);
-  let cookie: string | undefined;
-  const send = async (method: 'GET' | 'POST', url: string, payload?: unknown, rawBody?: string) => {
-    const res = await app.inject({
-      method,
-      url,
-      headers: { ...(cookie ? { cookie } : {}), ...(rawBody !== undefined ? { 'content-type': 'application/json' } : {}) },
-      ...(rawBody !== undefined ? { payload: rawBody } : payload !== undefined ? { payload: payload as object } : {}),
-    });
-    const setCookie = res.headers['set-cookie'];
-    if (typeof setCookie === 'string') cookie = setCookie.split(';')[0];
-    return res;
-  };
-  return { app, send, cookie: () => cookie };
+  const shopper = visitor(app);
+  await shopper.get('/product/1');
+  return { app, shopper };
 }
 
-describe('the cart API', () => {
-  it('sets a cart cookie on the first add and keeps adding to that cart', async () => {
-    const { send, cookie } = shopper();
-    const first = await send('POST', '/api/cart/items', { productId: 2, qty: 1 });
-    expect(first.headers['set-cookie']).toMatch(/^cart=[0-9a-f-]{36}; Path=\/; HttpOnly; SameSite=Lax$/);
-    const second = await send('POST', '/api/cart/items', { productId: 2, qty: 2 });
-    expect(second.headers['set-cookie']).toBeUndefined();
-    expect(cookie()).toBeDefined();
+describe('the JSON cart API', () => {
+  it("adds to the session's cart with the token from the csrf_token cookie, and keeps adding to that cart", async () => {
+    const { app, shopper } = await onProductPage();
+    const first = await shopper.postJson('/api/cart/items', { productId: 2, qty: 1 });
+    expect(first.statusCode).toBe(200);
+    expect(first.headers['set-cookie']).toBeUndefined();
+    expect(first.headers['cache-control']).toBe('private, no-store');
+    const second = await shopper.postJson('/api/cart/items', { productId: 2, qty: 2 });
     expect(second.json().items).toEqual([{ productId: 2, name: 'Headphones No. 2', qty: 3, unitPrice: 58, lineTotal: 174 }]);
+    expect(app.demo.carts.size).toBe(1);
+    expect((await shopper.get('/api/cart')).json().items).toEqual(second.json().items);
   });
 
   it('applies auto_cart, 10% off, only once the subtotal reaches 100.00', async () => {
-    const { send } = shopper();
-    const below = await send('POST', '/api/cart/items', { productId: 1, qty: 1 });
+    const { shopper } = await onProductPage();
+    const below = await shopper.postJson('/api/cart/items', { productId: 1, qty: 1 });
     expect(below.json()).toMatchObject({ subtotal: 99, discounts: [], total: 99 });
-    const above = await send('POST', '/api/cart/items', { productId: 1, qty: 1 });
+    const above = await shopper.postJson('/api/cart/items', { productId: 1, qty: 1 });
     expect(above.statusCode).toBe(200);
     expect(above.json()).toEqual({
       items: [{ productId: 1, name: 'Sneaker No. 1', qty: 2, unitPrice: 99, lineTotal: 198 }],
@@ -44,9 +38,9 @@ describe('the cart API', () => {
   });
 
   it('adds the manual_code 20% next to auto_cart, both taken from the subtotal', async () => {
-    const { send } = shopper();
-    await send('POST', '/api/cart/items', { productId: 1, qty: 2 });
-    const applied = await send('POST', '/api/cart/promo-code', { code: 'blackfriday' });
+    const { shopper } = await onProductPage();
+    await shopper.postJson('/api/cart/items', { productId: 1, qty: 2 });
+    const applied = await shopper.postJson('/api/cart/promo-code', { code: 'blackfriday' });
     expect(applied.statusCode).toBe(200);
     expect(applied.json()).toMatchObject({
       subtotal: 198,
@@ -56,35 +50,40 @@ describe('the cart API', () => {
       ],
       total: 138.6,
     });
-    expect((await send('GET', '/api/cart')).json().total).toBe(138.6);
+    expect((await shopper.get('/api/cart')).json().total).toBe(138.6);
   });
 
   it('accepts the promo code it was configured with instead of BLACKFRIDAY', async () => {
-    const { send } = shopper({ promoCode: 'SUMMER24' });
-    await send('POST', '/api/cart/items', { productId: 4, qty: 1 });
-    expect((await send('POST', '/api/cart/promo-code', { code: 'BLACKFRIDAY' })).statusCode).toBe(422);
-    const applied = await send('POST', '/api/cart/promo-code', { code: 'SUMMER24' });
+    const { shopper } = await onProductPage({ promoCode: 'SUMMER24' });
+    await shopper.postJson('/api/cart/items', { productId: 4, qty: 1 });
+    expect((await shopper.postJson('/api/cart/promo-code', { code: 'BLACKFRIDAY' })).statusCode).toBe(422);
+    const applied = await shopper.postJson('/api/cart/promo-code', { code: 'SUMMER24' });
     expect(applied.json().discounts).toEqual([{ type: 'manual_code', name: 'SUMMER24', amount: 19.2 }]);
   });
 
   it('refuses a wrong promo code with 422', async () => {
-    const { send } = shopper();
-    const refused = await send('POST', '/api/cart/promo-code', { code: 'CYBERMONDAY' });
+    const { shopper } = await onProductPage();
+    const refused = await shopper.postJson('/api/cart/promo-code', { code: 'CYBERMONDAY' });
     expect(refused.statusCode).toBe(422);
     expect(refused.json()).toEqual({ code: 'DEMO_ERR_BAD_PROMO_CODE', message: 'This promo code does not exist or has expired.' });
   });
 
   it('answers malformed or empty JSON with 400 and a JSON error, never 5xx', async () => {
-    const { send } = shopper();
+    const { shopper } = await onProductPage();
     for (const rawBody of ['{"productId": 1,', '', '{"__proto__": {"x": 1}}']) {
-      const refused = await send('POST', '/api/cart/items', undefined, rawBody);
+      const refused = await shopper.request({
+        method: 'POST',
+        url: '/api/cart/items',
+        payload: rawBody,
+        headers: { 'content-type': 'application/json', 'x-csrf-token': shopper.cookie('csrf_token')! },
+      });
       expect(refused.statusCode, rawBody).toBe(400);
       expect(refused.json()).toEqual({ code: 'DEMO_ERR_BAD_JSON', message: 'The request body is not valid JSON.' });
     }
   });
 
   it('answers well-formed but invalid bodies with 400 naming the problem', async () => {
-    const { send } = shopper();
+    const { shopper } = await onProductPage();
     const cases: Array<[unknown, string]> = [
       [[1, 2], 'The request body must be a JSON object.'],
       [{ productId: 1, qty: 1, price: 0 }, 'Unknown field "price"; allowed fields are productId, qty.'],
@@ -93,38 +92,74 @@ describe('the cart API', () => {
       [{ productId: '1', qty: 1 }, 'Field "productId" must be an integer.'],
     ];
     for (const [payload, message] of cases) {
-      const refused = await send('POST', '/api/cart/items', payload);
+      const refused = await shopper.postJson('/api/cart/items', payload);
       expect(refused.statusCode).toBe(400);
       expect(refused.json()).toEqual({ code: 'DEMO_ERR_INVALID_BODY', message });
     }
   });
 
   it('answers 404 when adding a product that does not exist', async () => {
-    const { send } = shopper();
-    const refused = await send('POST', '/api/cart/items', { productId: 51, qty: 1 });
+    const { shopper } = await onProductPage();
+    const refused = await shopper.postJson('/api/cart/items', { productId: 51, qty: 1 });
     expect(refused.statusCode).toBe(404);
     expect(refused.json()).toEqual({ code: 'DEMO_ERR_PRODUCT_NOT_FOUND', message: 'Product 51 does not exist.' });
   });
 
-  it('shows an empty cart without creating one when there is no cookie', async () => {
-    const { send } = shopper();
-    const cart = await send('GET', '/api/cart');
+  it('shows an empty cart to a first visit, starting a session but creating no cart', async () => {
+    const app = buildDemoApp();
+    const cart = await visitor(app).get('/api/cart');
     expect(cart.json()).toEqual({ items: [], subtotal: 0, discounts: [], total: 0 });
-    expect(cart.headers['set-cookie']).toBeUndefined();
+    expect(String(cart.headers['set-cookie'])).toMatch(/^shop_session=/);
+    expect(app.demo.carts.size).toBe(0);
   });
 
   it('forgets the least recently used cart once maxCarts carts exist', async () => {
-    const options = { maxCarts: 2 };
-    const app = buildDemoApp(options);
-    const newCart = async () => {
-      const res = await app.inject({ method: 'POST', url: '/api/cart/items', payload: { productId: 2, qty: 1 } });
-      return String(res.headers['set-cookie']).split(';')[0];
-    };
-    const oldest = await newCart();
-    await newCart();
-    await newCart();
+    const app = buildDemoApp({ maxCarts: 2 });
+    const shoppers = [visitor(app), visitor(app), visitor(app)];
+    for (const shopper of shoppers) {
+      await shopper.get('/product/2');
+      await shopper.postJson('/api/cart/items', { productId: 2, qty: 1 });
+    }
     expect(app.demo.carts.size).toBe(2);
-    const forgotten = await app.inject({ method: 'GET', url: '/api/cart', headers: { cookie: oldest } });
-    expect(forgotten.json().items).toEqual([]);
+    expect((await shoppers[0].get('/api/cart')).json().items).toEqual([]);
+    expect((await shoppers[2].get('/api/cart')).json().items).toHaveLength(1);
+  });
+});
+
+describe("the JSON cart API's CSRF protection", () => {
+  const refusal = (message: string) => ({ code: 'DEMO_ERR_CSRF', message });
+
+  it('refuses a write without the X-CSRF-Token header with 403, saying what to send, and changes nothing', async () => {
+    const { app, shopper } = await onProductPage();
+    for (const headers of [{ 'x-csrf-token': '' }, {}] as Array<Record<string, string>>) {
+      const refused = await shopper.request({ method: 'POST', url: '/api/cart/items', payload: { productId: 1, qty: 1 }, headers });
+      expect(refused.statusCode).toBe(403);
+      expect(refused.json()).toEqual(refusal('The X-CSRF-Token header is missing: send the value of the csrf_token cookie in it.'));
+    }
+    expect(app.demo.carts.size).toBe(0);
+  });
+
+  it("refuses another session's token, or a forged one, with 403", async () => {
+    const { app, shopper } = await onProductPage();
+    const other = visitor(app);
+    await other.get('/');
+    const own = shopper.cookie('csrf_token')!;
+    const forged = own.slice(0, -1) + (own.endsWith('A') ? 'B' : 'A');
+    for (const token of [other.cookie('csrf_token')!, forged, 'x']) {
+      for (const [url, payload] of [['/api/cart/items', { productId: 1, qty: 1 }], ['/api/cart/promo-code', { code: 'BLACKFRIDAY' }]] as const) {
+        const refused = await shopper.postJson(url, payload, { 'x-csrf-token': token });
+        expect(refused.statusCode, `${url} ${token}`).toBe(403);
+        expect(refused.json()).toEqual(refusal("The X-CSRF-Token header does not match this session's CSRF token: reload the page and try again."));
+      }
+    }
+    expect(app.demo.carts.size).toBe(0);
+  });
+
+  it('refuses a write from a client that has no session yet', async () => {
+    const app = buildDemoApp();
+    const refused = await app.inject({ method: 'POST', url: '/api/cart/items', payload: { productId: 1, qty: 1 }, headers: { 'x-csrf-token': 'anything' } });
+    expect(refused.statusCode).toBe(403);
+    expect(refused.json()).toEqual(refusal('This request has no shop session: load the page first, then send its CSRF token back.'));
+    expect(app.demo.carts.size).toBe(0);
   });
 });
