@@ -34,7 +34,18 @@ interface Entry {
 }
 
 const HTML = 'text/html; charset=utf-8';
-const strongEtag = (html: string): string => `"${createHash('sha1').update(html).digest('base64url')}"`;
+// The origin hands out the same page object for as long as the page does not change
+// (ShopPages renders each once), so its validator is worked out once too: with the
+// cache off, every request would otherwise hash the whole page again.
+const etags = new WeakMap<RenderedPage, string>();
+function strongEtag(page: RenderedPage): string {
+  let etag = etags.get(page);
+  if (etag === undefined) {
+    etag = `"${createHash('sha1').update(page.html).digest('base64url')}"`;
+    etags.set(page, etag);
+  }
+  return etag;
+}
 
 // If-None-Match uses weak comparison, so a W/ prefix still matches.
 const ifNoneMatchHits = (header: string | undefined, etag: string): boolean =>
@@ -67,7 +78,7 @@ export class PageCache {
       this.onEvent('miss');
       throw error;
     });
-    const etag = strongEtag(page.html);
+    const etag = strongEtag(page);
     if (ttlS > 0) this.store(key, page, etag, this.generation);
     return this.answer('miss', page, etag, undefined, ifNoneMatch);
   }
@@ -123,7 +134,7 @@ export class PageCache {
     entry.refreshing = true;
     const generation = this.generation;
     const refresh = renderAtOrigin()
-      .then((page) => this.store(key, page, strongEtag(page.html), generation))
+      .then((page) => this.store(key, page, strongEtag(page), generation))
       // An overloaded origin just leaves the stale copy in place for the next request to retry.
       .catch(() => {})
       .finally(() => {

@@ -11,6 +11,7 @@ const NUMERIC_OPTIONS = {
   'queue-timeout-ms': 'queueTimeoutMs',
   'cache-ttl-s': 'cacheTtlS',
   'cache-swr-s': 'cacheSwrS',
+  'max-carts': 'maxCarts',
 } as const satisfies Record<string, keyof DemoOptions>;
 const FLAGS = ['port', 'host', 'admin-token', 'promo-code', ...Object.keys(NUMERIC_OPTIONS)];
 
