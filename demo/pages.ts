@@ -20,7 +20,7 @@ export interface RenderedPage {
   html: string;
 }
 
-export const SHOP_NAME = 'Demo Shop';
+const SHOP_NAME = 'Demo Shop';
 const CURRENCY = 'EUR';
 
 export const money = (cents: number): string => `€${formatCents(cents)}`;

@@ -3,7 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DemoHttpError } from './errors.ts';
 
 /** The HttpOnly cookie naming the visitor's session; carts are keyed by its value. */
-export const SESSION_COOKIE = 'shop_session';
+const SESSION_COOKIE = 'shop_session';
 /** Readable by the page's script (not HttpOnly), which sends it back in CSRF_HEADER, as Django's csrftoken or Magento's form_key. */
 export const CSRF_COOKIE = 'csrf_token';
 export const CSRF_HEADER = 'X-CSRF-Token';

@@ -11,7 +11,7 @@ export const STOREFRONT_SCRIPT_PATH = '/assets/shop.js';
  * storefronts do (Shopify's /cart/add.js, WooCommerce's Store API). Plain
  * browser JavaScript, kept as text: it never runs in Node.
  */
-export const STOREFRONT_SCRIPT = `// Demo Shop storefront: add to cart through the JSON cart API.
+const STOREFRONT_SCRIPT = `// Demo Shop storefront: add to cart through the JSON cart API.
 (() => {
   const cookie = (name) => {
     const prefix = name + '=';
