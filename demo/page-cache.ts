@@ -23,7 +23,7 @@ export interface CacheAnswer {
   statusCode: number;
   headers: Record<string, string>;
   /** Absent for 304. */
-  body?: string;
+  body?: Buffer;
 }
 
 interface Entry {
@@ -35,17 +35,20 @@ interface Entry {
 
 const HTML = 'text/html; charset=utf-8';
 // The origin hands out the same page object for as long as the page does not change
-// (ShopPages renders each once), so its validator is worked out once too: with the
-// cache off, every request would otherwise hash the whole page again.
-const etags = new WeakMap<RenderedPage, string>();
-function strongEtag(page: RenderedPage): string {
-  let etag = etags.get(page);
-  if (etag === undefined) {
-    etag = `"${createHash('sha1').update(page.html).digest('base64url')}"`;
-    etags.set(page, etag);
+// (ShopPages renders each once), so its bytes and its validator are worked out once
+// too: otherwise every response would encode the page again (a string body is
+// encoded inside the socket write, each time) and, with the cache off, hash it again.
+const encoded = new WeakMap<RenderedPage, { etag: string; bytes: Buffer }>();
+function encodedPage(page: RenderedPage): { etag: string; bytes: Buffer } {
+  let found = encoded.get(page);
+  if (found === undefined) {
+    const bytes = Buffer.from(page.html);
+    found = { etag: `"${createHash('sha1').update(bytes).digest('base64url')}"`, bytes };
+    encoded.set(page, found);
   }
-  return etag;
+  return found;
 }
+const strongEtag = (page: RenderedPage): string => encodedPage(page).etag;
 
 // If-None-Match uses weak comparison, so a W/ prefix still matches.
 const ifNoneMatchHits = (header: string | undefined, etag: string): boolean =>
@@ -107,7 +110,7 @@ export class PageCache {
     if (page.statusCode !== 200) {
       this.onEvent(lookup);
       const headers = { 'content-type': HTML, 'cache-control': 'no-store', 'x-cache': xCache };
-      return { statusCode: page.statusCode, headers, body: page.html };
+      return { statusCode: page.statusCode, headers, body: encodedPage(page).bytes };
     }
     const headers: Record<string, string> = {
       'cache-control': `public, max-age=${this.settings.ttlS}, stale-while-revalidate=${this.settings.swrS}`,
@@ -120,7 +123,7 @@ export class PageCache {
       return { statusCode: 304, headers };
     }
     this.onEvent(lookup);
-    return { statusCode: 200, headers: { ...headers, 'content-type': HTML }, body: page.html };
+    return { statusCode: 200, headers: { ...headers, 'content-type': HTML }, body: encodedPage(page).bytes };
   }
 
   private store(key: string, page: RenderedPage, etag: string, generation: number): void {

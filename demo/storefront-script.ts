@@ -53,13 +53,14 @@ const STOREFRONT_SCRIPT = `// Demo Shop storefront: add to cart through the JSON
 })();
 `;
 
-const ETAG = `"${createHash('sha1').update(STOREFRONT_SCRIPT).digest('base64url')}"`;
+const SCRIPT_BYTES = Buffer.from(STOREFRONT_SCRIPT);
+const ETAG = `"${createHash('sha1').update(SCRIPT_BYTES).digest('base64url')}"`;
 
 /** Static, as a CDN serves it: no origin slot, no session, a validator for 304s. */
 export function registerStorefrontScript(app: FastifyInstance): void {
   app.get(STOREFRONT_SCRIPT_PATH, (request, reply) => {
     reply.header('cache-control', 'public, max-age=3600').header('etag', ETAG);
     if (request.headers['if-none-match'] === ETAG) return reply.code(304).send();
-    return reply.type('text/javascript; charset=utf-8').send(STOREFRONT_SCRIPT);
+    return reply.type('text/javascript; charset=utf-8').send(SCRIPT_BYTES);
   });
 }
