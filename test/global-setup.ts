@@ -1,11 +1,13 @@
 // Runs once before the suite: builds dist/ (npm run build), installs the Debian packages
-// the integration tests start and finds or builds k6, so tests use the real binary and
-// what the build ships.
+// the integration tests start, finds or builds k6, and installs the real shop engine
+// (django-oscar from PyPI, in .tools/oscar), so tests use the real parts and what the
+// build ships.
 import type { TestProject } from 'vitest/node';
 import { resolveK6 } from '../cli/k6-binary.ts';
 import { buildAll } from '../build/build.ts';
 import { integrationSkipped } from './helpers/integration.ts';
 import { ensureDebianPackages } from './helpers/debian.ts';
+import { ensureOscar } from './helpers/oscar.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -23,4 +25,5 @@ export default async function setup(project: TestProject): Promise<void> {
     return;
   }
   project.provide('k6Bin', await resolveK6((line) => process.stderr.write(`[k6 setup] ${line}\n`)));
+  await ensureOscar((line) => process.stderr.write(`[oscar setup] ${line}\n`));
 }
