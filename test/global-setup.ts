@@ -24,6 +24,10 @@ export default async function setup(project: TestProject): Promise<void> {
     project.provide('k6Bin', '');
     return;
   }
-  project.provide('k6Bin', await resolveK6((line) => process.stderr.write(`[k6 setup] ${line}\n`)));
-  await ensureOscar((line) => process.stderr.write(`[oscar setup] ${line}\n`));
+  // Side by side: on a fresh machine building k6 waits on Go and pip on PyPI.
+  const [k6Bin] = await Promise.all([
+    resolveK6((line) => process.stderr.write(`[k6 setup] ${line}\n`)),
+    ensureOscar((line) => process.stderr.write(`[oscar setup] ${line}\n`)),
+  ]);
+  project.provide('k6Bin', k6Bin);
 }
