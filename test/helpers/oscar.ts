@@ -22,6 +22,11 @@ export interface OscarShop {
   productName: string;
   voucherCode: string; // a voucher code valid on that product
   offer: { name: string; minQuantity: number; percent: number }; // the automatic basket offer
+  /**
+   * gunicorn's own access log, without the query string. It writes a line just after the
+   * response has left, so a test that reads it right after a response waits for the line
+   * (waitFor in stores.ts); after a k6 run or a CLI exit it is there.
+   */
   accessLog(): string[]; // "METHOD /path STATUS" lines the shop served since start
   clearAccessLog(): void;
   /**
@@ -303,7 +308,10 @@ export async function startOscar(options: StartOptions = {}): Promise<OscarShop>
   };
   child.stdout!.on('data', keep);
   child.stderr!.on('data', keep);
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) => {
+    child.on('exit', (code) => resolve(code));
+    child.on('error', () => resolve(null)); // never started: nothing to wait for
+  });
   let alive = true;
   void exited.then(() => {
     alive = false;
