@@ -17,42 +17,50 @@ if (crdSkipped()) console.warn(CRD_SKIPPED_LINE);
 
 const ignored = ['**/node_modules/**'];
 
+// lib/ runs inside k6; unit tests swap the k6 modules for small shims.
+const k6Shims = {
+  alias: [
+    { find: /^k6\/http$/, replacement: shim('k6-http') },
+    { find: /^k6\/metrics$/, replacement: shim('k6-metrics') },
+    { find: /^k6\/execution$/, replacement: shim('k6-execution') },
+    { find: /^k6$/, replacement: shim('k6') },
+  ],
+};
+const timeouts = { testTimeout: 180_000, hookTimeout: 900_000 };
+
 export default defineConfig({
-  resolve: {
-    // lib/ runs inside k6; unit tests swap the k6 modules for small shims.
-    alias: [
-      { find: /^k6\/http$/, replacement: shim('k6-http') },
-      { find: /^k6\/metrics$/, replacement: shim('k6-metrics') },
-      { find: /^k6\/execution$/, replacement: shim('k6-execution') },
-      { find: /^k6$/, replacement: shim('k6') },
-    ],
-  },
+  resolve: k6Shims,
   test: {
+    // Once for the whole run (builds dist/, installs what the integration tests start).
+    // The projects below repeat the rest of this block rather than `extends: true`,
+    // which would run the setup again for each of them.
     globalSetup: ['test/global-setup.ts'],
-    testTimeout: 180_000,
-    hookTimeout: 900_000,
-    pool: 'forks',
+    ...timeouts,
     projects: [
       {
-        extends: true,
+        resolve: k6Shims,
         test: {
           // Most files wait on real processes (k6 runs of a few seconds, stores starting):
           // two at a time on two cores halves the suite's time and changes no result.
           name: 'two-at-a-time',
           include: ['test/**/*.test.ts'],
           exclude: [...ignored, ...SERIAL_INTEGRATION, ...(integrationSkipped() ? [INTEGRATION_GLOB] : [])],
+          ...timeouts,
+          pool: 'forks',
           maxWorkers: 2,
           sequence: { groupOrder: 0 },
         },
       },
       {
-        extends: true,
+        resolve: k6Shims,
         test: {
           // Files that measure the target's throughput and latency run alone, after the
           // rest, so nothing else competes for the two cores while they measure.
           name: 'alone',
           include: integrationSkipped() ? [] : SERIAL_INTEGRATION,
           exclude: ignored,
+          ...timeouts,
+          pool: 'forks',
           maxWorkers: 1,
           sequence: { groupOrder: 1 },
         },
