@@ -19,7 +19,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makeK6WriteRequests } from './k6-payloads.ts';
-import { DecodedBatch, RemoteWriteDecoder } from '../sink/remote-write/decode.ts';
+import { RemoteWriteDecoder } from '../sink/remote-write/decode.ts';
+import { DecodedBatch } from '../sink/model/batch.ts';
 import { snappyUncompress, snappyjsUncompress } from '../sink/remote-write/snappy.ts';
 import { WriteRequest } from '../test/sink/fixtures/remote-write-proto.ts';
 

@@ -2,7 +2,8 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { performance } from 'node:perf_hooks';
 import { availableParallelism } from 'node:os';
-import { DecodedBatch, RemoteWriteDecoder, type RemoteWriteVersion } from './remote-write/decode.ts';
+import { RemoteWriteDecoder } from './remote-write/decode.ts';
+import { DecodedBatch, type RemoteWriteVersion } from './model/batch.ts';
 import { DecodePool } from './remote-write/decode-pool.ts';
 import { asBuffer, checkSnappyLength } from './remote-write/snappy.ts';
 import { isDecodeError } from './remote-write/decode-errors.ts';

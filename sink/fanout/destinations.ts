@@ -2,7 +2,8 @@
 // the v2/v3 API). Each destination turns spooled records into one HTTP request.
 import { createHash } from 'node:crypto';
 import type { SpoolRecord } from './spool.ts';
-import { RemoteWriteDecoder, DecodedBatch } from '../remote-write/decode.ts';
+import { RemoteWriteDecoder } from '../remote-write/decode.ts';
+import { DecodedBatch } from '../model/batch.ts';
 import { snappyCompress, snappyConcatChunks } from '../remote-write/snappy.ts';
 import { encodeWriteRequest, type SeriesToEncode } from '../remote-write/encode-rw1.ts';
 import { batchToLines, gradeLines } from './influx-lines.ts';

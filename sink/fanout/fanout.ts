@@ -8,7 +8,7 @@ import { fileSettingError, type SinkConfig } from '../config.ts';
 import { redactUrl } from '../redact.ts';
 import type { RunRegistry } from '../grade/runs.ts';
 import { RecordOrder, type RecordToken } from './record-order.ts';
-import type { DecodedBatch } from '../remote-write/decode.ts';
+import type { DecodedBatch } from '../model/batch.ts';
 
 export interface FanOut {
   /**

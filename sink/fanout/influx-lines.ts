@@ -9,9 +9,10 @@
 // is computed once per `SeriesLabels` object and cached in a WeakMap: the decoder
 // hands out the same frozen object every time k6 resends a label set. Per sample
 // the work is a stale/finite check, one multiplication and one string concatenation.
-import type { DecodedBatch, SeriesLabels } from '../remote-write/decode.ts';
+import type { DecodedBatch } from '../model/batch.ts';
+import type { SeriesLabels } from '../model/labels.ts';
 import { HistogramAccumulator } from '../grade/histogram.ts';
-import { H_COUNT, H_SUM } from '../grade/histogram-record.ts';
+import { H_COUNT, H_SUM } from '../model/histogram.ts';
 import type { Figures } from '../grade/run-state.ts';
 import { RUN_TAG_NAMES } from '../../lib/tags.ts';
 

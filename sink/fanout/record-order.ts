@@ -17,7 +17,7 @@
 // yet may still carry), and records whose token is missing (replayed from a disk
 // spool after a restart).
 
-import type { SeriesLabels } from '../remote-write/decode.ts';
+import type { SeriesLabels } from '../model/labels.ts';
 
 /** One spooled record, as far as order goes. */
 export class RecordToken {

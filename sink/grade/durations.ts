@@ -3,22 +3,9 @@
 // (http_req_duration{page_type:product}). Each series adds its newest cumulative
 // histogram and takes its previous one out of every merge it belongs to, so every merge
 // is the sum of its series' latest histograms: exact across series and k6 instances.
-import { HistogramAccumulator } from './histogram.ts';
-import { H_COUNT, H_RESET_HINT, copyRecord } from './histogram-record.ts';
-import type { SeriesLabels } from '../remote-write/decode.ts';
-
-/** Tags a sub-metric selects on, as k6 writes them: `{page_type:product,status:200}`. */
-export type Selector = Readonly<Record<string, string>>;
-
-export function label(labels: SeriesLabels, name: string): string | undefined {
-  const i = labels.names.indexOf(name);
-  return i < 0 ? undefined : labels.values[i];
-}
-
-export function matches(labels: SeriesLabels, selector: Selector): boolean {
-  for (const name in selector) if (label(labels, name) !== selector[name]) return false;
-  return true;
-}
+import { HistogramAccumulator, isReset } from './histogram.ts';
+import { copyRecord } from '../model/histogram.ts';
+import { label, matches, type SeriesLabels, type Selector } from '../model/labels.ts';
 
 /** One duration series' place in the merges: what it last added, and where. */
 export interface DurationSeries {
@@ -69,12 +56,12 @@ export class DurationIndex {
 
   /**
    * The series' newest cumulative histogram: the record at `at` of `records`. Returns
-   * whether the series reset (a k6 restarted under the same testid): what it had counted
-   * before stays counted.
+   * whether the series reset (a k6 restarted under the same testid; Prometheus' rule,
+   * see isReset): what it had counted before stays counted.
    */
   update(s: DurationSeries, records: Float64Array, at: number): boolean {
     const previous = s.last;
-    const reset = previous !== null && (records[at + H_COUNT]! < previous[H_COUNT]! || records[at + H_RESET_HINT] === 1);
+    const reset = previous !== null && isReset(records, at, previous);
     for (const merged of s.into) {
       merged.addRecord(records, at, 1);
       if (previous && !reset) merged.addRecord(previous, 0, -1);

@@ -1,7 +1,9 @@
-// Pure math over Prometheus native (sparse, exponential) histograms, as k6 sends
-// them over remote write: merge many series, subtract two cumulative samples of
-// one series (with counter-reset detection), and estimate quantiles the way
-// PromQL's histogram_quantile() does. No Node imports, no I/O.
+// The native-histogram math grading runs, over records (model/histogram.ts) as k6 sends
+// them over remote write: merge many series into one histogram (HistogramAccumulator:
+// the sum of each series' latest cumulative histogram, and a window as the difference
+// of two such sums), tell whether a series reset between two of its histograms
+// (Prometheus' DetectReset), and estimate k6's own percentiles from the buckets
+// (k6Percentile, orderStatistic). No Node imports, no I/O.
 //
 // Bucket layout (schema s, -4 ≤ s ≤ 8): base = 2^(2^-s); positive bucket i holds
 // (base^(i-1), base^i], negative bucket i the mirror image [-base^i, -base^(i-1)),
@@ -9,56 +11,7 @@
 // prometheus/model/histogram (getBound, targetIdx, reconcileZeroBuckets). Bounds
 // come from 2 ** (k/2^s - 1), which can differ from Prometheus' precomputed table in
 // the last bit or two; exact powers of two are exact in both.
-//
-// Quantiles follow promql/quantile.go HistogramQuantile as of Prometheus v3.0.0
-// (PR #14677, "exponential interpolation for native histograms"): within a
-// standard exponential bucket the estimate is interpolated on a log scale, i.e. as
-// if the bucket's observations filled a finer-resolution histogram evenly, while
-// the zero bucket still interpolates linearly. Prometheus v2.x (including 2.42,
-// the first with native histograms) interpolated linearly in every bucket. We
-// implement v3: it is what current Prometheus (and so Grafana) shows for the same
-// data, and log-uniform is the natural assumption inside exponential buckets.
-// Linear always lands at or above it; the gap is at most ~0.1% of the value at
-// schema 3 (~6% at schema 0). See `quantile()` for the exact rules.
 
-export interface BucketSpan {
-  offset: number;
-  length: number;
-}
-
-/** One native histogram sample, normalised by the remote-write decoder. */
-export interface NativeHistogram {
-  count: number;
-  sum: number;
-  schema: number;
-  zeroThreshold: number;
-  zeroCount: number;
-  positiveSpans: BucketSpan[];
-  /** Absolute counts, one per bucket covered by positiveSpans (deltas already summed). */
-  positiveBuckets: number[];
-  negativeSpans: BucketSpan[];
-  negativeBuckets: number[];
-  resetHint?: number;
-  timestamp: number;
-  isFloat: boolean;
-}
-
-/** Remote-write `Histogram.ResetHint` values. */
-export const ResetHint = { UNKNOWN: 0, YES: 1, NO: 2, GAUGE: 3 } as const;
-
-export const MIN_SCHEMA = -4;
-export const MAX_SCHEMA = 8;
-/** Native histograms with custom buckets (NHCB): bounds from custom_values. */
-export const CUSTOM_BUCKETS_SCHEMA = -53;
-
-/**
- * The largest |bucket index| whose bounds a float64 can hold at `schema`: bucket i's
- * upper bound is 2^(i / 2^schema), 0 or +Inf beyond |i| = 1100 · 2^schema.
- */
-export function maxBucketIndex(schema: number): number {
-  return schema >= MIN_SCHEMA && schema <= MAX_SCHEMA ? MAX_BUCKET_INDEX[schema - MIN_SCHEMA]! : Math.ceil(1100 * 2 ** schema);
-}
-const MAX_BUCKET_INDEX = Array.from({ length: MAX_SCHEMA - MIN_SCHEMA + 1 }, (_, k) => Math.ceil(1100 * 2 ** (k + MIN_SCHEMA)));
 /**
  * Finer input schemas are reduced to 8 on the way in, as Prometheus does. Its
  * limit is 52; ours is 20 (OpenTelemetry's finest scale), where bucket indices
@@ -81,12 +34,18 @@ import {
   H_ZERO_THRESHOLD,
   H_POS_BUCKETS,
   H_NEG_BUCKETS,
+  MAX_SCHEMA,
+  MIN_SCHEMA,
   negBucketsAt,
   negSpansAt,
   posBucketsAt,
   posSpansAt,
+  H_RESET_HINT,
   recordOf,
-} from './histogram-record.ts';
+  ResetHint,
+  type BucketSpan,
+  type NativeHistogram,
+} from '../model/histogram.ts';
 
 // ---------------------------------------------------------------------------
 // Bucket bounds
@@ -154,25 +113,6 @@ function checkSchema(schema: number, max = MAX_SCHEMA): void {
   if (!Number.isInteger(schema) || schema < MIN_SCHEMA || schema > max) {
     throw new RangeError(`unsupported native histogram schema ${schema} (want ${MIN_SCHEMA}..${max})`);
   }
-}
-
-/** The bounds of positive bucket `index`: it holds values in (lower, upper]. */
-export function bucketBounds(schema: number, index: number): { lower: number; upper: number } {
-  checkSchema(schema);
-  return { lower: upperBound(schema, index - 1), upper: upperBound(schema, index) };
-}
-
-/** Upper bound of positive bucket `index` (allocation-free half of bucketBounds). */
-export function bucketUpperBound(schema: number, index: number): number {
-  checkSchema(schema);
-  return upperBound(schema, index);
-}
-
-/** Bucket index of |value| in `schema`; NaN for 0 and NaN (those belong to the zero bucket / nowhere). */
-export function bucketIndex(schema: number, value: number): number {
-  checkSchema(schema);
-  const v = Math.abs(value);
-  return v > 0 ? indexOf(schema, v) : NaN;
 }
 
 // ---------------------------------------------------------------------------
@@ -312,45 +252,11 @@ export class HistogramAccumulator {
   private pos = new Buckets();
   private neg = new Buckets();
 
-  static from(hs: Iterable<NativeHistogram>): HistogramAccumulator {
-    const acc = new HistogramAccumulator();
-    for (const h of hs) acc.add(h);
-    return acc;
-  }
-
-  get schema(): number {
-    return this._schema;
-  }
-  get zeroThreshold(): number {
-    return this._zeroThreshold;
-  }
-  get zeroCount(): number {
-    return this._zeroCount;
-  }
   get count(): number {
     return this._count;
   }
-  get sum(): number {
-    return this._sum;
-  }
-  /** Latest timestamp among the samples added (or subtracted). */
-  get timestamp(): number {
-    return this._timestamp;
-  }
-  get isFloat(): boolean {
-    return this._isFloat;
-  }
-
-  /** Add a histogram (another series, or another window's delta). */
-  add(h: NativeHistogram): this {
-    this.addRecord(recordOf(h), 0, 1);
-    return this;
-  }
-
-  /** Subtract bucket by bucket, with no reset detection (see subtractHistograms for that). */
-  subtract(h: NativeHistogram): this {
-    this.addRecord(recordOf(h), 0, -1);
-    return this;
+  get zeroThreshold(): number {
+    return this._zeroThreshold;
   }
 
   /**
@@ -491,81 +397,6 @@ export class HistogramAccumulator {
   }
 
   /**
-   * The q-quantile as PromQL's histogram_quantile() computes it for a native
-   * histogram (v3 rules): NaN when empty or q is NaN, -Inf for q < 0, +Inf for
-   * q > 1. Rank q·count is located by walking buckets from the low end (q < 0.5)
-   * or from the high end (q ≥ 0.5), skipping empty ones. Inside the zero bucket the
-   * estimate is linear, with 0 as the lower (upper) edge when only positive
-   * (negative) buckets exist; inside any other bucket it is exponential:
-   * lower·(upper/lower)^fraction. A bucket overlapping the zero bucket is clipped
-   * to start at the zero threshold.
-   */
-  quantile(q: number): number {
-    if (q < 0) return -Infinity;
-    if (q > 1) return Infinity;
-    const total = this._count;
-    if (total === 0 || Number.isNaN(q)) return NaN;
-    const P = this.pos;
-    const N = this.neg;
-    const zc = this._zeroCount;
-    const forward = Number.isNaN(this._sum) || q < 0.5;
-    let rank = forward ? q * total : (1 - q) * total;
-    let seen = 0;
-    let kind = 0; // 0 no bucket, 1 negative, 2 zero, 3 positive
-    let at = 0;
-    let c = 0;
-    const reached = (x: number, k: number, i: number): boolean => {
-      seen += x;
-      kind = k;
-      at = i;
-      c = x;
-      return seen >= rank;
-    };
-    // Forward: negative buckets from the most negative, zero, positive ascending.
-    // Backward: the mirror image. Empty buckets are skipped (they never hold the rank).
-    search: if (forward) {
-      for (let i = N.hi; i >= N.lo; i--) if (N.data[i - N.base] !== 0 && reached(N.data[i - N.base], 1, i)) break search;
-      if (zc > 0 && reached(zc, 2, 0)) break search;
-      for (let i = P.lo; i <= P.hi; i++) if (P.data[i - P.base] !== 0 && reached(P.data[i - P.base], 3, i)) break search;
-    } else {
-      for (let i = P.hi; i >= P.lo; i--) if (P.data[i - P.base] !== 0 && reached(P.data[i - P.base], 3, i)) break search;
-      if (zc > 0 && reached(zc, 2, 0)) break search;
-      for (let i = N.lo; i <= N.hi; i++) if (N.data[i - N.base] !== 0 && reached(N.data[i - N.base], 1, i)) break search;
-    }
-    const zt = this._zeroThreshold;
-    const s = this._schema;
-    let lower = 0;
-    let upper = 0;
-    if (kind === 3) {
-      lower = upperBound(s, at - 1);
-      upper = upperBound(s, at);
-      if (lower > 0 && lower < zt) lower = zt;
-    } else if (kind === 1) {
-      lower = -upperBound(s, at);
-      upper = -upperBound(s, at - 1);
-      if (upper < 0 && upper > -zt) upper = -zt;
-    } else if (kind === 2) {
-      lower = -zt;
-      upper = zt;
-      const nonZero = (x: number) => x !== 0;
-      const hasPos = P.some(nonZero);
-      const hasNeg = N.some(nonZero);
-      if (hasPos && !hasNeg) lower = 0;
-      else if (hasNeg && !hasPos) upper = 0;
-    }
-    if (seen > total) seen = total;
-    // Rank not reached: only possible with NaN observations (count > bucket total).
-    if (seen < rank) return upper;
-    rank = forward ? rank - (seen - c) : seen - rank;
-    const fraction = rank / c;
-    if (lower <= 0 && upper >= 0) return lower + (upper - lower) * fraction;
-    const logLower = Math.log2(Math.abs(lower));
-    const logUpper = Math.log2(Math.abs(upper));
-    if (lower > 0) return 2 ** (logLower + (logUpper - logLower) * fraction);
-    return -(2 ** (logUpper + (logLower - logUpper) * (1 - fraction)));
-  }
-
-  /**
    * k6's percentile of the observations (its TrendSink.P: the values sorted, index
    * pct·(n−1), linear interpolation between the order statistics on either side),
    * with each order statistic estimated inside its bucket (orderStatistic). `pct` is a
@@ -636,13 +467,12 @@ export class HistogramAccumulator {
     return this._count > 0 ? this._sum / this._count : NaN;
   }
 
-  /** A snapshot as a record (histogram-record.ts), in the canonical form of toNativeHistogram(). */
+  /** A snapshot as a record (model/histogram.ts), in canonical form: only populated buckets, joined spans. */
   toRecord(): Float64Array {
-    return recordOf(this.toNativeHistogram());
+    return recordOf(this.snapshot());
   }
 
-  /** A snapshot in canonical form (only populated buckets, joined spans), ready to re-encode. */
-  toNativeHistogram(): NativeHistogram {
+  private snapshot(): NativeHistogram {
     const out: NativeHistogram = {
       count: this._count,
       sum: this._sum,
@@ -663,55 +493,82 @@ export class HistogramAccumulator {
 }
 
 // ---------------------------------------------------------------------------
-// Pure functions
+// Counter resets
 
-/** Sum of histograms of one metric across series (empty input: an empty histogram at schema 8). */
-export function mergeHistograms(hs: Iterable<NativeHistogram>): NativeHistogram {
-  return HistogramAccumulator.from(hs).toNativeHistogram();
+const scratch = new HistogramAccumulator();
+
+/**
+ * Did a series reset (a k6 restarted under the same testid) between its histogram
+ * `earlier` (a record on its own) and the record at `at` of `later`? Prometheus'
+ * FloatHistogram.DetectReset, except that a NO hint is not trusted: a YES hint; the
+ * count went down; the resolution went up (a finer schema); the zero threshold went
+ * down, or had to widen past the later one's; or the zero count or any bucket went
+ * down. Taking a NO hint at its word would merge a drop as a negative increase into
+ * every merge the series belongs to.
+ */
+export function isReset(later: Float64Array, at: number, earlier: Float64Array): boolean {
+  if (later[at + H_RESET_HINT] === ResetHint.YES) return true;
+  if (later[at + H_COUNT]! < earlier[H_COUNT]!) return true;
+  const schema = later[at + H_SCHEMA]!;
+  const earlierSchema = earlier[H_SCHEMA]!;
+  // Custom buckets (schema -53) and the like: the count is all that can be compared.
+  if (!validSchema(schema) || !validSchema(earlierSchema)) return false;
+  if (Math.min(schema, MAX_SCHEMA) > Math.min(earlierSchema, MAX_SCHEMA)) return true;
+  const threshold = later[at + H_ZERO_THRESHOLD]!;
+  if (threshold < earlier[H_ZERO_THRESHOLD]!) return true;
+  if (schema === earlierSchema && threshold === earlier[H_ZERO_THRESHOLD]) {
+    // The common case (the same layout, or more buckets): bucket by bucket, no allocation.
+    return (
+      later[at + H_ZERO_COUNT]! < earlier[H_ZERO_COUNT]! ||
+      anyBucketDropped(later, posSpansAt(later, at), later[at + H_POS_SPANS]!, posBucketsAt(later, at), earlier, posSpansAt(earlier, 0), earlier[H_POS_SPANS]!, posBucketsAt(earlier, 0)) ||
+      anyBucketDropped(later, negSpansAt(later, at), later[at + H_NEG_SPANS]!, negBucketsAt(later, at), earlier, negSpansAt(earlier, 0), earlier[H_NEG_SPANS]!, negBucketsAt(earlier, 0))
+    );
+  }
+  // A coarser schema or a wider zero bucket: the difference at the later one's layout.
+  scratch.reset();
+  scratch.addRecord(later, at, 1);
+  const widened = scratch.zeroThreshold;
+  scratch.addRecord(earlier, 0, -1);
+  return scratch.zeroThreshold !== widened || scratch.hasNegativeCounts();
+}
+
+function validSchema(schema: number): boolean {
+  return Number.isInteger(schema) && schema >= MIN_SCHEMA && schema <= MAX_INPUT_SCHEMA;
 }
 
 /**
- * later − earlier, both cumulative samples of one series, as an accumulator, and
- * whether a counter reset happened in between (then the result is `later` itself).
- * Reset rules follow Prometheus' DetectReset, except that a NO hint is not trusted:
- * YES hint; count went down; resolution went up (schema increase); zero threshold
- * went down; the zero threshold had to widen past `later`'s; or any bucket or the
- * zero count went down.
+ * Does any bucket of one side of `e` (nE span pairs at eSpans, counts from eCounts) hold
+ * more than the same bucket of `l`'s side, both at one schema? A bucket `l` lacks holds 0.
  */
-export function histogramIncrease(
-  later: NativeHistogram,
-  earlier: NativeHistogram,
-): { delta: HistogramAccumulator; reset: boolean } {
-  const delta = new HistogramAccumulator().add(later);
-  if (
-    later.resetHint === ResetHint.YES ||
-    later.count < earlier.count ||
-    Math.min(later.schema, MAX_SCHEMA) > Math.min(earlier.schema, MAX_SCHEMA) ||
-    later.zeroThreshold < earlier.zeroThreshold
-  ) {
-    return { delta, reset: true };
+function anyBucketDropped(l: Float64Array, lSpans: number, nL: number, lCounts: number, e: Float64Array, eSpans: number, nE: number, eCounts: number): boolean {
+  let lk = 0;
+  let lIdx = 0;
+  let lEnd = 0;
+  let lj = lCounts;
+  let lStarted = false;
+  let eIdx = 0;
+  let ej = eCounts;
+  for (let k = 0; k < nE; k++) {
+    eIdx += e[eSpans + 2 * k]!;
+    for (const end = eIdx + e[eSpans + 2 * k + 1]!; eIdx < end; eIdx++, ej++) {
+      const c = e[ej]!;
+      if (c === 0) continue;
+      // Move `l` to its first bucket at or past eIdx.
+      for (;;) {
+        if (lStarted && lIdx < lEnd) {
+          if (lIdx >= eIdx) break;
+          lIdx++;
+          lj++;
+          continue;
+        }
+        if (lk >= nL) return true; // `l` has no bucket this far: it holds 0 here
+        lIdx = (lStarted ? lEnd : 0) + l[lSpans + 2 * lk]!;
+        lEnd = lIdx + l[lSpans + 2 * lk + 1]!;
+        lStarted = true;
+        lk++;
+      }
+      if (lIdx !== eIdx || l[lj]! < c) return true;
+    }
   }
-  const threshold = delta.zeroThreshold;
-  delta.subtract(earlier);
-  if (delta.zeroThreshold !== threshold || delta.hasNegativeCounts()) {
-    return { delta: new HistogramAccumulator().add(later), reset: true };
-  }
-  return { delta, reset: false };
-}
-
-/** The histogram of the observations between two cumulative samples of one series (`later` on a reset). */
-export function subtractHistograms(later: NativeHistogram, earlier: NativeHistogram): NativeHistogram {
-  const out = histogramIncrease(later, earlier).delta.toNativeHistogram();
-  out.timestamp = later.timestamp;
-  return out;
-}
-
-/** Did the series reset between `earlier` and `later`? */
-export function detectReset(later: NativeHistogram, earlier: NativeHistogram): boolean {
-  return histogramIncrease(later, earlier).reset;
-}
-
-/** PromQL histogram_quantile(q, h) for one native histogram; see HistogramAccumulator.quantile. */
-export function histogramQuantile(q: number, h: NativeHistogram): number {
-  return new HistogramAccumulator().add(h).quantile(q);
+  return false;
 }

@@ -8,14 +8,14 @@
 // would, within the histogram's resolution.
 import type { RunSeriesJson } from '../../contract/sink-api.ts';
 import { HistogramAccumulator } from './histogram.ts';
-import { DurationIndex, label, matches } from './durations.ts';
+import { DurationIndex } from './durations.ts';
 import { RunSeries, POINT_WINDOW_MS, type SeriesPoint } from './series.ts';
 import { capacity, type Capacity } from './capacity.ts';
 import { holds, type ThresholdResult, type ThresholdSpec } from './thresholds.ts';
 import { grade, type Grade } from '../../lib/grade.ts';
 import { RUN_TAG_NAMES } from '../../lib/tags.ts';
 import type { FiguresJson, PageFiguresJson } from '../../contract/sink-api.ts';
-import type { SeriesLabels } from '../remote-write/decode.ts';
+import { label, matches, type SeriesLabels } from '../model/labels.ts';
 
 /** The least sample time between two snapshots (and threshold judgements) of a run. */
 const SNAPSHOT_GAP_MS = 250;

@@ -6,10 +6,10 @@
 // hash of those and keeps no identity string (hundreds of bytes per series): the
 // names and values it compares are the label set's own arrays and strings, which the
 // decoder shares between label sets.
-import type { DecodedBatch, SeriesLabels } from '../remote-write/decode.ts';
-import { labelsIdentity } from '../remote-write/decode.ts';
+import type { DecodedBatch } from '../model/batch.ts';
+import { label, labelsIdentity, type SeriesLabels } from '../model/labels.ts';
 import { RunState, RUN_TAGS, NO_P95_HINT, MAX_THRESHOLDS_PER_RUN, type RequestGroup } from './run-state.ts';
-import { label, type DurationSeries } from './durations.ts';
+import type { DurationSeries } from './durations.ts';
 import { parseThreshold, type ThresholdResult, type ThresholdSpec } from './thresholds.ts';
 
 export const UNTAGGED = 'untagged';

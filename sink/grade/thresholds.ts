@@ -7,7 +7,7 @@
 // p(N), avg, med, min, max in ms; http_req_failed and checks with rate. Anything else is
 // listed with `supported: false` and never fails.
 import { parseDurationMs } from '../../lib/env.ts';
-import type { Selector } from './durations.ts';
+import type { Selector } from '../model/labels.ts';
 import type { ThresholdResultJson } from '../../contract/sink-api.ts';
 
 /** A threshold as k6's options.thresholds hold it. */

@@ -2,10 +2,10 @@
  * Typed errors of the remote-write decoding path (snappy preamble check,
  * decompression, protobuf decoding, label validation).
  *
- * Every failure of `sink/snappy.ts` and `sink/decode.ts` is a `DecodeError`
- * whose `reason` is one of `DECODE_ERROR_REASONS`. The reasons are stable
- * strings: the HTTP handler maps them to its response catalogue (see
- * `decodeErrorStatus`), dashboards may count them. The message is one plain
+ * Every failure of `snappy.ts` and `decode.ts` is a `DecodeError` whose
+ * `reason` is one of `DECODE_ERROR_REASONS`. The reasons are stable strings:
+ * the HTTP handler maps them to its response catalogue (errorForDecodeReason in
+ * sink/errors.ts), dashboards may count them. The message is one plain
  * sentence naming what was wrong; it is meant for people and may change.
  */
 
@@ -68,11 +68,6 @@ export class DecodeError extends Error {
 
 export function isDecodeError(err: unknown): err is DecodeError {
   return err instanceof DecodeError;
-}
-
-/** Suggested HTTP status: 413 for `too_large`, 400 for everything else. */
-export function decodeErrorStatus(reason: DecodeErrorReason): 400 | 413 {
-  return reason === 'too_large' ? 413 : 400;
 }
 
 /**

@@ -22,14 +22,10 @@
 import { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
 import { sinkDistDir } from '../../contract/dist-layout.ts';
-import {
-  DecodedBatch,
-  RemoteWriteDecoder,
-  SeriesLabelsFactory,
-  type DecoderOptions,
-  type RemoteWriteVersion,
-  type SeriesLabels,
-} from './decode.ts';
+import { RemoteWriteDecoder, type DecoderOptions } from './decode.ts';
+import { SeriesLabelsFactory } from './labels.ts';
+import { DecodedBatch, type RemoteWriteVersion } from '../model/batch.ts';
+import type { SeriesLabels } from '../model/labels.ts';
 import { DecodeError, type DecodeErrorReason } from './decode-errors.ts';
 import { asBuffer } from './snappy.ts';
 

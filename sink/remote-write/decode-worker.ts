@@ -3,7 +3,9 @@
 // cache keeps a handle number per label set, not the strings: the strings cross to the
 // main thread once, with the first batch that uses the label set, and live there.
 import { parentPort, workerData } from 'node:worker_threads';
-import { DecodedBatch, RemoteWriteDecoder, type DecoderOptions, type SeriesLabels } from './decode.ts';
+import { RemoteWriteDecoder, type DecoderOptions } from './decode.ts';
+import { DecodedBatch } from '../model/batch.ts';
+import type { SeriesLabels } from '../model/labels.ts';
 import { isDecodeError } from './decode-errors.ts';
 import { columnLayout, type DecodeReply, type DecodeRequest, type DecodeWorkerData, type LabelDefinition } from './decode-pool.ts';
 

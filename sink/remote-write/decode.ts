@@ -28,7 +28,7 @@
  *     and comparison of a few integers.
  * Label sets whose fields are not contiguous (RW1 labels interleaved with
  * samples) are decoded every time. Histograms go into flat records
- * (grade/histogram-record.ts), not objects.
+ * (model/histogram.ts), not objects.
  *
  * Memory (per cached label set): the key bytes in shared arenas, ~30 bytes of
  * table, and the SeriesLabels, whose value strings and name lists are shared
@@ -43,15 +43,12 @@
  */
 import { checkSnappyLength, snappyCanHold, snappyElementsStart, snappyUncompress } from './snappy.ts';
 import { WASM_MAX_BYTES } from './codec.ts';
-import { DecodedBatch, type RemoteWriteVersion } from './batch.ts';
+import { DecodedBatch, type RemoteWriteVersion } from '../model/batch.ts';
 import { DecoderState, type DecoderOptions } from './decoder-state.ts';
 import { Rw1Decoder } from './rw1.ts';
 import { Rw2Decoder } from './rw2.ts';
 
-export { DecodedBatch, STALE_NAN, STALE_NAN_BITS, isStaleNaN, type DecodedColumns, type NativeHistogram, type RemoteWriteVersion } from './batch.ts';
-export { SeriesLabelsFactory, labelsIdentity, seriesIdentity, type SeriesLabels } from './labels.ts';
 export type { DecoderOptions } from './decoder-state.ts';
-export { ResetHint, type BucketSpan } from '../grade/histogram.ts';
 
 export interface DecoderStats {
   /** Series whose labels came from the raw-bytes cache. */
@@ -160,15 +157,4 @@ export class RemoteWriteDecoder {
   decodeV2(message: Uint8Array, into?: DecodedBatch): DecodedBatch {
     return this.decode(message, 2, into);
   }
-}
-
-let defaultDecoder: RemoteWriteDecoder | undefined;
-
-/**
- * Decompress and decode with a shared default decoder (default limits).
- * Handlers should own a `RemoteWriteDecoder` configured with their limits.
- */
-export function decodeRemoteWrite(body: Uint8Array, version: RemoteWriteVersion = 1, into?: DecodedBatch): DecodedBatch {
-  defaultDecoder ??= new RemoteWriteDecoder();
-  return defaultDecoder.decodeSnappy(body, version, into);
 }

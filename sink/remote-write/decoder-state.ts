@@ -4,7 +4,8 @@ import { ProtoReader } from './wire.ts';
 import { WasmCodec } from './codec.ts';
 import { RawLabelCache, RefsLabelCache } from './label-cache.ts';
 import { HistogramReader } from './histogram-message.ts';
-import { LabelNameInterner, NAMES_INTERN_MAX, NamesInterner, StringInterner, VALUE_INTERN_MAX, type SeriesLabels } from './labels.ts';
+import { LabelNameInterner, NAMES_INTERN_MAX, NamesInterner, StringInterner, VALUE_INTERN_MAX } from './labels.ts';
+import type { SeriesLabels } from '../model/labels.ts';
 
 export interface DecoderOptions {
   /** Most labels per series (including __name__). Default 64. */

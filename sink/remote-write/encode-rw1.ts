@@ -1,7 +1,7 @@
 // Encoding remote write 1.0 (`prometheus.WriteRequest`), for what the sink sends on:
 // the series of a remote write 2.0 request, and the sink's own grade series.
 // Field numbers are prompb/types.proto's.
-import type { NativeHistogram, BucketSpan } from './decode.ts';
+import type { NativeHistogram, BucketSpan } from '../model/histogram.ts';
 
 /** A growable protobuf writer; strings are UTF-8. */
 export class ProtoWriter {

@@ -3,10 +3,13 @@
 // checked as Prometheus checks it (histogram.Validate) against the schema bounds of
 // grade/histogram.ts.
 import { DecodeError } from './decode-errors.ts';
-import type { DecodedBatch } from './batch.ts';
+import type { DecodedBatch } from '../model/batch.ts';
 import type { ProtoReader } from './wire.ts';
-import { CUSTOM_BUCKETS_SCHEMA, MAX_SCHEMA, MIN_SCHEMA, maxBucketIndex } from '../grade/histogram.ts';
 import {
+  CUSTOM_BUCKETS_SCHEMA,
+  MAX_SCHEMA,
+  MIN_SCHEMA,
+  maxBucketIndex,
   FLAG_FLOAT,
   FLAG_STALE,
   H_COUNT,
@@ -23,7 +26,7 @@ import {
   H_TIMESTAMP,
   H_ZERO_COUNT,
   H_ZERO_THRESHOLD,
-} from '../grade/histogram-record.ts';
+} from '../model/histogram.ts';
 
 /** A growable list of numbers, reused from one histogram to the next. */
 class Numbers {

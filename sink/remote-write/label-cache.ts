@@ -1,7 +1,7 @@
 // The decoder's bounded caches of label sets: RW1 by the fingerprint of a series' raw
 // label fields, RW2 by its label refs translated to decoder-wide symbol ids. k6 resends the
 // same label sets on every push, so a hit skips decoding and validating them.
-import type { SeriesLabels } from './labels.ts';
+import type { SeriesLabels } from '../model/labels.ts';
 
 /**
  * One generation of the raw-bytes cache: an open-addressing table (linear probing)

@@ -2,8 +2,9 @@
 // A series' label fields are looked up by the fingerprint of their raw bytes
 // (label-cache.ts), so a label set k6 sends again costs a fingerprint, not a decode.
 import { DecodeError, quoteForMessage } from './decode-errors.ts';
-import type { DecodedBatch } from './batch.ts';
-import { makeSeriesLabels, type SeriesLabels } from './labels.ts';
+import type { DecodedBatch } from '../model/batch.ts';
+import type { SeriesLabels } from '../model/labels.ts';
+import { makeSeriesLabels } from './labels.ts';
 import type { DecoderState } from './decoder-state.ts';
 import { readSample } from './sample-message.ts';
 

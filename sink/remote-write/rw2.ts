@@ -2,8 +2,9 @@
 // refer to it. Symbols are decoded once per request; a series' label set is looked up
 // by its refs translated to decoder-wide symbol ids (label-cache.ts).
 import { DecodeError, quoteForMessage } from './decode-errors.ts';
-import type { DecodedBatch } from './batch.ts';
-import { NAME_RE, makeSeriesLabels, type SeriesLabels } from './labels.ts';
+import type { DecodedBatch } from '../model/batch.ts';
+import type { SeriesLabels } from '../model/labels.ts';
+import { NAME_RE, makeSeriesLabels } from './labels.ts';
 import { hashIds } from './label-cache.ts';
 import type { DecoderState } from './decoder-state.ts';
 import { readSample } from './sample-message.ts';

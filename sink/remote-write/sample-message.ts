@@ -1,5 +1,5 @@
 // The Sample message (the same field numbers in remote write 1.0 and 2.0).
-import type { DecodedBatch } from './batch.ts';
+import type { DecodedBatch } from '../model/batch.ts';
 import type { ProtoReader } from './wire.ts';
 
 /** Reads the Sample message that ends at `end` into the batch's sample columns. */

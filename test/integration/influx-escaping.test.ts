@@ -2,8 +2,10 @@
 // influxd): label values full of special characters are decoded from a real
 // remote-write protobuf, written, and read back with InfluxQL.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RemoteWriteDecoder, type DecodedBatch } from '../../sink/remote-write/decode.ts';
+import { RemoteWriteDecoder } from '../../sink/remote-write/decode.ts';
+import type { DecodedBatch } from '../../sink/model/batch.ts';
 import { HistogramAccumulator } from '../../sink/grade/histogram.ts';
+import { recordOf } from '../../sink/model/histogram.ts';
 import { UNREPRESENTABLE, batchToLines, gradeLines } from '../../sink/fanout/influx-lines.ts';
 import type { Figures } from '../../sink/grade/run-state.ts';
 import { startInfluxDB, type InfluxDB } from '../helpers/influxdb.ts';
@@ -263,7 +265,8 @@ describe('influx line protocol against a real InfluxDB 1.x', () => {
     const durations = rows(await influx.query('SELECT * FROM http_req_duration', 'k6'));
     // Trend-stat lines and the histogram line share measurement, tags and timestamp: InfluxDB merges their fields.
     expect(durations).toHaveLength(2);
-    const acc = new HistogramAccumulator().add(decode(series('k6_http_req_duration_seconds', tags, [], [hist(T0 + 1000, 180, 20)])).histogram(0));
+    const acc = new HistogramAccumulator();
+    acc.addRecord(recordOf(decode(series('k6_http_req_duration_seconds', tags, [], [hist(T0 + 1000, 180, 20)])).histogram(0)), 0, 1);
     expect(durations.map((d) => Date.parse(d.time))).toEqual([T0, T0 + 1000]);
     expect(durations[1]).toMatchObject({
       avg: 250,

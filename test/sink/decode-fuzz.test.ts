@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { DecodedBatch, RemoteWriteDecoder, type RemoteWriteVersion } from '../../sink/remote-write/decode.ts';
+import { RemoteWriteDecoder } from '../../sink/remote-write/decode.ts';
+import { DecodedBatch, type RemoteWriteVersion } from '../../sink/model/batch.ts';
 import { isDecodeError, type DecodeErrorReason } from '../../sink/remote-write/decode-errors.ts';
 import { checkSnappyLength, snappyCompress, snappyUncompress } from '../../sink/remote-write/snappy.ts';
 import { MUTATION_KINDS, mulberry32, mutate, type MutationKind } from './fixtures/mutations.ts';

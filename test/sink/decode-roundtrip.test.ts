@@ -1,14 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import protobuf from 'protobufjs';
-import {
-  DecodedBatch,
-  RemoteWriteDecoder,
-  STALE_NAN,
-  decodeRemoteWrite,
-  isStaleNaN,
-  seriesIdentity,
-  type NativeHistogram,
-} from '../../sink/remote-write/decode.ts';
+import { RemoteWriteDecoder } from '../../sink/remote-write/decode.ts';
+import { DecodedBatch, STALE_NAN, isStaleNaN, type NativeHistogram } from '../../sink/model/batch.ts';
+import { seriesIdentity } from '../../sink/model/labels.ts';
 import {
   RequestV2,
   WriteRequest,
@@ -390,7 +384,7 @@ describe('decoding remote write 1.0', () => {
 
   it('decodes through the shared default decoder', () => {
     const series = k6Series();
-    expectBatchMatches(decodeRemoteWrite(compress(encodeV1({ timeseries: series }))), series);
+    expectBatchMatches(new RemoteWriteDecoder().decodeSnappy(compress(encodeV1({ timeseries: series })), 1), series);
   });
 });
 

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import protobuf from 'protobufjs';
-import { DecodedBatch, RemoteWriteDecoder, type DecoderOptions, type RemoteWriteVersion } from '../../sink/remote-write/decode.ts';
-import { DECODE_ERROR_REASONS, DecodeError, decodeErrorStatus, isDecodeError, type DecodeErrorReason } from '../../sink/remote-write/decode-errors.ts';
+import { RemoteWriteDecoder, type DecoderOptions } from '../../sink/remote-write/decode.ts';
+import { DecodedBatch, type RemoteWriteVersion } from '../../sink/model/batch.ts';
+import { DECODE_ERROR_REASONS, DecodeError, isDecodeError, type DecodeErrorReason } from '../../sink/remote-write/decode-errors.ts';
+import { errorForDecodeReason } from '../../sink/errors.ts';
 import { checkSnappyLength, readSnappyLength, snappyUncompress } from '../../sink/remote-write/snappy.ts';
 import { compress, encodeV1, encodeV2, type LabelObj, type TimeSeriesObj } from './fixtures/remote-write-proto.ts';
 
@@ -63,7 +65,7 @@ describe('snappy validation', () => {
       'too_large',
       'The body would decompress to 1000 bytes, more than the limit of 500 bytes.',
     );
-    expect(decodeErrorStatus('too_large')).toBe(413);
+    expect(errorForDecodeReason('too_large', '').statusCode).toBe(413);
   });
 
   it('refuses, before allocating, a preamble the compressed bytes could never fill', () => {
@@ -90,8 +92,9 @@ describe('snappy validation', () => {
     expectReason(snappy([0x05, 0x08, 0x61, 0x62, 0x63]), 'bad_snappy', 'The snappy data is 3 bytes, shorter than the 5 bytes its preamble says.');
   });
 
-  it('maps every reason to 400 except too_large', () => {
-    expect(DECODE_ERROR_REASONS.filter((r) => decodeErrorStatus(r) === 413)).toEqual(['too_large']);
+  it('answers every reason with 400 except too_large', () => {
+    expect(DECODE_ERROR_REASONS.filter((r) => errorForDecodeReason(r, '').statusCode === 413)).toEqual(['too_large']);
+    expect(DECODE_ERROR_REASONS.filter((r) => errorForDecodeReason(r, '').statusCode !== 400)).toEqual(['too_large']);
   });
 });
 

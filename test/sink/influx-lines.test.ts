@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { DecodedBatch, RemoteWriteDecoder, type SeriesLabels } from '../../sink/remote-write/decode.ts';
+import { RemoteWriteDecoder } from '../../sink/remote-write/decode.ts';
+import { DecodedBatch } from '../../sink/model/batch.ts';
+import type { SeriesLabels } from '../../sink/model/labels.ts';
 import { HistogramAccumulator } from '../../sink/grade/histogram.ts';
+import { recordOf, type NativeHistogram } from '../../sink/model/histogram.ts';
+
+const accumulated = (h: NativeHistogram) => {
+  const acc = new HistogramAccumulator();
+  acc.addRecord(recordOf(h), 0, 1);
+  return acc;
+};
 import {
   InfluxLineEncoder,
   UNREPRESENTABLE,
@@ -194,7 +203,7 @@ describe('batchToLines', () => {
     const h = durations(T0, 90, 10);
     const out = linesOf(series('k6_http_req_duration_seconds', REQ_TAGS, [], [h]));
     const decoded = decode(new RemoteWriteDecoder(), series('k6_http_req_duration_seconds', REQ_TAGS, [], [h])).histogram(0);
-    const acc = new HistogramAccumulator().add(decoded);
+    const acc = accumulated(decoded);
     const q = (p: number) => String(acc.k6Percentile(p) * 1000);
     expect(out.lines).toBe(
       `http_req_duration,${REQ_TAGSET} count=100,sum=${(90 * 0.1 + 10 * 3) * 1000},p50=${q(0.5)},p90=${q(0.9)},p95=${q(0.95)},p99=${q(0.99)},${URL_FIELD} ${T0}`,
@@ -209,7 +218,7 @@ describe('batchToLines', () => {
   it('keeps the unit of histograms that are not in seconds', () => {
     const h: HistogramObj = { count_int: 4, sum: 10, schema: 0, zero_threshold: 2 ** -128, zero_count_int: 0, timestamp: T0, positive_spans: [{ offset: 2, length: 2 }], positive_deltas: [2, 0] };
     const out = linesOf(series('k6_cart_items', { testid: 'run-1' }, [], [h]));
-    const acc = new HistogramAccumulator().add({ count: 4, sum: 10, schema: 0, zeroThreshold: 2 ** -128, zeroCount: 0, positiveSpans: [{ offset: 2, length: 2 }], positiveBuckets: [2, 2], negativeSpans: [], negativeBuckets: [], timestamp: T0, isFloat: false });
+    const acc = accumulated({ count: 4, sum: 10, schema: 0, zeroThreshold: 2 ** -128, zeroCount: 0, positiveSpans: [{ offset: 2, length: 2 }], positiveBuckets: [2, 2], negativeSpans: [], negativeBuckets: [], timestamp: T0, isFloat: false });
     expect(out.lines).toBe(`cart_items,testid=run-1 count=4,sum=10,p50=${acc.k6Percentile(0.5)},p90=${acc.k6Percentile(0.9)},p95=${acc.k6Percentile(0.95)},p99=${acc.k6Percentile(0.99)} ${T0}`);
   });
 

@@ -1,9 +1,10 @@
 // The decoded content of one request, columnar: what the decoder fills, the decode
 // worker transfers and grading and the fan-out read.
 import type { SeriesLabels } from './labels.ts';
-import type { NativeHistogram as HistogramShape } from '../grade/histogram.ts';
-import { FLAG_STALE, H_FLAGS, H_TIMESTAMP, histogramOfRecord } from '../grade/histogram-record.ts';
-import { LITTLE_ENDIAN } from './wire.ts';
+import { FLAG_STALE, H_FLAGS, H_TIMESTAMP, histogramOfRecord, type NativeHistogram as HistogramShape } from './histogram.ts';
+
+/** Is this machine little-endian (the byte order of the typed arrays' numbers)? */
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 export type RemoteWriteVersion = 1 | 2;
 
@@ -86,7 +87,7 @@ export interface DecodedColumns {
  * Series `i` has samples `sampleStart[i] .. sampleStart[i+1]-1` (values in
  * `sampleValues`, ms timestamps in `sampleTimestamps`) and histograms
  * `histogramStart[i] .. histogramStart[i+1]-1`. Histogram `k` is the record at
- * `histogramAt[k]` of `histogramRecords` (grade/histogram-record.ts): no object per
+ * `histogramAt[k]` of `histogramRecords` (model/histogram.ts): no object per
  * histogram is made unless `histogram(k)` is asked for.
  */
 export class DecodedBatch {

@@ -1,8 +1,11 @@
-// One native histogram as a run of numbers in a Float64Array: how the decoder hands
-// histograms over (many records back to back, one typed array, transferred from the
-// decode worker without a structured clone), how grading keeps each series' last
-// histogram (a copy of its record), and what HistogramAccumulator reads. No object
-// per histogram, span or bucket on the hot path.
+// A Prometheus native histogram: its shape (schema, zero bucket, spans and absolute
+// bucket counts), the schemas remote write allows, and the record it travels as.
+//
+// The record is one histogram as a run of numbers in a Float64Array: how the decoder
+// hands histograms over (many records back to back, one typed array, transferred from
+// the decode worker without a structured clone), how grading keeps each series' last
+// histogram (a copy of its record), and what grade/histogram.ts's HistogramAccumulator
+// reads. No object per histogram, span or bucket on the hot path.
 //
 //   [H_COUNT .. H_CUSTOM]   the header (below)
 //   positive spans          offset, length, offset, length, … (H_POS_SPANS pairs)
@@ -10,7 +13,45 @@
 //   positive buckets        absolute counts (integer histograms' deltas already summed)
 //   negative buckets
 //   custom values           schema -53's bucket bounds
-import type { BucketSpan, NativeHistogram } from './histogram.ts';
+
+export interface BucketSpan {
+  offset: number;
+  length: number;
+}
+
+/** One native histogram sample, normalised by the remote-write decoder. */
+export interface NativeHistogram {
+  count: number;
+  sum: number;
+  schema: number;
+  zeroThreshold: number;
+  zeroCount: number;
+  positiveSpans: BucketSpan[];
+  /** Absolute counts, one per bucket covered by positiveSpans (deltas already summed). */
+  positiveBuckets: number[];
+  negativeSpans: BucketSpan[];
+  negativeBuckets: number[];
+  resetHint?: number;
+  timestamp: number;
+  isFloat: boolean;
+}
+
+/** Remote-write `Histogram.ResetHint` values. */
+export const ResetHint = { UNKNOWN: 0, YES: 1, NO: 2, GAUGE: 3 } as const;
+
+export const MIN_SCHEMA = -4;
+export const MAX_SCHEMA = 8;
+/** Native histograms with custom buckets (NHCB): bounds from custom_values. */
+export const CUSTOM_BUCKETS_SCHEMA = -53;
+
+/**
+ * The largest |bucket index| whose bounds a float64 can hold at `schema`: bucket i's
+ * upper bound is 2^(i / 2^schema), 0 or +Inf beyond |i| = 1100 · 2^schema.
+ */
+export function maxBucketIndex(schema: number): number {
+  return schema >= MIN_SCHEMA && schema <= MAX_SCHEMA ? MAX_BUCKET_INDEX[schema - MIN_SCHEMA]! : Math.ceil(1100 * 2 ** schema);
+}
+const MAX_BUCKET_INDEX = Array.from({ length: MAX_SCHEMA - MIN_SCHEMA + 1 }, (_, k) => Math.ceil(1100 * 2 ** (k + MIN_SCHEMA)));
 
 export const H_COUNT = 0;
 export const H_SUM = 1;
