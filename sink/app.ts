@@ -5,7 +5,7 @@ import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, ty
 import { Registry } from 'prom-client';
 import { DEFAULT_CONFIG, fileSettingError, historyPath, type SinkConfig } from './config.ts';
 import { RunRegistry } from './grade/runs.ts';
-import { registerSinkMetrics, registerFanOutMetrics, type SinkMetrics } from './metrics.ts';
+import { registerSinkMetrics, registerFanOutMetrics, registerNotifierMetrics, type SinkMetrics } from './metrics.ts';
 import { writeRoute } from './write-route.ts';
 import { runsRoutes } from './control/runs-routes.ts';
 import { SinkErrors, type ErrorBody } from './errors.ts';
@@ -15,7 +15,9 @@ import { SeriesStore } from './control/series-store.ts';
 import { RunControl } from './control/run-control.ts';
 import { controlRoutes } from './control/control-routes.ts';
 import { reportRoutes } from './control/report-routes.ts';
-import { notifierFromConfig, type Notifier } from './control/notify.ts';
+import { notifierFromConfig, type Notifier } from './control/notify/notifier.ts';
+import { RunEvents } from './model/run-events.ts';
+import { GradeEmitter } from './grade/grades.ts';
 import { statusPageRoutes } from './control/status-page/routes.ts';
 import { redactUrl } from './redact.ts';
 
@@ -29,8 +31,24 @@ export interface SinkDeps {
   drainTimeoutMs?: number;
 }
 
+/** The sink's parts, as buildApp put them together (for tests and inspection). */
+export interface SinkParts {
+  config: SinkConfig;
+  registry: Registry;
+  metrics: SinkMetrics;
+  events: RunEvents;
+  runs: RunRegistry;
+  grades: GradeEmitter;
+  history: History | null;
+  seriesStore: SeriesStore;
+  control: RunControl;
+  notifier: Notifier | null;
+  fanOut: FanOut | null;
+}
+
 export type SinkApp = FastifyInstance & {
-  sink: { runs: RunRegistry; registry: Registry; metrics: SinkMetrics; config: SinkConfig; fanOut: FanOut | null; control: RunControl | null; history: History | null; notifier: Notifier | null; seriesStore: SeriesStore | null };
+  /** Set once ready() (or listen()) has put the parts together. */
+  sink: SinkParts;
 };
 
 type CatalogueError = InstanceType<(typeof SinkErrors)[keyof typeof SinkErrors]>;
@@ -77,7 +95,11 @@ function connectionError(err: NodeJS.ErrnoException & { reason?: string }, confi
 export function buildApp(deps: SinkDeps = {}): SinkApp {
   const config: SinkConfig = { ...DEFAULT_CONFIG, ...deps.config };
   const registry = deps.registry ?? new Registry();
-  const runs = new RunRegistry(config, (line) => app.log.warn(line));
+  const log = (line: string) => app.log.warn(line);
+  // Grading publishes the run events; run control, the notifier and the fan-out subscribe when they are built.
+  const events = new RunEvents((line) => app.log.error(line));
+  const runs = new RunRegistry(config, log, events);
+  const grades = new GradeEmitter(runs);
   const metrics = registerSinkMetrics(registry, runs);
   const app = Fastify({
     logger: deps.logger ? { ...(typeof deps.logger === 'object' ? deps.logger : {}), serializers: { req: requestForLog } } : false,
@@ -118,8 +140,13 @@ export function buildApp(deps: SinkDeps = {}): SinkApp {
   app.addHook('onRequest', async () => {
     if (closing) throw new SinkErrors.SHUTTING_DOWN();
   });
-  const sink: SinkApp['sink'] = { runs, registry, metrics, config, fanOut: null, control: null, history: null, notifier: null, seriesStore: null };
-  app.decorate('sink', sink);
+  let parts: SinkParts | null = null;
+  app.decorate('sink', {
+    getter(): SinkParts {
+      if (parts === null) throw new Error('the sink is not ready: await app.ready() first');
+      return parts;
+    },
+  });
 
   function sendError(reply: FastifyReply, err: CatalogueError) {
     if (err.statusCode === 401) {
@@ -144,73 +171,67 @@ export function buildApp(deps: SinkDeps = {}): SinkApp {
   });
   app.register(runsRoutes, { runs });
   app.register(statusPageRoutes, { grafanaUrl: config.grafanaUrl });
-  // Opening a disk spool is asynchronous, so the fan-out starts as a plugin: ready()
-  // and listen() wait for it, and the write route sees it.
-  app.register(async () => {
-    sink.fanOut = await createFanOut(config, runs, (line) => app.log.warn(line));
-    if (!sink.fanOut) return;
-    const fanOut = sink.fanOut;
-    registerFanOutMetrics(registry, fanOut);
-    const grades = setInterval(() => void fanOut.emitGrades().catch((err) => app.log.error(err)), config.gradeIntervalMs);
-    grades.unref();
-    app.addHook('onClose', async () => {
-      clearInterval(grades);
-      await fanOut.close(deps.drainTimeoutMs ?? 10_000);
-    });
-  });
+  // Opening the history and a disk spool is asynchronous, so the parts are put together in
+  // a plugin (ready() and listen() wait for it), each built with what it depends on.
   app.register(async (scope) => {
-    const log = (line: string) => app.log.warn(line);
     const historyFile = historyPath(config);
-    sink.history = historyFile
+    const history = historyFile
       ? await History.open(historyFile, log).catch((err) => {
           const [flag, value] = config.historyFile ? ['--history-file', config.historyFile] : ['--data-dir', config.dataDir!];
           throw fileSettingError(err, flag, value, historyFile) ?? err;
         })
       : null;
-    if (sink.history) {
-      const history = sink.history;
-      app.log.info(`history ${history.path}: ${history.list().length} finished runs`);
-      app.addHook('onClose', async () => history.close());
-    }
-    const notifier = notifierFromConfig(config, log);
-    sink.notifier = notifier;
+    if (history) app.log.info(`history ${history.path}: ${history.list().length} finished runs`);
     const seriesStore = new SeriesStore({ dir: historyFile ? join(dirname(historyFile), 'series') : null, log });
-    sink.seriesStore = seriesStore;
-    app.addHook('onClose', async () => seriesStore.flush());
-    const control = new RunControl(runs, sink.history, { finished: (entry) => notifier?.finished(entry) }, log, seriesStore);
-    if (notifier) {
-      runs.onTouched = (run) => notifier.evaluate(run, control.registrations.get(run.testid)?.target ?? null);
-      app.addHook('onClose', async () => notifier.drain(5000));
-    }
-    sink.control = control;
-    runs.onAbort = (run, threshold) => void control.abort(run, threshold).catch((err) => app.log.error(err));
-    app.addHook('onClose', async () => control.close());
+    const control = new RunControl(runs, history, events, log, seriesStore);
+    const notifier = notifierFromConfig(config, log, { events, targetOf: (testid) => control.registrations.get(testid)?.target ?? null });
+    if (notifier) registerNotifierMetrics(registry, notifier);
+    const fanOut = await createFanOut(config, events, log);
+    if (fanOut) registerFanOutMetrics(registry, fanOut);
+    const gradeTimer = fanOut ? setInterval(() => void grades.emit(), config.gradeIntervalMs) : null;
+    gradeTimer?.unref();
+    parts = { config, registry, metrics, events, runs, grades, history, seriesStore, control, notifier, fanOut };
+
+    app.addHook('onClose', async () => {
+      if (gradeTimer) clearInterval(gradeTimer);
+      // The last grades go out with the rest: the fan-out drains after them.
+      if (fanOut) {
+        await grades.emit();
+        await fanOut.close(deps.drainTimeoutMs ?? 10_000);
+      }
+      control.close();
+      await notifier?.drain(5000);
+      await seriesStore.flush();
+      await history?.close();
+    });
+
+    const credentials = { token: config.token, basic: config.basicAuth };
     await controlRoutes(scope, {
-      control,
-      runs,
-      history: sink.history,
-      seriesStore,
-      credentials: { token: config.token, basic: config.basicAuth },
-      allowStart: config.allowStart,
-      selfUrl: () => {
-        const address = app.server.address();
-        return typeof address === 'object' && address ? `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}` : `http://127.0.0.1:${config.port}`;
-      },
+        control,
+        runs,
+        history,
+        seriesStore,
+        credentials,
+        allowStart: config.allowStart,
+        selfUrl: () => {
+          const address = app.server.address();
+          return typeof address === 'object' && address ? `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}` : `http://127.0.0.1:${config.port}`;
+        },
       log,
     });
-    await reportRoutes(scope, { control, runs, history: sink.history, seriesStore });
+    await reportRoutes(scope, { control, runs, history, seriesStore });
+    scope.register(async (write) =>
+      writeRoute(write, {
+        credentials,
+        maxBodyBytes: config.maxBodyBytes,
+        maxLabels: config.maxLabels,
+        maxLabelValueBytes: config.maxLabelValueBytes,
+        runs,
+        metrics,
+        forward: fanOut ?? undefined,
+      }),
+    );
   });
-  app.register(async (scope) =>
-    writeRoute(scope, {
-      credentials: { token: config.token, basic: config.basicAuth },
-      maxBodyBytes: config.maxBodyBytes,
-      maxLabels: config.maxLabels,
-      maxLabelValueBytes: config.maxLabelValueBytes,
-      runs,
-      metrics,
-      forward: sink.fanOut ?? undefined,
-    }),
-  );
 
   const sweep = setInterval(() => runs.sweep(Date.now()), 60_000);
   sweep.unref();

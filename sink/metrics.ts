@@ -2,10 +2,12 @@
 // at scrape time, never on the write path) and the sink's health.
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { RunRegistry } from './grade/runs.ts';
-import type { Figures } from './grade/run-state.ts';
+import type { Figures } from './model/run-events.ts';
 import type { Capacity } from './grade/capacity.ts';
 import type { FanOut } from './fanout/fanout.ts';
 import type { PipelineCounters } from './fanout/pipeline.ts';
+import type { Notifier } from './control/notify/notifier.ts';
+import type { DeliveryCounts } from './control/notify/delivery.ts';
 import { RUN_TAG_NAMES, runTagLabels } from '../lib/tags.ts';
 
 export interface SinkMetrics {
@@ -183,4 +185,29 @@ export function registerFanOutMetrics(register: Registry, fanOut: FanOut): void 
       this.inc(fanOut.released.samples);
     },
   });
+}
+
+/** Per notification destination (slack, webhook): notifications sent, given up, retried and dropped, and waiting. */
+export function registerNotifierMetrics(register: Registry, notifier: Notifier): void {
+  const perDestination = (name: string, help: string, read: (c: DeliveryCounts) => number, type: 'counter' | 'gauge') => {
+    const Metric = type === 'counter' ? Counter : Gauge;
+    return new Metric({
+      name,
+      help,
+      labelNames: ['destination'],
+      registers: [register],
+      collect(this: Counter<'destination'> | Gauge<'destination'>) {
+        this.reset();
+        for (const counts of notifier.delivery.byDestination()) {
+          if (this instanceof Counter) this.inc({ destination: counts.destination }, read(counts));
+          else this.set({ destination: counts.destination }, read(counts));
+        }
+      },
+    } as never);
+  };
+  perDestination('sink_notifications_sent_total', 'Notifications the destination took (2xx).', (c) => c.sent, 'counter');
+  perDestination('sink_notifications_failed_total', 'Notifications given up: attempts exhausted, or refused for good (a 4xx other than 408 and 429); logged.', (c) => c.failed, 'counter');
+  perDestination('sink_notifications_retried_total', 'Attempts after the first, after a network error, a timeout, a 5xx, a 408 or a 429.', (c) => c.retried, 'counter');
+  perDestination('sink_notifications_dropped_total', 'Notifications dropped, oldest first, from a full queue (it holds 1000 per destination).', (c) => c.dropped, 'counter');
+  perDestination('sink_notifications_queued', 'Notifications waiting for the destination or in flight.', (c) => c.queued, 'gauge');
 }

@@ -1,10 +1,12 @@
 // Run control: runs registered by the CLI (or started from the API), the emergency
-// stop through k6's REST API, and the end of a run: history entry and notification.
+// stop through k6's REST API (asked for, or on a breached threshold: the run events),
+// and the end of a run: its history entry, then the aborted and finished events.
 import { thresholdValue } from '../../report/threshold-value.ts';
 import type { SeriesStore } from './series-store.ts';
 import type { RunRegistry } from '../grade/runs.ts';
 import type { RunState } from '../grade/run-state.ts';
 import { parseThresholds, type ThresholdResult } from '../grade/thresholds.ts';
+import type { RunEvents, RunView } from '../model/run-events.ts';
 import { exitReason, type History } from './history.ts';
 import { K6_STOP_BODY, type HistoryEntry, type K6SummaryFigures, type RegistrationRequest } from '../../contract/sink-api.ts';
 import { formatGrade, grade } from '../../lib/grade.ts';
@@ -28,13 +30,6 @@ export interface Registration {
   abortedBy: ThresholdResult | null;
 }
 
-export interface RunEvents {
-  /** The run ended (finish call or stale markers): its history entry is written. */
-  finished?: (entry: HistoryEntry, run: RunState | undefined) => void;
-  /** A stop was requested. */
-  stopRequested?: (registration: Registration) => void;
-}
-
 /** Without a finish call, an ended run is written to the history after this long. */
 const UNREGISTERED_GRACE_MS = 5_000;
 const REGISTERED_GRACE_MS = 60_000;
@@ -47,6 +42,7 @@ export class RunControl {
   constructor(
     private readonly runs: RunRegistry,
     private readonly history: History | null,
+    /** It stops a run on thresholdBreached, and publishes aborted and finished. */
     private readonly events: RunEvents,
     private readonly log: (line: string) => void,
     /** Where finished runs' series are kept beside the history; none: not kept past the run. */
@@ -54,6 +50,7 @@ export class RunControl {
   ) {
     this.timer = setInterval(() => void this.writeEndedRuns(Date.now()), 1000);
     this.timer.unref();
+    events.on('thresholdBreached', ({ run, threshold }) => this.abort(run, threshold));
   }
 
   close(): void {
@@ -93,7 +90,7 @@ export class RunControl {
    * A threshold with abortOnFail failed on the merged data: every instance stops,
    * gracefully (k6 flushes its last push and summary), and the run is recorded as aborted.
    */
-  async abort(run: RunState, threshold: ThresholdResult): Promise<void> {
+  async abort(run: RunView, threshold: ThresholdResult): Promise<void> {
     const registration = this.registrations.get(run.testid);
     // A run no CLI registered (plain `k6 run`, a TestRun) has no k6 address to stop: the
     // verdict stays on the run (run.abortedBy), and registering it here would date its
@@ -113,7 +110,6 @@ export class RunControl {
     const registration = this.registrations.get(testid);
     if (!registration) return { reached: [], failed: [] };
     registration.stopRequestedAt ??= Date.now();
-    this.events.stopRequested?.(registration);
     return this.stopAddresses(testid, registration.k6Addresses);
   }
 
@@ -152,7 +148,11 @@ export class RunControl {
     if (run) run.outcome = entry.exitReason;
     await this.history?.append(entry);
     if (run && this.seriesStore) await this.seriesStore.put(run.seriesJson()).catch((err: Error) => this.log(`series of ${testid}: ${err.message}`));
-    this.events.finished?.(entry, run);
+    // 'aborted by thresholds' (k6's own), 'aborted by merged threshold …' (the sink's), or a manual stop.
+    if (entry.exitReason === 'stopped manually' || entry.exitReason.startsWith('aborted by')) {
+      void this.events.emit('aborted', { testid, tags: entry.tags, target: entry.target, grade: entry.grade.text, reason: entry.exitReason });
+    }
+    void this.events.emit('finished', entry);
     return entry;
   }
 }

@@ -1,7 +1,8 @@
 // GET /api/runs and /api/runs/:testid: the live and whole-run figures, as JSON.
 import type { FastifyInstance } from 'fastify';
 import type { RunRegistry } from '../grade/runs.ts';
-import type { Figures, RunState } from '../grade/run-state.ts';
+import type { RunState } from '../grade/run-state.ts';
+import type { Figures } from '../model/run-events.ts';
 import { formatGrade } from '../../lib/grade.ts';
 import { SinkErrors } from '../errors.ts';
 import type { FiguresJson, RunJson } from '../../contract/sink-api.ts';

@@ -7,33 +7,12 @@ import { DecodedBatch } from '../model/batch.ts';
 import { snappyCompress, snappyConcatChunks } from '../remote-write/snappy.ts';
 import { encodeWriteRequest, type SeriesToEncode } from '../remote-write/encode-rw1.ts';
 import { batchToLines, gradeLines } from './influx-lines.ts';
-import type { Figures } from '../grade/run-state.ts';
-import type { ThresholdResult } from '../grade/thresholds.ts';
-import type { Capacity } from '../grade/capacity.ts';
+import type { GradeRecord } from '../model/run-events.ts';
 import { runTagLabels } from '../../lib/tags.ts';
 import { redactUrl } from '../redact.ts';
 
 /** What a spooled record holds. */
 export const RecordKind = { RW1: 1, RW2: 2, GRADE: 3 } as const;
-
-export interface GradeRecord {
-  /** Wall-clock ms of the emission: the timestamp of every grade sample in it. */
-  t: number;
-  runs: GradedRun[];
-}
-
-export interface GradedRun {
-  testid: string;
-  tags: Record<string, string>;
-  p95Source: string | null;
-  status: string;
-  breakingPointVus: number | null;
-  live: Figures;
-  run: Figures;
-  /** Records spooled before these were kept lack them. */
-  capacity?: Capacity;
-  thresholds?: Array<Pick<ThresholdResult, 'metric' | 'threshold' | 'ok' | 'value' | 'requests'>>;
-}
 
 export interface PrometheusDestination {
   kind: 'prometheus';

@@ -1,12 +1,13 @@
 // The fan-out: every accepted request goes into one write-ahead spool, and each
-// destination's pipeline reads it at its own pace. The grade series join the same
-// spool on a timer. With no destination there is no fan-out at all (embedded mode).
+// destination's pipeline reads it at its own pace. The grades join the same spool when
+// grading publishes them (the graded run event). With no destination there is no
+// fan-out at all (embedded mode).
 import { openDiskSpool, createMemorySpool, type Spool } from './spool.ts';
 import { Pipeline, newPipelineCounters, type PipelineCounters } from './pipeline.ts';
-import { RecordKind, destinationLabel, destinationName, gradeSeries, positionalNames, type Destination, type GradeRecord } from './destinations.ts';
+import { RecordKind, destinationLabel, destinationName, gradeSeries, positionalNames, type Destination } from './destinations.ts';
 import { fileSettingError, type SinkConfig } from '../config.ts';
 import { redactUrl } from '../redact.ts';
-import type { RunRegistry } from '../grade/runs.ts';
+import type { RunEvents } from '../model/run-events.ts';
 import { RecordOrder, type RecordToken } from './record-order.ts';
 import type { DecodedBatch } from '../model/batch.ts';
 
@@ -17,8 +18,6 @@ export interface FanOut {
    * to know which earlier records the body must follow.
    */
   accept(version: 1 | 2, weight: number, body: Buffer, batch: DecodedBatch): Promise<void>;
-  /** Queues the current grades of the runs that changed since the last call. */
-  emitGrades(now?: number): Promise<void>;
   /** Each destination's name (destinationName: stable across restarts), in flag order. */
   readonly names: string[];
   /** What each name is: kind and URL, and database or bucket (no credentials, query values redacted). */
@@ -59,7 +58,8 @@ export function destinationsFromConfig(config: SinkConfig): Destination[] {
   return out;
 }
 
-export async function createFanOut(config: SinkConfig, runs: RunRegistry, log: (line: string) => void): Promise<FanOut | null> {
+/** The fan-out of the configured destinations (null without one); it spools the grades `events` publishes. */
+export async function createFanOut(config: SinkConfig, events: RunEvents, log: (line: string) => void): Promise<FanOut | null> {
   const destinations = destinationsFromConfig(config);
   if (destinations.length === 0) return null;
   const names = destinations.map(destinationName);
@@ -128,9 +128,6 @@ export async function createFanOut(config: SinkConfig, runs: RunRegistry, log: (
     order.forgetBefore(spool.stats().firstSeq);
     notify();
   };
-  /** What each run looked like when its grades were last queued. */
-  const graded = new Map<string, string>();
-
   const fanOut: FanOut = {
     names,
     keys: destinations.map(destinationLabel),
@@ -140,23 +137,7 @@ export async function createFanOut(config: SinkConfig, runs: RunRegistry, log: (
     accept(version, weight, body, batch) {
       return append(version === 2 ? RecordKind.RW2 : RecordKind.RW1, weight, body, order.track(batch.series, batch.seriesCount));
     },
-    async emitGrades(now = Date.now()) {
-      const record: GradeRecord = { t: now, runs: [] };
-      for (const [testid, run] of runs.runs) {
-        const state = `${run.lastSampleAt} ${run.status} ${run.breakingPointVus}`;
-        if (graded.get(testid) === state) continue;
-        graded.set(testid, state);
-        const { live, run: whole } = run.figures();
-        const thresholds = run.thresholdResults().map(({ metric, threshold, ok, value, requests }) => ({ metric, threshold, ok, value, requests }));
-        record.runs.push({ testid, tags: run.tags, p95Source: run.p95Source, status: run.status, breakingPointVus: run.breakingPointVus, live, run: whole, capacity: run.capacity(), thresholds });
-      }
-      for (const testid of graded.keys()) if (!runs.runs.has(testid)) graded.delete(testid);
-      if (record.runs.length === 0) return;
-      // Weighed in Prometheus samples, so drop counts compare with what Prometheus misses.
-      await append(RecordKind.GRADE, gradeSeries(record).length, Buffer.from(JSON.stringify(record)), order.beginGrade());
-    },
     async close(timeoutMs) {
-      await fanOut.emitGrades();
       await Promise.all(pipelines.map((p) => p.drained(timeoutMs)));
       await Promise.all(pipelines.map((p) => p.stop()));
       for (const name of names) {
@@ -169,5 +150,7 @@ export async function createFanOut(config: SinkConfig, runs: RunRegistry, log: (
       await spool.close();
     },
   };
+  // Weighed in Prometheus samples, so drop counts compare with what Prometheus misses.
+  events.on('graded', (record) => append(RecordKind.GRADE, gradeSeries(record).length, Buffer.from(JSON.stringify(record)), order.beginGrade()));
   return fanOut;
 }

@@ -13,7 +13,7 @@ import type { DecodedBatch } from '../model/batch.ts';
 import type { SeriesLabels } from '../model/labels.ts';
 import { HistogramAccumulator } from '../grade/histogram.ts';
 import { H_COUNT, H_SUM } from '../model/histogram.ts';
-import type { Figures } from '../grade/run-state.ts';
+import type { Figures } from '../model/run-events.ts';
 import { RUN_TAG_NAMES } from '../../lib/tags.ts';
 
 // ---------------------------------------------------------------------------

@@ -14,7 +14,8 @@ import { capacity, type Capacity } from './capacity.ts';
 import { holds, type ThresholdResult, type ThresholdSpec } from './thresholds.ts';
 import { grade, type Grade } from '../../lib/grade.ts';
 import { RUN_TAG_NAMES } from '../../lib/tags.ts';
-import type { FiguresJson, PageFiguresJson } from '../../contract/sink-api.ts';
+import type { PageFiguresJson } from '../../contract/sink-api.ts';
+import type { Figures, RunView } from '../model/run-events.ts';
 import { label, matches, type SeriesLabels } from '../model/labels.ts';
 
 /** The least sample time between two snapshots (and threshold judgements) of a run. */
@@ -26,9 +27,6 @@ export type P95Source = 'native_histogram' | 'trend_stats_per_series';
 
 export const NO_P95_HINT =
   'start k6 with native histograms (--features native-histograms, or K6_PROMETHEUS_RW_TREND_AS_NATIVE_HISTOGRAM=true) or add p(95) to K6_PROMETHEUS_RW_TREND_STATS';
-
-/** One window's figures, as the API carries them (contract/sink-api.ts) but with the grade itself. */
-export type Figures = Omit<FiguresJson, 'grade'> & { grade: Grade };
 
 /** The 10 slowest names (URL groups) get figures of their own. */
 export const SLOWEST_NAMES = 10;
@@ -95,7 +93,7 @@ interface Window {
 
 const ms = (seconds: number) => (Number.isFinite(seconds) ? seconds * 1000 : null);
 
-export class RunState {
+export class RunState implements RunView {
   readonly tags: Record<string, string> = {};
   firstSampleAt = Infinity;
   lastSampleAt = -Infinity;

@@ -10,7 +10,8 @@ import type { DecodedBatch } from '../model/batch.ts';
 import { label, labelsIdentity, type SeriesLabels } from '../model/labels.ts';
 import { RunState, RUN_TAGS, NO_P95_HINT, MAX_THRESHOLDS_PER_RUN, type RequestGroup } from './run-state.ts';
 import type { DurationSeries } from './durations.ts';
-import { parseThreshold, type ThresholdResult, type ThresholdSpec } from './thresholds.ts';
+import { parseThreshold, type ThresholdSpec } from './thresholds.ts';
+import { RunEvents } from '../model/run-events.ts';
 
 export const UNTAGGED = 'untagged';
 
@@ -152,10 +153,6 @@ export class RunRegistry {
     counterResets: 0,
   };
   private readonly refusalLogged = new Set<string>();
-  /** Called for each run a batch touched, after its figures changed (notifications hook in here). */
-  onTouched: ((run: RunState) => void) | null = null;
-  /** Called once when an abortOnFail threshold fails on a run's merged data (run control stops the run). */
-  onAbort: ((run: RunState, threshold: ThresholdResult) => void) | null = null;
   /** Thresholds registered for runs whose first sample has not come yet. */
   private readonly expectedThresholds = new Map<string, ThresholdSpec[]>();
   private readonly touchedRuns = new Set<RunState>();
@@ -163,6 +160,8 @@ export class RunRegistry {
   constructor(
     private readonly limits: IngestLimits,
     private readonly log: (line: string) => void = () => {},
+    /** Where grading publishes touched and thresholdBreached (model/run-events.ts). */
+    readonly events: RunEvents = new RunEvents(log),
   ) {}
 
   get activeSeries(): number {
@@ -216,8 +215,8 @@ export class RunRegistry {
     this.counters.histograms += batch.histogramCount;
     for (const run of this.touchedRuns) {
       const abort = run.touched();
-      if (abort) this.onAbort?.(run, abort);
-      this.onTouched?.(run);
+      if (abort) void this.events.emit('thresholdBreached', { run, threshold: abort });
+      void this.events.emit('touched', run);
       if (!run.naLogged && run.p95Source === null && run.groups.size > 0) {
         run.naLogged = true;
         this.log(`run ${run.testid} has no p95 of http_req_duration, so its grade is N/A: ${NO_P95_HINT}`);

@@ -437,7 +437,7 @@ describe('every query of every dashboard returns data after real k6 runs', () =>
     await startStack();
     from = new Date(Date.now() - 5000);
     await driveRuns();
-    await sink.app.sink.fanOut!.emitGrades();
+    await sink.app.sink.grades.emit();
     await drained(sink.app);
     // A few more scrapes of the sink, so its final statuses (ended, aborted) are in Prometheus.
     await sleep(3000);

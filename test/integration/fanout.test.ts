@@ -64,7 +64,7 @@ describe('a real run through the sink lands in Prometheus and InfluxDB', () => {
     await influx.query('CREATE DATABASE k6');
     sink = await startSink({ config: { prometheusUrls: [prom.writeUrl], influxUrl: influx.url, influxDb: 'k6', gradeIntervalMs: 1000 } });
     run = await k6Run('ramp', sink.url, 'native', '5s');
-    await sink.app.sink.fanOut!.emitGrades();
+    await sink.app.sink.grades.emit();
     await drained(sink.app);
     at = sink.app.sink.runs.run(run.testid)!.lastSampleAt / 1000;
   });

@@ -163,7 +163,7 @@ describe('one threshold verdict over every instance', () => {
   const ownP95 = (testid: string, i: number) => (JSON.parse(readFileSync(join(dir, testid, `summary-${i}.json`), 'utf8')) as Summary).metrics.http_req_duration!;
 
   async function stored(testid: string): Promise<{ prometheus: number[]; influx: number[] }> {
-    await sink.app.sink.fanOut!.emitGrades();
+    await sink.app.sink.grades.emit();
     await drained(sink.app);
     const series = await promQuery(prom.url, `last_over_time(promo_threshold_ok{testid="${testid}"}[10m])`);
     for (const s of series) expect(s.metric).toMatchObject({ metric: 'http_req_duration', threshold: expect.stringMatching(/^p\(95\)</) });

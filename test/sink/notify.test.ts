@@ -6,7 +6,11 @@ import { RunRegistry } from '../../sink/grade/runs.ts';
 import { DEFAULT_CONFIG } from '../../sink/config.ts';
 import { historyEntry, RunControl, type Registration } from '../../sink/control/run-control.ts';
 import type { RunState } from '../../sink/grade/run-state.ts';
-import { Notifier, completionLevel, type Notification, type NotifierOptions } from '../../sink/control/notify.ts';
+import { Notifier, type NotifierOptions } from '../../sink/control/notify/notifier.ts';
+import { completionLevel } from '../../sink/control/notify/rules.ts';
+import type { Notification } from '../../sink/control/notify/message.ts';
+import { RunEvents } from '../../sink/model/run-events.ts';
+import { buildApp } from '../../sink/app.ts';
 import { formatGrade } from '../../lib/grade.ts';
 import { encodeV1, type TimeSeriesObj } from './fixtures/remote-write-proto.ts';
 
@@ -113,8 +117,7 @@ function series(name: string, labels: Record<string, string>, samples: Array<[nu
 }
 
 /** One run; step() pushes the cumulative request and failure counts and the p95 trend stat at t seconds. */
-function feed(testid: string, tags: Record<string, string> = TAGS) {
-  const runs = new RunRegistry({ ...DEFAULT_CONFIG, windowMs: 30_000 });
+function feed(testid: string, tags: Record<string, string> = TAGS, runs = new RunRegistry({ ...DEFAULT_CONFIG, windowMs: 30_000 })) {
   const decoder = new RemoteWriteDecoder();
   const push = (...ts: TimeSeriesObj[]) => runs.ingest(decoder.decode(encodeV1({ timeseries: ts }), 1));
   const labels = { ...tags, testid };
@@ -391,7 +394,7 @@ describe('aborted and completed runs', () => {
     const run = f.run();
     run.abortedBy = { metric: 'http_req_duration', threshold: 'p(95)<300', ok: false, value: 900, requests: 200, abortOnFail: true, supported: true };
     const lines: string[] = [];
-    const control = new RunControl(f.registry, null, {}, (line) => lines.push(line));
+    const control = new RunControl(f.registry, null, new RunEvents(), (line) => lines.push(line));
     try {
       await control.abort(run, run.abortedBy);
       expect(control.registrations.size).toBe(0);
@@ -512,5 +515,54 @@ describe('dead webhooks', () => {
     await vi.waitFor(() => expect(rx.received).toHaveLength(3), { timeout: 2000 });
     expect(hang.hits).toBe(1);
     await hang.close();
+  });
+});
+
+// ---- Wiring ------------------------------------------------------------------------
+
+describe('the notifier in the sink', () => {
+  it('hears grading and run control through the run events alone: a live alert with the registered target, then the stop and the end', async () => {
+    const rx = await receiver();
+    const events = new RunEvents();
+    const runs = new RunRegistry({ ...DEFAULT_CONFIG, windowMs: 30_000 }, () => {}, events);
+    const control = new RunControl(runs, null, events, () => {});
+    cleanups.push(() => control.close());
+    const n = new Notifier({ errorRatioCritical: 0.05, p95WarningMs: 3000, webhookUrl: `${rx.url}/hook`, log: () => {}, backoffBaseMs: 10 }, { events, targetOf: (testid) => control.registrations.get(testid)?.target ?? null });
+    cleanups.push(() => n.drain(10_000));
+    const testid = 'events_20261127_080000_0a1b2c3d';
+    control.register({ testid, target: TARGET });
+    const f = feed(testid, TAGS, runs);
+    f.step(0, 100, 0, 0.2);
+    f.step(5, 200, 40, 0.3);
+    await control.stop(testid);
+    await control.finish(testid, 103);
+    await n.drain(5000);
+    const received = rx.received.map((r) => r.body as Notification);
+    expect(received.map((r) => [r.level, r.event, r.target])).toEqual([
+      ['CRITICAL', 'error_ratio', TARGET],
+      ['WARNING', 'aborted', TARGET],
+      ['FAILURE', 'completed', TARGET],
+    ]);
+    expect(received[1]!.message).toContain('was aborted (stopped manually)');
+  });
+
+  it('counts what it sent, gave up and dropped in /metrics, by destination', async () => {
+    const rx = await receiver();
+    const app = buildApp({ config: { webhookUrl: `${rx.url}/hook`, slackWebhookUrl: await closedPort(), token: 'secret-token-0123456789' } });
+    cleanups.push(() => app.close());
+    await app.ready();
+    const notifier = app.sink.notifier!;
+    notifier.aborted('metrics-1', { tags: TAGS, target: TARGET, grade: 'N/A', reason: 'stopped manually' });
+    await notifier.drain(20_000);
+    const text = (await app.inject({ method: 'GET', url: '/metrics' })).body;
+    const value = (metric: string, destination: string) => Number(text.match(new RegExp(`^${metric}\\{destination="${destination}"\\} (\\S+)$`, 'm'))?.[1]);
+    expect(value('sink_notifications_sent_total', 'webhook')).toBe(1);
+    expect(value('sink_notifications_sent_total', 'slack')).toBe(0);
+    expect(value('sink_notifications_failed_total', 'slack')).toBe(1);
+    expect(value('sink_notifications_retried_total', 'slack')).toBe(4);
+    expect(value('sink_notifications_dropped_total', 'webhook')).toBe(0);
+    expect(value('sink_notifications_queued', 'webhook')).toBe(0);
+    // The Slack webhook URL is a secret: it is not in /metrics.
+    expect(text).not.toContain('SECRET');
   });
 });

@@ -54,7 +54,7 @@ describe('judging checks on merged data', () => {
   it('weighs every check alike, says so in the verdict, and never aborts the run on it', () => {
     const runs = new RunRegistry({ ...DEFAULT_CONFIG, windowMs: 30_000 });
     const aborts: string[] = [];
-    runs.onAbort = (run, t) => aborts.push(`${run.testid} ${t.metric} ${t.threshold}`);
+    runs.events.on('thresholdBreached', ({ run, threshold: t }) => void aborts.push(`${run.testid} ${t.metric} ${t.threshold}`));
     runs.expectThresholds('checks-1', parseThresholds({ checks: { threshold: 'rate>0.9', abortOnFail: true }, http_req_failed: { threshold: 'rate<0.5', abortOnFail: true } }));
     const decoder = new RemoteWriteDecoder();
     for (let s = 0; s <= 10; s++) {
