@@ -4,7 +4,7 @@
  *
  *   npx tsx bench/decode.ts [requests]      (default 2,000 requests = 2M samples)
  *
- * The bodies are generated once (bench/k6-payloads.ts, encoded by protobufjs)
+ * The bodies are generated once (fixtures/k6-payloads.ts, encoded by protobufjs)
  * and written to a temporary file; every measurement then runs in a fresh
  * Node process, so one contender's garbage and JIT state cannot slow down
  * the next one (protobufjs' allocation-heavy decoding is very sensitive to
@@ -18,11 +18,11 @@ import { readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { makeK6WriteRequests } from './k6-payloads.ts';
+import { makeK6WriteRequests } from '../fixtures/k6-payloads.ts';
 import { RemoteWriteDecoder } from '../sink/remote-write/decode.ts';
 import { DecodedBatch } from '../sink/model/batch.ts';
 import { snappyUncompress, snappyjsUncompress } from '../sink/remote-write/snappy.ts';
-import { WriteRequest } from '../test/sink/fixtures/remote-write-proto.ts';
+import { WriteRequest } from '../fixtures/remote-write-proto.ts';
 
 const MAX = 64 * 1024 * 1024;
 

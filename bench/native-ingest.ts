@@ -1,6 +1,6 @@
 /**
  * The sink's main workload: what k6 sends by default, with native histograms. The
- * pushes recorded from a real k6 run (bench/fixtures/k6-native/, record-k6-pushes.ts)
+ * pushes recorded from a real k6 run (fixtures/k6-native/, record-k6-pushes.ts)
  * are replayed as CONCURRENCY k6 instances of one run (k6-native-replay.ts), each
  * client one instance sending its pushes one after the other with increasing
  * timestamps, to the sink and to Prometheus 2.42 with --enable-feature=native-histograms,
@@ -11,9 +11,9 @@
  * histogram series, as many instances as it takes, sent twice to a fresh sink.
  */
 import { performance } from 'node:perf_hooks';
-import { loadK6Recording, replayPush, type K6Recording } from './k6-native-replay.ts';
+import { loadK6Recording, replayPush, type K6Recording } from '../fixtures/k6-native-replay.ts';
 import { CONCURRENCY, MB, benchFloatIngest, compareTargets, fmt, printTable, rateOf, sinkLimitArgs, sinkRss, ROUNDS_BUDGET_MS } from './sink-ingest.ts';
-import { startPrometheus, startSinkProcess } from './services.ts';
+import { startPrometheus, startSinkProcess } from '../fixtures/services.ts';
 
 export const NATIVE_WARMUP_PER_CLIENT = 8;
 export const NATIVE_TIMED_PER_CLIENT = 150;

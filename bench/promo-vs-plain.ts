@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { bundleFile, DIST_DIR, SCENARIO_DIR, ROOT } from '../build/bundle.ts';
 import { resolveK6 } from '../cli/k6-binary.ts';
 import { buildDemoApp } from '../demo/app.ts';
-import { runProcess } from '../test/helpers/processes.ts';
+import { runProcess } from '../fixtures/processes.ts';
 
 const VUS = 10;
 const DURATION = '8s';

@@ -4,7 +4,7 @@
  * native histograms and a 1 s push, as the CLI runs it) against a target of its own
  * with a long latency tail (lognormal, median 6 ms, σ = 0.9, and 2 % of product
  * pages answering 404), and writes the steady pushes, exactly as k6 sent them
- * (snappy-compressed remote write 1.0), to bench/fixtures/k6-native/.
+ * (snappy-compressed remote write 1.0), to fixtures/k6-native/.
  *
  * Each push holds every series that got a sample in its second: with 120 products
  * and 12 categories over 40 VUs that is about 1,500 series, 80 % native histograms.
@@ -15,9 +15,9 @@ import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { bundleFile } from '../build/bundle.ts';
 import { resolveK6 } from '../cli/k6-binary.ts';
-import { ROOT } from './services.ts';
+import { ROOT } from '../fixtures/services.ts';
 
-export const FIXTURE_DIR = join(ROOT, 'bench', 'fixtures', 'k6-native');
+export const FIXTURE_DIR = join(ROOT, 'fixtures', 'k6-native');
 /** Pushes kept: the first is partial (k6's first second), the last carries stale markers. */
 const KEEP = 6;
 

@@ -25,8 +25,8 @@
 import { Agent, request } from 'node:http';
 import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { k6SeriesLabels } from './k6-payloads.ts';
-import { WriteRequest, type LabelObj, type TimeSeriesObj } from '../test/sink/fixtures/remote-write-proto.ts';
+import { k6SeriesLabels } from '../fixtures/k6-payloads.ts';
+import { WriteRequest, type LabelObj, type TimeSeriesObj } from '../fixtures/remote-write-proto.ts';
 import { snappyCompress } from '../sink/remote-write/snappy.ts';
 import { DEFAULT_CONFIG } from '../sink/config.ts';
 import {
@@ -38,7 +38,7 @@ import {
   startSinkProcess,
   startVictoriaMetrics,
   type Service,
-} from './services.ts';
+} from '../fixtures/services.ts';
 
 export const CONCURRENCY = 8;
 export const SERIES_PER_REQUEST = 1000;

@@ -12,7 +12,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, 
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { projectRoot } from '../../contract/dist-layout.ts';
-import { runProcess } from './processes.ts';
+import { runProcess } from '../../fixtures/processes.ts';
 
 export interface OscarShop {
   baseUrl: string; // http://127.0.0.1:<port>  (the shop redirects / to /fr/)

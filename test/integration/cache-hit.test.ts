@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runCli, printedTestId } from '../helpers/processes.ts';
+import { runCli, printedTestId } from '../../fixtures/processes.ts';
 import { readPoints } from '../helpers/k6-samples.ts';
 import { startDemo } from '../helpers/demo.ts';
 

@@ -9,7 +9,7 @@ import { SCENARIO_BUNDLE_DIR } from '../../build/bundle.ts';
 import { makeTestId } from '../../lib/tags.ts';
 import { INTENSITIES } from '../../lib/profiles.ts';
 import { saturationVus } from '../../demo/app.ts';
-import { runProcess } from '../helpers/processes.ts';
+import { runProcess } from '../../fixtures/processes.ts';
 import { startDemo } from '../helpers/demo.ts';
 import { startSink, remoteWriteEnv } from '../helpers/sink.ts';
 import { readPoints } from '../helpers/k6-samples.ts';

@@ -14,11 +14,11 @@ import { SCENARIO_BUNDLE_DIR } from '../../build/bundle.ts';
 import { makeTestId } from '../../lib/tags.ts';
 import { DASHBOARD_DIR } from '../../grafana/generate.ts';
 import { allQueries, durationMs, expandQuery, referencedVariables, type DashboardQuery } from '../../grafana/queries.ts';
-import { freePort, startService, type Service } from '../../bench/services.ts';
-import { runProcess, type Finished } from '../helpers/processes.ts';
+import { freePort, startService, type Service } from '../../fixtures/services.ts';
+import { runProcess, type Finished } from '../../fixtures/processes.ts';
 import { startDemo } from '../helpers/demo.ts';
 import { startSink, remoteWriteEnv } from '../helpers/sink.ts';
-import { startInfluxDB, type InfluxDB } from '../helpers/influxdb.ts';
+import { startInfluxDB, type InfluxDB } from '../../fixtures/influxdb.ts';
 import { drained, waitFor } from '../helpers/stores.ts';
 
 const k6 = inject('k6Bin');

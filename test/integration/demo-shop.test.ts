@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page, type Request } from 'playwright-core';
 import { CHROMIUM_ARGS } from '../helpers/browser.ts';
 import { startDemo } from '../helpers/demo.ts';
-import { runProcess } from '../helpers/processes.ts';
+import { runProcess } from '../../fixtures/processes.ts';
 import type { CartsReport } from '../../demo/app.ts';
 
 const k6 = inject('k6Bin');

@@ -11,7 +11,7 @@ import { ROOT } from '../../build/bundle.ts';
 import { freePort } from '../../cli/free-port.ts';
 import { SINK_NODE_FLAGS } from '../../contract/dist-layout.ts';
 import type { RunJson } from '../../contract/sink-api.ts';
-import { runProcess, printedTestId } from '../helpers/processes.ts';
+import { runProcess, printedTestId } from '../../fixtures/processes.ts';
 import { startLatencyTarget, type LatencyTarget } from '../helpers/latency-target.ts';
 
 const k6 = inject('k6Bin');

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { SCENARIO_BUNDLE_DIR, ROOT } from '../../build/bundle.ts';
-import { runCli, runProcess, printedTestId } from '../helpers/processes.ts';
+import { runCli, runProcess, printedTestId } from '../../fixtures/processes.ts';
 import { readPoints, k6Percentile, nearBandEdge, expectWithinBuckets } from '../helpers/k6-samples.ts';
 import { startDemo } from '../helpers/demo.ts';
 import { startSink } from '../helpers/sink.ts';

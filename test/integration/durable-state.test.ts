@@ -11,14 +11,14 @@ import { chromium } from 'playwright-core';
 import { SCENARIO_BUNDLE_DIR } from '../../build/bundle.ts';
 import { makeTestId } from '../../lib/tags.ts';
 import { SINK_NODE_FLAGS, sinkServer } from '../../contract/dist-layout.ts';
-import { runCli, runProcess, printedTestId } from '../helpers/processes.ts';
+import { runCli, runProcess, printedTestId } from '../../fixtures/processes.ts';
 import { startDemo } from '../helpers/demo.ts';
 import { remoteWriteEnv } from '../helpers/sink.ts';
 import { CHROMIUM_ARGS } from '../helpers/browser.ts';
-import { startPrometheus, startSinkProcess, freePort, scrape, metricSum, type Service } from '../../bench/services.ts';
+import { startPrometheus, startSinkProcess, freePort, scrape, metricSum, type Service } from '../../fixtures/services.ts';
 import { promSampleCount, promScalar, waitFor } from '../helpers/stores.ts';
 import { destinationName } from '../../sink/fanout/destinations.ts';
-import { loadK6Recording, replayPush } from '../../bench/k6-native-replay.ts';
+import { loadK6Recording, replayPush } from '../../fixtures/k6-native-replay.ts';
 
 const k6 = inject('k6Bin');
 let dir: string;

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SCENARIO_BUNDLE_DIR, ROOT } from '../../build/bundle.ts';
-import { runCli, runProcess, printedTestId } from '../helpers/processes.ts';
+import { runCli, runProcess, printedTestId } from '../../fixtures/processes.ts';
 import { startDemo } from '../helpers/demo.ts';
 
 const k6 = inject('k6Bin');

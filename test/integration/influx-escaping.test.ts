@@ -8,8 +8,8 @@ import { HistogramAccumulator } from '../../sink/grade/histogram.ts';
 import { recordOf } from '../../sink/model/histogram.ts';
 import { UNREPRESENTABLE, batchToLines, gradeLines } from '../../sink/fanout/influx-lines.ts';
 import type { Figures } from '../../sink/model/run-events.ts';
-import { startInfluxDB, type InfluxDB } from '../helpers/influxdb.ts';
-import { encodeV1, type HistogramObj, type TimeSeriesObj } from '../sink/fixtures/remote-write-proto.ts';
+import { startInfluxDB, type InfluxDB } from '../../fixtures/influxdb.ts';
+import { encodeV1, type HistogramObj, type TimeSeriesObj } from '../../fixtures/remote-write-proto.ts';
 import { T0, series } from '../sink/fixtures/series.ts';
 import { mulberry32 } from '../sink/fixtures/mutations.ts';
 

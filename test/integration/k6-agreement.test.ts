@@ -7,12 +7,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, SCENARIO_BUNDLE_DIR } from '../../build/bundle.ts';
 import { makeTestId } from '../../lib/tags.ts';
-import { runCli, runProcess, printedTestId } from '../helpers/processes.ts';
+import { runCli, runProcess, printedTestId } from '../../fixtures/processes.ts';
 import { readPoints, k6Percentile, expectWithinBuckets } from '../helpers/k6-samples.ts';
 import { startSink, remoteWriteEnv } from '../helpers/sink.ts';
 import { startLatencyTarget, type LatencyShape } from '../helpers/latency-target.ts';
-import { startInfluxDB, type InfluxDB } from '../helpers/influxdb.ts';
-import { startPrometheus, type Service } from '../../bench/services.ts';
+import { startInfluxDB, type InfluxDB } from '../../fixtures/influxdb.ts';
+import { startPrometheus, type Service } from '../../fixtures/services.ts';
 import { promQuery, drained } from '../helpers/stores.ts';
 import type { RunJson } from '../../contract/sink-api.ts';
 

@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startOscar, type OscarShop } from '../helpers/oscar.ts';
-import { runProcess } from '../helpers/processes.ts';
+import { runProcess } from '../../fixtures/processes.ts';
 import { waitFor } from '../helpers/stores.ts';
 import { ROOT } from '../../build/bundle.ts';
 

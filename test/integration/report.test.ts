@@ -15,7 +15,7 @@ import { CHROMIUM_ARGS, pngPixels } from '../helpers/browser.ts';
 import { ROOT } from '../../build/bundle.ts';
 import { makeTestId } from '../../lib/tags.ts';
 import { gradeFromSummary, type SummaryData } from '../../lib/summary.ts';
-import { runCli } from '../helpers/processes.ts';
+import { runCli } from '../../fixtures/processes.ts';
 import { startLatencyTarget } from '../helpers/latency-target.ts';
 import { startSink } from '../helpers/sink.ts';
 import { chartColumns } from '../../report/charts.ts';

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SCENARIO_BUNDLE_DIR, ROOT } from '../../build/bundle.ts';
 import { makeTestId } from '../../lib/tags.ts';
-import { runProcess, printedGrade, printedTestId } from '../helpers/processes.ts';
+import { runProcess, printedGrade, printedTestId } from '../../fixtures/processes.ts';
 import { startDemo } from '../helpers/demo.ts';
 import { startSink, remoteWriteEnv } from '../helpers/sink.ts';
 import { waitFor } from '../helpers/stores.ts';

@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeTestId } from '../../lib/tags.ts';
-import { runCli } from '../helpers/processes.ts';
+import { runCli } from '../../fixtures/processes.ts';
 import { startSink } from '../helpers/sink.ts';
 import { startLatencyTarget } from '../helpers/latency-target.ts';
 import type { RunSeriesJson, SeriesPointJson } from '../../contract/sink-api.ts';

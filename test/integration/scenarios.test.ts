@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, statSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SCENARIO_BUNDLE_DIR, scenarioNames } from '../../build/bundle.ts';
-import { runCli, runProcess, printedGrade, printedTestId } from '../helpers/processes.ts';
+import { runCli, runProcess, printedGrade, printedTestId } from '../../fixtures/processes.ts';
 import { readPoints } from '../helpers/k6-samples.ts';
 import { formatGrade } from '../../lib/grade.ts';
 import { gradeFromSummary, type SummaryData } from '../../lib/summary.ts';

@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SCENARIO_BUNDLE_DIR } from '../../build/bundle.ts';
-import { runProcess } from '../helpers/processes.ts';
+import { runProcess } from '../../fixtures/processes.ts';
 import { readPoints, k6Percentile, nearBandEdge, expectWithinBuckets } from '../helpers/k6-samples.ts';
 import { startDemo } from '../helpers/demo.ts';
 import { startSink, remoteWriteEnv, type RwMode } from '../helpers/sink.ts';

@@ -8,7 +8,7 @@ import { chromium, type Browser } from 'playwright-core';
 import { CHROMIUM_ARGS, pngPixels } from '../helpers/browser.ts';
 import { ROOT } from '../../build/bundle.ts';
 import { makeTestId } from '../../lib/tags.ts';
-import { runCli } from '../helpers/processes.ts';
+import { runCli } from '../../fixtures/processes.ts';
 import { startDemo } from '../helpers/demo.ts';
 import { startSink } from '../helpers/sink.ts';
 import { chartColumns } from '../../report/charts.ts';

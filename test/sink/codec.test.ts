@@ -5,10 +5,10 @@
 import { describe, expect, it } from 'vitest';
 import { WASM_MAX_BYTES, WasmCodec } from '../../sink/remote-write/codec.ts';
 import { RemoteWriteDecoder } from '../../sink/remote-write/decode.ts';
-import { encodeV1 } from './fixtures/remote-write-proto.ts';
+import { encodeV1 } from '../../fixtures/remote-write-proto.ts';
 import { checkSnappyLength, snappyCompress, snappyElementsStart, snappyUncompress } from '../../sink/remote-write/snappy.ts';
 import { MUTATION_KINDS, mulberry32, mutate } from './fixtures/mutations.ts';
-import { K6_NATIVE_FIXTURES } from '../../bench/k6-native-replay.ts';
+import { K6_NATIVE_FIXTURES } from '../../fixtures/k6-native-replay.ts';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 

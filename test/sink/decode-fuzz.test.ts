@@ -6,8 +6,8 @@ import { DecodedBatch, type RemoteWriteVersion } from '../../sink/model/batch.ts
 import { isDecodeError, type DecodeErrorReason } from '../../sink/remote-write/decode-errors.ts';
 import { checkSnappyLength, snappyCompress, snappyUncompress } from '../../sink/remote-write/snappy.ts';
 import { MUTATION_KINDS, mulberry32, mutate, type MutationKind } from './fixtures/mutations.ts';
-import { encodeV1, encodeV1Noisy, encodeV1Unpacked, encodeV2, type TimeSeriesObj } from './fixtures/remote-write-proto.ts';
-import { k6SeriesLabels } from '../../bench/k6-payloads.ts';
+import { encodeV1, encodeV1Noisy, encodeV1Unpacked, encodeV2, type TimeSeriesObj } from '../../fixtures/remote-write-proto.ts';
+import { k6SeriesLabels } from '../../fixtures/k6-payloads.ts';
 
 const MAX_BYTES = 1 << 20;
 

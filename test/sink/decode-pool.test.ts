@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DecodePool } from '../../sink/remote-write/decode-pool.ts';
 import { snappyCompress } from '../../sink/remote-write/snappy.ts';
-import { encodeV1 } from './fixtures/remote-write-proto.ts';
+import { encodeV1 } from '../../fixtures/remote-write-proto.ts';
 import { T0, series } from './fixtures/series.ts';
 
 let pool: DecodePool;

@@ -16,8 +16,8 @@ import {
   type LabelObj,
   type TimeSeriesObj,
   type WriteRequestObj,
-} from './fixtures/remote-write-proto.ts';
-import { k6SeriesLabels, makeK6WriteRequests } from '../../bench/k6-payloads.ts';
+} from '../../fixtures/remote-write-proto.ts';
+import { k6SeriesLabels, makeK6WriteRequests } from '../../fixtures/k6-payloads.ts';
 
 const T0 = 1_732_870_000_000;
 

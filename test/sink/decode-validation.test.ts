@@ -5,7 +5,7 @@ import { DecodedBatch, type RemoteWriteVersion } from '../../sink/model/batch.ts
 import { DECODE_ERROR_REASONS, DecodeError, isDecodeError, type DecodeErrorReason } from '../../sink/remote-write/decode-errors.ts';
 import { errorForDecodeReason } from '../../sink/errors.ts';
 import { checkSnappyLength, readSnappyLength, snappyUncompress } from '../../sink/remote-write/snappy.ts';
-import { compress, encodeV1, encodeV2, type LabelObj, type TimeSeriesObj } from './fixtures/remote-write-proto.ts';
+import { compress, encodeV1, encodeV2, type LabelObj, type TimeSeriesObj } from '../../fixtures/remote-write-proto.ts';
 
 const ok: TimeSeriesObj = { labels: [{ name: '__name__', value: 'k6_vus' }], samples: [{ value: 1, timestamp: 1 }] };
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { encodeWriteRequest } from '../../sink/remote-write/encode-rw1.ts';
 import { RemoteWriteDecoder } from '../../sink/remote-write/decode.ts';
-import { WriteRequest } from './fixtures/remote-write-proto.ts';
+import { WriteRequest } from '../../fixtures/remote-write-proto.ts';
 
 const histogram = (isFloat: boolean) => ({
   count: 12, sum: 3.5, schema: 3, zeroThreshold: 2 ** -128, zeroCount: 1, isFloat, resetHint: 0, timestamp: 1_790_000_000_123, customValues: [],

@@ -24,7 +24,7 @@ import {
 } from '../../sink/fanout/influx-lines.ts';
 import type { Figures } from '../../sink/model/run-events.ts';
 import { notApplicable } from '../../lib/grade.ts';
-import { encodeV1, type HistogramObj, type TimeSeriesObj } from './fixtures/remote-write-proto.ts';
+import { encodeV1, type HistogramObj, type TimeSeriesObj } from '../../fixtures/remote-write-proto.ts';
 import { T0, series, STALE, withStaleMarkers } from './fixtures/series.ts';
 
 

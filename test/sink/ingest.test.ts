@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { RemoteWriteDecoder } from '../../sink/remote-write/decode.ts';
 import { RunRegistry, UNTAGGED } from '../../sink/grade/runs.ts';
 import { DEFAULT_CONFIG } from '../../sink/config.ts';
-import { encodeV1, type HistogramObj, type TimeSeriesObj } from './fixtures/remote-write-proto.ts';
+import { encodeV1, type HistogramObj, type TimeSeriesObj } from '../../fixtures/remote-write-proto.ts';
 import { T0, series, STALE, withStaleMarkers } from './fixtures/series.ts';
 
 

@@ -6,7 +6,7 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, type SinkApp } from '../../sink/app.ts';
-import { k6SeriesLabels } from '../../bench/k6-payloads.ts';
+import { k6SeriesLabels } from '../../fixtures/k6-payloads.ts';
 import {
   compress,
   encodeV1,
@@ -16,7 +16,7 @@ import {
   type SampleObj,
   type TimeSeriesObj,
   type TimeSeriesV2Obj,
-} from './fixtures/remote-write-proto.ts';
+} from '../../fixtures/remote-write-proto.ts';
 
 const MUTATIONS = 1200;
 const MAX_SERIES = 5000;

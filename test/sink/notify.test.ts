@@ -12,7 +12,7 @@ import type { Notification } from '../../sink/control/notify/message.ts';
 import { RunEvents } from '../../sink/model/run-events.ts';
 import { buildApp } from '../../sink/app.ts';
 import { formatGrade } from '../../lib/grade.ts';
-import { encodeV1, type TimeSeriesObj } from './fixtures/remote-write-proto.ts';
+import { encodeV1, type TimeSeriesObj } from '../../fixtures/remote-write-proto.ts';
 
 const T0 = Date.UTC(2026, 10, 27, 8, 0, 0);
 const TAGS = { environment: 'prod', promo_type: 'flash_sale', promo_name: 'Black Friday', intensity: 'peak', scenario: 'checkout' };

@@ -8,7 +8,7 @@ import { RecordOrder } from '../../sink/fanout/record-order.ts';
 import { BatchScheduler, type Plan } from '../../sink/fanout/batch-scheduler.ts';
 import { RecordKind } from '../../sink/fanout/destinations.ts';
 import type { SpoolRecord } from '../../sink/fanout/spool.ts';
-import { encodeV1 } from './fixtures/remote-write-proto.ts';
+import { encodeV1 } from '../../fixtures/remote-write-proto.ts';
 import { T0, series } from './fixtures/series.ts';
 
 const ONE_PER_REQUEST = { batchRecords: 1, batchBytes: 1 << 30, batchContentBytes: 1 << 30 };

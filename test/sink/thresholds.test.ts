@@ -4,7 +4,7 @@ import { RunRegistry } from '../../sink/grade/runs.ts';
 import { MAX_THRESHOLDS_PER_RUN } from '../../sink/grade/run-state.ts';
 import { DEFAULT_CONFIG } from '../../sink/config.ts';
 import { RemoteWriteDecoder } from '../../sink/remote-write/decode.ts';
-import { encodeV1, type TimeSeriesObj } from './fixtures/remote-write-proto.ts';
+import { encodeV1, type TimeSeriesObj } from '../../fixtures/remote-write-proto.ts';
 
 describe('reading k6 thresholds', () => {
   it('splits a tagged sub-metric into its metric and a selector whose key is sorted', () => {

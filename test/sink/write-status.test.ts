@@ -7,7 +7,7 @@ import { buildApp, type SinkApp } from '../../sink/app.ts';
 import type { SinkConfig } from '../../sink/config.ts';
 import { RemoteWriteDecoder } from '../../sink/remote-write/decode.ts';
 import type { ErrorBody } from '../../sink/errors.ts';
-import { makeK6WriteRequests } from '../../bench/k6-payloads.ts';
+import { makeK6WriteRequests } from '../../fixtures/k6-payloads.ts';
 import {
   compress,
   encodeV1,
@@ -17,7 +17,7 @@ import {
   type SampleObj,
   type TimeSeriesObj,
   type TimeSeriesV2Obj,
-} from './fixtures/remote-write-proto.ts';
+} from '../../fixtures/remote-write-proto.ts';
 
 // ---------------------------------------------------------------------------
 // Building blocks
