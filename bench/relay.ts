@@ -27,9 +27,16 @@
  * goes past it (duplicates), is an error. Rounds alternate the relays; the figure is
  * the median.
  *
+ * Then the InfluxDB relay: float bodies like sink-ingest's (INFLUX_TIMED_PER_CLIENT timed
+ * requests a client: 400k samples, as InfluxDB 1.6 takes only some 30–40k a second here) through
+ * the sink into a fresh InfluxDB 1.6 as line protocol, beside the same samples written to
+ * the same kind of fresh InfluxDB directly, as line protocol made beforehand. InfluxDB's
+ * own count of points written (/debug/vars, httpd pointsWrittenOK) says when everything is
+ * in; InfluxDB is the slower of the two, so the relay can at best match the direct write.
+ *
  *   npm run bench relay
  */
-import { Agent } from 'node:http';
+import { Agent, request } from 'node:http';
 import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import {
@@ -42,8 +49,11 @@ import {
   sendAll,
   withService,
 } from './sink-ingest.ts';
-import { metricSum, processCpuSeconds, scrape, startPrometheus, startSinkProcess, startVictoriaMetrics, startVmagent, type Service } from './services.ts';
+import { metricSum, processCpuSeconds, scrape, startPrometheus, startSinkProcess, startVictoriaMetrics, startVmagent, type Service } from '../fixtures/services.ts';
 import { NATIVE_WARMUP_PER_CLIENT, describeNative, nativeWorkload, type NativeWorkload } from './native-ingest.ts';
+import { startInfluxDB, type InfluxDB } from '../fixtures/influxdb.ts';
+import { RemoteWriteDecoder } from '../sink/remote-write/decode.ts';
+import { batchToLines } from '../sink/fanout/influx-lines.ts';
 
 const MAX_ROUNDS = 3;
 /**
@@ -57,6 +67,8 @@ const RELAY_TIMED_PER_CLIENT = 1250;
 const ROUNDS_BUDGET_MS = 150_000;
 const DELIVERY_TIMEOUT_MS = 120_000;
 const POLL_MS = 20;
+/** Timed requests per client into InfluxDB: 8 × 50 × 1,000 = 400k samples, about 12 s a round. */
+const INFLUX_TIMED_PER_CLIENT = 50;
 
 interface Measured {
   samplesPerSecond: number;
@@ -273,9 +285,120 @@ export async function benchNativeRelay(w: NativeWorkload): Promise<void> {
   console.log(`  relay / direct = ${(relay / direct).toFixed(2)} (Prometheus is the bottleneck of both)`);
 }
 
+/** Points InfluxDB has written since it started (every database). */
+async function influxPoints(influx: InfluxDB): Promise<number> {
+  const vars = (await (await fetch(`${influx.url}/debug/vars`, { signal: AbortSignal.timeout(10_000) })).json()) as Record<string, { name?: string; values?: Record<string, number> }>;
+  let n = 0;
+  for (const entry of Object.values(vars)) if (entry?.name === 'httpd') n += entry.values?.pointsWrittenOK ?? 0;
+  return n;
+}
+
+async function waitForPoints(influx: InfluxDB, expected: number, what: string): Promise<void> {
+  const deadline = performance.now() + DELIVERY_TIMEOUT_MS;
+  for (;;) {
+    const points = await influxPoints(influx);
+    if (points > expected) throw new Error(`${what}: InfluxDB wrote ${fmt(points)} points, more than the ${fmt(expected)} samples sent`);
+    if (points === expected) return;
+    if (performance.now() > deadline) throw new Error(`${what}: InfluxDB wrote ${fmt(points)} of the ${fmt(expected)} samples sent within ${DELIVERY_TIMEOUT_MS / 1000} s`);
+    await new Promise((r) => setTimeout(r, POLL_MS));
+  }
+}
+
+/** Each client's line-protocol bodies, one after the other (8 clients side by side). */
+async function writeLines(agent: Agent, influx: InfluxDB, clients: string[][]): Promise<void> {
+  const url = new URL(`${influx.url}/write?db=k6&precision=ms`);
+  const post = (body: string) =>
+    new Promise<void>((resolve, reject) => {
+      const req = request({ agent, hostname: url.hostname, port: url.port, path: url.pathname + url.search, method: 'POST', headers: { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(body) } }, (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (text += c));
+        res.on('end', () => (res.statusCode === 204 ? resolve() : reject(new Error(`InfluxDB answered ${res.statusCode}: ${text.slice(0, 300)}`))));
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+  await Promise.all(clients.map(async (bodies) => {
+    for (const body of bodies) await post(body);
+  }));
+}
+
+/** The float relay into InfluxDB: the sink against writing the same lines to InfluxDB directly. */
+export async function benchInfluxRelay(): Promise<void> {
+  console.log('\n-- float-only relay into InfluxDB 1.6 as line protocol, the sink against the same lines written directly');
+  const { clients } = makeThroughputBodies(Date.now(), INFLUX_TIMED_PER_CLIENT);
+  const decoder = new RemoteWriteDecoder();
+  const lines = clients.map((bodies) => bodies.map((b) => batchToLines(decoder.decodeSnappy(b, 1)).lines + '\n'));
+  const timedPerClient = clients[0]!.length - WARMUP_PER_CLIENT;
+  const warmup = CONCURRENCY * WARMUP_PER_CLIENT * SERIES_PER_REQUEST;
+  const timed = CONCURRENCY * timedPerClient * SERIES_PER_REQUEST;
+  console.log(`${fmt(timed)} timed samples (after ${fmt(warmup)} untimed) by ${CONCURRENCY} keep-alive clients; sink: --influx-url <influxdb> --influx-db k6, in-memory spool, --grade-interval 1h`);
+  const rounds: { direct: number; relay: number; relayCpu: number }[] = [];
+  const started = performance.now();
+  for (let round = 0; round < MAX_ROUNDS && (round === 0 || performance.now() - started < ROUNDS_BUDGET_MS); round++) {
+    const direct = await withInflux(async (influx) => {
+      const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+      try {
+        await writeLines(agent, influx, lines.map((b) => b.slice(0, WARMUP_PER_CLIENT)));
+        await waitForPoints(influx, warmup, 'direct warm-up');
+        const t0 = performance.now();
+        await writeLines(agent, influx, lines.map((b) => b.slice(WARMUP_PER_CLIENT)));
+        await waitForPoints(influx, warmup + timed, 'direct');
+        return timed / ((performance.now() - t0) / 1000);
+      } finally {
+        agent.destroy();
+      }
+    });
+    const relayed = await withInflux(async (influx) => {
+      const sink = await startSinkProcess({ args: ['--influx-url', influx.url, '--influx-db', 'k6', '--grade-interval', '1h'] });
+      const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+      const failures = new Failures();
+      try {
+        await sendAll(agent, sink.writeUrl, clients.map((b) => b.slice(0, WARMUP_PER_CLIENT)), failures);
+        await waitForPoints(influx, warmup, 'sink warm-up');
+        const cpu0 = processCpuSeconds(sink.pid);
+        const t0 = performance.now();
+        await sendAll(agent, sink.writeUrl, clients.map((b) => b.slice(WARMUP_PER_CLIENT)), failures);
+        if (failures.count > 0) throw new Error(`sink: ${failures.count} requests refused; the first: ${failures.first}`);
+        await waitForPoints(influx, warmup + timed, 'sink relay');
+        const seconds = (performance.now() - t0) / 1000;
+        const cpu = processCpuSeconds(sink.pid) - cpu0;
+        const q = await sinkQueueEmpty(sink);
+        if (q.dropped !== 0 || q.failed !== 0) throw new Error(`sink relay: ${q.dropped} samples dropped, ${q.failed} failed`);
+        return { rate: timed / seconds, cpu: (cpu / timed) * 1e6 };
+      } finally {
+        agent.destroy();
+        await sink.stop();
+      }
+    });
+    rounds.push({ direct, relay: relayed.rate, relayCpu: relayed.cpu });
+  }
+  const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
+  const direct = med(rounds.map((r) => r.direct));
+  const relay = med(rounds.map((r) => r.relay));
+  console.log(`samples/s, median of ${rounds.length} alternating rounds [each round], on ${availableParallelism()} cores:`);
+  console.log(`  influxdb direct     ${fmt(direct).padStart(10)} samples/s   [${rounds.map((r) => fmt(r.direct)).join(', ')}]`);
+  console.log(
+    `  sink → influxdb     ${fmt(relay).padStart(10)} samples/s   [${rounds.map((r) => fmt(r.relay)).join(', ')}]   ` +
+      `(from the first timed send to every point written; sink ${med(rounds.map((r) => r.relayCpu)).toFixed(2)} µs CPU/sample; nothing dropped or failed)`,
+  );
+  console.log(`  relay / direct = ${(relay / direct).toFixed(2)}`);
+}
+
+async function withInflux<T>(use: (influx: InfluxDB) => Promise<T>): Promise<T> {
+  const influx = await startInfluxDB();
+  try {
+    await influx.query('CREATE DATABASE k6');
+    return await use(influx);
+  } finally {
+    await influx.stop();
+  }
+}
+
 export async function benchRelay(): Promise<void> {
   const started = performance.now();
   await benchNativeRelay(nativeWorkload());
   await benchFloatRelay();
+  await benchInfluxRelay();
   console.log(`(bench took ${((performance.now() - started) / 1000).toFixed(0)} s)`);
 }
