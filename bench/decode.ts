@@ -21,7 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { makeK6WriteRequests } from '../fixtures/k6-payloads.ts';
 import { RemoteWriteDecoder } from '../sink/remote-write/decode.ts';
 import { DecodedBatch } from '../sink/model/batch.ts';
-import { snappyUncompress, snappyjsUncompress } from '../sink/remote-write/snappy.ts';
+import { snappyUncompress, snappyjsUncompress } from '../sink/codec/snappy.ts';
 import { WriteRequest } from '../fixtures/remote-write-proto.ts';
 
 const MAX = 64 * 1024 * 1024;

@@ -27,7 +27,7 @@ import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { k6SeriesLabels } from '../fixtures/k6-payloads.ts';
 import { WriteRequest, type LabelObj, type TimeSeriesObj } from '../fixtures/remote-write-proto.ts';
-import { snappyCompress } from '../sink/remote-write/snappy.ts';
+import { snappyCompress } from '../sink/codec/snappy.ts';
 import { DEFAULT_CONFIG } from '../sink/config.ts';
 import {
   metricSum,

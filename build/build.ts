@@ -4,8 +4,8 @@
 //
 //   dist/scenarios/<name>.js       the k6 scenarios (build/bundle.ts)
 //   dist/sink/server.js            the sink (sink/server.ts)
-//   dist/sink/decode-worker.js     its decode worker thread
-//   dist/sink/codec.wasm           the decoder's WebAssembly part (sink/remote-write/wasm/codec.as.ts)
+//   dist/sink/decode-worker.js     its decode worker thread (sink/decode-thread.ts)
+//   dist/sink/codec.wasm           the decoder's WebAssembly part (sink/codec/wasm/codec.as.ts)
 //   dist/sink/status-page/         the status page: page.js (browser), page.html, page.css
 //   dist/report/                   the report's script (report-page.js, with uPlot) and report.css, inlined into each report.html
 //   dist/cli/cli.js                the CLI (npm run k6)
@@ -60,7 +60,7 @@ export async function buildAll(): Promise<string[]> {
   rmSync(join(DIST_DIR, '.built'), { force: true });
   const programs: Array<[string, string]> = [
     ['sink/server.ts', 'sink/server.js'],
-    ['sink/remote-write/decode-worker.ts', 'sink/decode-worker.js'],
+    ['sink/decode-thread.ts', 'sink/decode-worker.js'],
     ['cli/cli.ts', 'cli/cli.js'],
     ['demo/server.ts', 'demo/server.js'],
   ];
@@ -71,7 +71,7 @@ export async function buildAll(): Promise<string[]> {
     ...programs.map(([entry, out]) => build({ ...NODE_OPTIONS, entryPoints: [join(ROOT, entry)], outfile: join(DIST_DIR, out) })),
     build({ ...PAGE_OPTIONS, entryPoints: [join(ROOT, 'sink/control/status-page/page.ts')], outfile: join(pageDir, 'page.js') }),
     build({ ...PAGE_OPTIONS, entryPoints: [join(ROOT, 'report/report-page.ts')], outfile: join(reportDir, 'report-page.js') }),
-    compileWasm(join(ROOT, 'sink/remote-write/wasm/codec.as.ts'), join(DIST_DIR, 'sink', 'codec.wasm')),
+    compileWasm(join(ROOT, 'sink/codec/wasm/codec.as.ts'), join(DIST_DIR, 'sink', 'codec.wasm')),
   ]);
   mkdirSync(pageDir, { recursive: true });
   copyFileSync(join(ROOT, 'sink/control/status-page', 'page.html'), join(pageDir, 'page.html'));

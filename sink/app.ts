@@ -1,12 +1,15 @@
 // buildApp(deps): the sink as a Fastify instance that does not listen (server.ts does).
 import { dirname, join } from 'node:path';
 import http from 'node:http';
+import { availableParallelism } from 'node:os';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { Registry } from 'prom-client';
 import { DEFAULT_CONFIG, fileSettingError, historyPath, type SinkConfig } from './config.ts';
 import { RunRegistry } from './grade/runs.ts';
 import { registerSinkMetrics, registerFanOutMetrics, registerNotifierMetrics, type SinkMetrics } from './metrics.ts';
-import { writeRoute } from './write-route.ts';
+import { decoderLimits, writeRoute } from './write-route.ts';
+import { DecodePool } from './remote-write/decode-pool.ts';
+import { offLoopBodies, replayEncoder } from './off-loop-bodies.ts';
 import { runsRoutes } from './control/runs-routes.ts';
 import { SinkErrors, type ErrorBody } from './errors.ts';
 import { createFanOut, type FanOut } from './fanout/fanout.ts';
@@ -29,6 +32,11 @@ export interface SinkDeps {
   logger?: boolean | object;
   /** How long shutdown waits for the destinations to catch up. */
   drainTimeoutMs?: number;
+  /**
+   * Decode (and build the fan-out's bodies) in a worker thread while the event loop does
+   * HTTP and grading. Default: when the machine has more than one CPU.
+   */
+  decodeWorker?: boolean;
 }
 
 /** The sink's parts, as buildApp put them together (for tests and inspection). */
@@ -186,7 +194,8 @@ export function buildApp(deps: SinkDeps = {}): SinkApp {
     const control = new RunControl(runs, history, events, log, seriesStore);
     const notifier = notifierFromConfig(config, log, { events, targetOf: (testid) => control.registrations.get(testid)?.target ?? null });
     if (notifier) registerNotifierMetrics(registry, notifier);
-    const fanOut = await createFanOut(config, events, log);
+    const pool = (deps.decodeWorker ?? availableParallelism() > 1) ? await DecodePool.start(decoderLimits(config), log) : null;
+    const fanOut = await createFanOut(config, events, offLoopBodies(pool, replayEncoder()), log);
     if (fanOut) registerFanOutMetrics(registry, fanOut);
     const gradeTimer = fanOut ? setInterval(() => void grades.emit(), config.gradeIntervalMs) : null;
     gradeTimer?.unref();
@@ -199,6 +208,8 @@ export function buildApp(deps: SinkDeps = {}): SinkApp {
         await grades.emit();
         await fanOut.close(deps.drainTimeoutMs ?? 10_000);
       }
+      // After the fan-out: its last bodies may be built on the worker.
+      await pool?.close();
       control.close();
       await notifier?.drain(5000);
       await seriesStore.flush();
@@ -228,6 +239,7 @@ export function buildApp(deps: SinkDeps = {}): SinkApp {
         maxLabelValueBytes: config.maxLabelValueBytes,
         runs,
         metrics,
+        pool,
         forward: fanOut ?? undefined,
       }),
     );

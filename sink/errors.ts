@@ -1,7 +1,7 @@
 // Every error the sink answers with, in one catalogue. docs/errors.md lists the same
 // codes; test/sink/errors-doc.test.ts keeps the two in step.
 import createError from '@fastify/error';
-import type { DecodeErrorReason } from './remote-write/decode-errors.ts';
+import type { DecodeErrorReason } from './codec/decode-errors.ts';
 
 export const SinkErrors = {
   BAD_SNAPPY: createError('SINK_ERR_BAD_SNAPPY', 'The body is not valid snappy: %s', 400),

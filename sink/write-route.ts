@@ -1,12 +1,11 @@
 // POST /api/v1/write: remote write 1.0 and 2.0, as k6's experimental-prometheus-rw sends it.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { performance } from 'node:perf_hooks';
-import { availableParallelism } from 'node:os';
 import { RemoteWriteDecoder } from './remote-write/decode.ts';
 import { DecodedBatch, type RemoteWriteVersion } from './model/batch.ts';
-import { DecodePool } from './remote-write/decode-pool.ts';
-import { asBuffer, checkSnappyLength } from './remote-write/snappy.ts';
-import { isDecodeError } from './remote-write/decode-errors.ts';
+import type { DecodePool } from './remote-write/decode-pool.ts';
+import { asBuffer, checkSnappyLength } from './codec/snappy.ts';
+import { isDecodeError } from './codec/decode-errors.ts';
 import { SinkErrors, errorForDecodeReason } from './errors.ts';
 import { authorized, type Credentials } from './auth.ts';
 import type { RunRegistry } from './grade/runs.ts';
@@ -26,11 +25,8 @@ export interface WriteRouteOptions {
   forward?: {
     accept(version: RemoteWriteVersion, weight: number, body: Buffer, batch: DecodedBatch): Promise<void>;
   };
-  /**
-   * Decode in a worker thread (decode-pool.ts) while the event loop does HTTP and
-   * grading. Default: when the machine has more than one CPU.
-   */
-  decodeWorker?: boolean;
+  /** Decode in this worker thread (decode-pool.ts) while the event loop does HTTP and grading; none: on the event loop. */
+  pool: DecodePool | null;
 }
 
 const PROTO_V1 = 'prometheus.WriteRequest';
@@ -47,16 +43,10 @@ export function versionFromContentType(header: string | undefined): RemoteWriteV
 }
 
 export async function writeRoute(app: FastifyInstance, options: WriteRouteOptions): Promise<void> {
-  const limits = {
-    maxLabels: options.maxLabels,
-    maxLabelValueBytes: options.maxLabelValueBytes,
-    maxUncompressedBytes: options.maxBodyBytes,
-  };
-  const pool = (options.decodeWorker ?? availableParallelism() > 1) ? await DecodePool.start(limits, (line) => app.log.warn(line)) : null;
-  if (pool) app.addHook('onClose', async () => pool.close());
+  const pool = options.pool;
   // Without the pool: decoding is synchronous and the batch is consumed before the
   // handler returns, so one batch's buffers serve every request.
-  const decoder = pool ? null : new RemoteWriteDecoder(limits);
+  const decoder = pool ? null : new RemoteWriteDecoder(decoderLimits(options));
   const sharedBatch = new DecodedBatch();
 
   app.removeAllContentTypeParsers();
@@ -106,6 +96,11 @@ export async function writeRoute(app: FastifyInstance, options: WriteRouteOption
     }
     reply.code(204).send();
   });
+}
+
+/** The decoder's limits for a request body: the same in the decode worker and on the event loop. */
+export function decoderLimits(o: { maxLabels: number; maxLabelValueBytes: number; maxBodyBytes: number }) {
+  return { maxLabels: o.maxLabels, maxLabelValueBytes: o.maxLabelValueBytes, maxUncompressedBytes: o.maxBodyBytes };
 }
 
 /** The largest snappy encoding of maxBytes (snappy's MaxEncodedLen). */

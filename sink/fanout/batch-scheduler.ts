@@ -5,8 +5,8 @@
 // spool through the delivered prefix.
 import type { SpoolRecord } from './spool.ts';
 import type { RecordOrderView, RecordToken } from './record-order.ts';
-import { RecordKind } from './destinations.ts';
-import { readSnappyLength } from '../remote-write/snappy.ts';
+import { RecordKind } from './bodies.ts';
+import { readSnappyLength } from '../codec/snappy.ts';
 
 export interface BatchLimits {
   /** Most records and bytes (as spooled, compressed) in one request. */

@@ -4,7 +4,8 @@
 // fan-out at all (embedded mode).
 import { openDiskSpool, createMemorySpool, type Spool } from './spool.ts';
 import { Pipeline, newPipelineCounters, type PipelineCounters } from './pipeline.ts';
-import { RecordKind, destinationLabel, destinationName, gradeSeries, positionalNames, type Destination } from './destinations.ts';
+import { destinationLabel, destinationName, positionalNames, type Destination } from './destinations.ts';
+import { RecordKind, gradeSeries, type BodyEncoder } from './bodies.ts';
 import { fileSettingError, type SinkConfig } from '../config.ts';
 import { redactUrl } from '../redact.ts';
 import type { RunEvents } from '../model/run-events.ts';
@@ -58,8 +59,11 @@ export function destinationsFromConfig(config: SinkConfig): Destination[] {
   return out;
 }
 
-/** The fan-out of the configured destinations (null without one); it spools the grades `events` publishes. */
-export async function createFanOut(config: SinkConfig, events: RunEvents, log: (line: string) => void): Promise<FanOut | null> {
+/**
+ * The fan-out of the configured destinations (null without one): it spools the grades
+ * `events` publishes, and `encoder` builds the request bodies that need a record decoded.
+ */
+export async function createFanOut(config: SinkConfig, events: RunEvents, encoder: BodyEncoder, log: (line: string) => void): Promise<FanOut | null> {
   const destinations = destinationsFromConfig(config);
   if (destinations.length === 0) return null;
   const names = destinations.map(destinationName);
@@ -95,6 +99,7 @@ export async function createFanOut(config: SinkConfig, events: RunEvents, log: (
       new Pipeline({
         name: names[i]!,
         destination,
+        encoder,
         spool,
         batchRecords: 64,
         batchBytes: 4 * 1024 * 1024,

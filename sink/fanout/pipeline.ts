@@ -4,6 +4,7 @@
 // dead destination only ever holds back its own cursor.
 import type { Spool, SpoolRecord } from './spool.ts';
 import { RequestBuilder, type Destination, type OutgoingRequest } from './destinations.ts';
+import type { BodyEncoder } from './bodies.ts';
 import { HttpPoster, type PostResult } from './http-post.ts';
 import { BatchScheduler } from './batch-scheduler.ts';
 import { retryAfterMs, retryableStatus, sleep, withRetries, type AttemptOutcome } from '../retry.ts';
@@ -12,6 +13,8 @@ import type { RecordOrderView } from './record-order.ts';
 export interface PipelineOptions {
   name: string;
   destination: Destination;
+  /** Builds what needs a record decoded (bodies.ts): off the event loop in the sink. */
+  encoder: BodyEncoder;
   spool: Spool;
   /** Most records and bytes (as spooled, compressed) in one request. */
   batchRecords: number;
@@ -64,7 +67,7 @@ export class Pipeline {
   private readonly poster = new HttpPoster();
 
   constructor(private readonly options: PipelineOptions) {
-    this.builder = new RequestBuilder(options.destination);
+    this.builder = new RequestBuilder(options.destination, options.encoder);
   }
 
   start(): void {
@@ -165,7 +168,7 @@ export class Pipeline {
         request = null;
         if (live.length === 0) return { ok: true };
         try {
-          request = this.builder.build(live);
+          request = await this.builder.build(live);
         } catch (err) {
           // A record that cannot be turned into a request never will be: count it and move on.
           const weight = live.reduce((n, r) => n + r.weight, 0);

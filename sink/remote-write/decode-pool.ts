@@ -16,9 +16,12 @@
 //   DecodedBatch of its own, over the columns the worker transferred. The body goes to
 //   the worker without a copy when it owns its memory, and comes back in the reply:
 //   the batch's `body` is the one to forward.
-// - The worker runs dist/sink/decode-worker.js, built from decode-worker.ts by `npm run
-//   build` with the sink. If the worker cannot start, or stops, decoding goes back to
-//   the event loop.
+// - Other work that belongs off the event loop (the fan-out's request bodies) runs on the
+//   same worker as jobs (run()), in order with the bodies; what a job does is the thread's
+//   own (sink/decode-thread.ts), not the pool's.
+// - The worker runs dist/sink/decode-worker.js, built from sink/decode-thread.ts by `npm
+//   run build` with the sink. If the worker cannot start, or stops, decoding goes back to
+//   the event loop, and a job is refused with WorkerGone (its caller does it itself).
 import { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
 import { sinkDistDir } from '../../contract/dist-layout.ts';
@@ -26,8 +29,8 @@ import { RemoteWriteDecoder, type DecoderOptions } from './decode.ts';
 import { SeriesLabelsFactory } from './labels.ts';
 import { DecodedBatch, type RemoteWriteVersion } from '../model/batch.ts';
 import type { SeriesLabels } from '../model/labels.ts';
-import { DecodeError, type DecodeErrorReason } from './decode-errors.ts';
-import { asBuffer } from './snappy.ts';
+import { DecodeError, type DecodeErrorReason } from '../codec/decode-errors.ts';
+import { asBuffer } from '../codec/snappy.ts';
 
 /** The route's decoder limits (the worker's decoder gets exactly these). */
 export type PoolDecoderOptions = Pick<DecoderOptions, 'maxLabels' | 'maxLabelValueBytes' | 'maxUncompressedBytes' | 'seriesCacheSize'>;
@@ -64,6 +67,18 @@ export type DecodeReply =
     }
   | { id: number; ok: false; reason?: DecodeErrorReason; message: string; definitions?: LabelDefinition[]; freed?: number[] };
 
+/** @internal Main thread -> worker: a job for the thread's handler. */
+export interface JobRequest {
+  id: number;
+  job: unknown;
+}
+
+/** @internal Worker -> main thread: a job's result, or why it failed. */
+export type JobReply = { id: number; ok: true; result: unknown } | { id: number; ok: false; message: string };
+
+/** The worker is gone (it failed, stopped, or the pool closed): the job was not done. */
+export class WorkerGone extends Error {}
+
 /** Columns buffers released and not yet sent back to the worker, at most. */
 const MAX_SPARES = 8;
 
@@ -87,7 +102,7 @@ export function columnLayout(s: number, n: number, h: number, records: number) {
   return { sampleValues, sampleTimestamps, createdTimestamps, histogramRecords, handles, sampleStart, histogramStart, histogramAt, bytes: histogramAt + 4 * h };
 }
 
-interface Pending {
+interface PendingDecode {
   id: number;
   /** The body, unless it went to the worker (it comes back with the reply). */
   body: Buffer | null;
@@ -95,6 +110,15 @@ interface Pending {
   resolve: (batch: DecodedBatch) => void;
   reject: (err: Error) => void;
 }
+
+interface PendingJob {
+  id: number;
+  job: true;
+  resolve: (result: unknown) => void;
+  reject: (err: Error) => void;
+}
+
+type Pending = PendingDecode | PendingJob;
 
 export class DecodePool {
   private worker: Worker | null;
@@ -161,6 +185,20 @@ export class DecodePool {
   }
 
   /**
+   * Runs a job on the worker, in order with the bodies: what the thread's job handler
+   * returns for it. Rejects with WorkerGone when there is no worker (do it yourself
+   * then), and with the handler's error when the job failed.
+   */
+  run<T>(job: unknown, transfer: ArrayBuffer[] = []): Promise<T> {
+    if (this.worker === null) return Promise.reject(new WorkerGone('the decode worker is gone'));
+    const id = this.nextId++;
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ id, job: true, resolve: resolve as (result: unknown) => void, reject });
+      this.worker!.postMessage({ id, job } satisfies JobRequest, transfer);
+    });
+  }
+
+  /**
    * Gives a batch's columns back to the worker, to fill again (so that every body does
    * not allocate, and leave behind, an ArrayBuffer of its own). The batch must not be
    * read afterwards: its columns are gone.
@@ -182,7 +220,7 @@ export class DecodePool {
     const worker = this.worker;
     this.worker = null;
     await worker?.terminate();
-    this.failAll(new Error('the sink is shutting down'));
+    this.failAll(new WorkerGone('the sink is shutting down'));
   }
 
   private decodeHere(body: Buffer, version: RemoteWriteVersion): Promise<DecodedBatch> {
@@ -194,15 +232,25 @@ export class DecodePool {
     }
   }
 
-  private onReply(reply: DecodeReplyWithBody): void {
+  private onReply(reply: DecodeReplyWithBody | JobReply): void {
     const pending = this.queue.shift();
-    if (pending === undefined || pending.id !== reply.id) {
+    if (pending === undefined || pending.id !== reply.id || 'job' in pending !== !('body' in reply)) {
       // Cannot happen with one worker and one queue; if it does, nothing can be trusted.
       this.stopped(`the decode worker answered request ${reply.id}, expected ${pending?.id}`);
       void this.worker?.terminate();
       pending?.reject(new Error('the decode worker answered out of order'));
       return;
     }
+    if ('job' in pending) {
+      const answer = reply as JobReply;
+      if (answer.ok) pending.resolve(answer.result);
+      else pending.reject(new Error(answer.message));
+      return;
+    }
+    this.onDecoded(pending, reply as DecodeReplyWithBody);
+  }
+
+  private onDecoded(pending: PendingDecode, reply: DecodeReplyWithBody): void {
     for (const [handle, metricName, names, values] of reply.definitions ?? []) {
       if (handle >= 0) this.labels[handle] = this.factory.make(metricName, names, values);
     }
@@ -267,7 +315,7 @@ export class DecodePool {
     if (this.worker === null) return;
     this.worker = null;
     if (!this.closed) this.log(`${why}; decoding on the event loop from now on`);
-    this.failAll(new Error(why));
+    this.failAll(new WorkerGone(why));
   }
 
   private failAll(err: Error): void {

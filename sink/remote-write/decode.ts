@@ -41,8 +41,8 @@
  * `string` fields, and Prometheus rejects such label values too), rather than
  * being replaced by U+FFFD, which would silently merge distinct series.
  */
-import { checkSnappyLength, snappyCanHold, snappyElementsStart, snappyUncompress } from './snappy.ts';
-import { WASM_MAX_BYTES } from './codec.ts';
+import { checkSnappyLength, snappyCanHold, snappyElementsStart, snappyUncompress } from '../codec/snappy.ts';
+import { WASM_MAX_BYTES } from '../codec/wasm-codec.ts';
 import { DecodedBatch, type RemoteWriteVersion } from '../model/batch.ts';
 import { DecoderState, type DecoderOptions } from './decoder-state.ts';
 import { Rw1Decoder } from './rw1.ts';

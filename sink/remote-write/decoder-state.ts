@@ -1,7 +1,7 @@
 // What the RW1 and RW2 decoders of one RemoteWriteDecoder share: the reader, the
 // limits, the label-set caches and the interners.
 import { ProtoReader } from './wire.ts';
-import { WasmCodec } from './codec.ts';
+import { WasmCodec } from '../codec/wasm-codec.ts';
 import { RawLabelCache, RefsLabelCache } from './label-cache.ts';
 import { HistogramReader } from './histogram-message.ts';
 import { LabelNameInterner, NAMES_INTERN_MAX, NamesInterner, StringInterner, VALUE_INTERN_MAX } from './labels.ts';

@@ -2,7 +2,7 @@
 // straight into the batch's histogram records (grade/histogram-record.ts), and
 // checked as Prometheus checks it (histogram.Validate) against the schema bounds of
 // grade/histogram.ts.
-import { DecodeError } from './decode-errors.ts';
+import { DecodeError } from '../codec/decode-errors.ts';
 import type { DecodedBatch } from '../model/batch.ts';
 import type { ProtoReader } from './wire.ts';
 import {

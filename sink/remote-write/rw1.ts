@@ -1,7 +1,7 @@
 // Remote write 1.0: `prometheus.WriteRequest`, each series with its labels inline.
 // A series' label fields are looked up by the fingerprint of their raw bytes
 // (label-cache.ts), so a label set k6 sends again costs a fingerprint, not a decode.
-import { DecodeError, quoteForMessage } from './decode-errors.ts';
+import { DecodeError, quoteForMessage } from '../codec/decode-errors.ts';
 import type { DecodedBatch } from '../model/batch.ts';
 import type { SeriesLabels } from '../model/labels.ts';
 import { makeSeriesLabels } from './labels.ts';

@@ -1,7 +1,7 @@
 // Remote write 2.0: `io.prometheus.write.v2.Request`, a symbol table and series that
 // refer to it. Symbols are decoded once per request; a series' label set is looked up
 // by its refs translated to decoder-wide symbol ids (label-cache.ts).
-import { DecodeError, quoteForMessage } from './decode-errors.ts';
+import { DecodeError, quoteForMessage } from '../codec/decode-errors.ts';
 import type { DecodedBatch } from '../model/batch.ts';
 import type { SeriesLabels } from '../model/labels.ts';
 import { NAME_RE, makeSeriesLabels } from './labels.ts';

@@ -2,8 +2,8 @@
 // skipping unknown fields, strings, and the fingerprint of a byte range. One reader per
 // decoder, reused for every message (decoding is synchronous, never re-entered).
 import { isUtf8 } from 'node:buffer';
-import { DecodeError } from './decode-errors.ts';
-import type { WasmCodec } from './codec.ts';
+import { DecodeError } from '../codec/decode-errors.ts';
+import type { WasmCodec } from '../codec/wasm-codec.ts';
 
 interface FastBuffer extends Buffer {
   latin1Slice(start: number, end: number): string;

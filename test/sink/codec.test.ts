@@ -1,12 +1,12 @@
-// The decoder's WebAssembly part (dist/sink/codec.wasm, from sink/remote-write/wasm/
+// The decoder's WebAssembly part (dist/sink/codec.wasm, from sink/codec/wasm/
 // codec.as.ts) against independent references: the same decompressed bytes as
 // snappy.ts, a refusal exactly where snappy.ts refuses, and MurmurHash3 x64_128 as a
 // BigInt implementation of the reference computes it.
 import { describe, expect, it } from 'vitest';
-import { WASM_MAX_BYTES, WasmCodec } from '../../sink/remote-write/codec.ts';
+import { WASM_MAX_BYTES, WasmCodec } from '../../sink/codec/wasm-codec.ts';
 import { RemoteWriteDecoder } from '../../sink/remote-write/decode.ts';
 import { encodeV1 } from '../../fixtures/remote-write-proto.ts';
-import { checkSnappyLength, snappyCompress, snappyElementsStart, snappyUncompress } from '../../sink/remote-write/snappy.ts';
+import { checkSnappyLength, snappyCompress, snappyElementsStart, snappyUncompress } from '../../sink/codec/snappy.ts';
 import { MUTATION_KINDS, mulberry32, mutate } from './fixtures/mutations.ts';
 import { K6_NATIVE_FIXTURES } from '../../fixtures/k6-native-replay.ts';
 import { readdirSync, readFileSync } from 'node:fs';

@@ -2,7 +2,7 @@
 // back with the batch; a body in Node's shared buffer pool goes as a copy.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DecodePool } from '../../sink/remote-write/decode-pool.ts';
-import { snappyCompress } from '../../sink/remote-write/snappy.ts';
+import { snappyCompress } from '../../sink/codec/snappy.ts';
 import { encodeV1 } from '../../fixtures/remote-write-proto.ts';
 import { T0, series } from './fixtures/series.ts';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createRequire } from 'node:module';
-import { SNAPPY_MAX_LENGTH, checkSnappyLength, readSnappyLength, snappyCompress, snappyConcatChunks, snappyUncompress, snappyjsUncompress } from '../../sink/remote-write/snappy.ts';
-import { DecodeError } from '../../sink/remote-write/decode-errors.ts';
+import { SNAPPY_MAX_LENGTH, checkSnappyLength, readSnappyLength, snappyCompress, snappyConcatChunks, snappyUncompress, snappyjsUncompress } from '../../sink/codec/snappy.ts';
+import { DecodeError } from '../../sink/codec/decode-errors.ts';
 import { mulberry32 } from './fixtures/mutations.ts';
 
 const snappyjs = createRequire(import.meta.url)('snappyjs') as { uncompress(b: Uint8Array): Uint8Array };

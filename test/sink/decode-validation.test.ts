@@ -2,9 +2,9 @@ import { describe, expect, it } from 'vitest';
 import protobuf from 'protobufjs';
 import { RemoteWriteDecoder, type DecoderOptions } from '../../sink/remote-write/decode.ts';
 import { DecodedBatch, type RemoteWriteVersion } from '../../sink/model/batch.ts';
-import { DECODE_ERROR_REASONS, DecodeError, isDecodeError, type DecodeErrorReason } from '../../sink/remote-write/decode-errors.ts';
+import { DECODE_ERROR_REASONS, DecodeError, isDecodeError, type DecodeErrorReason } from '../../sink/codec/decode-errors.ts';
 import { errorForDecodeReason } from '../../sink/errors.ts';
-import { checkSnappyLength, readSnappyLength, snappyUncompress } from '../../sink/remote-write/snappy.ts';
+import { checkSnappyLength, readSnappyLength, snappyUncompress } from '../../sink/codec/snappy.ts';
 import { compress, encodeV1, encodeV2, type LabelObj, type TimeSeriesObj } from '../../fixtures/remote-write-proto.ts';
 
 const ok: TimeSeriesObj = { labels: [{ name: '__name__', value: 'k6_vus' }], samples: [{ value: 1, timestamp: 1 }] };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { encodeWriteRequest } from '../../sink/remote-write/encode-rw1.ts';
+import { encodeWriteRequest } from '../../sink/codec/encode-rw1.ts';
 import { RemoteWriteDecoder } from '../../sink/remote-write/decode.ts';
 import { WriteRequest } from '../../fixtures/remote-write-proto.ts';
 

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createServer, type Server } from 'node:http';
 import { buildApp } from '../../sink/app.ts';
 import { RemoteWriteDecoder } from '../../sink/remote-write/decode.ts';
-import { snappyCompress } from '../../sink/remote-write/snappy.ts';
+import { snappyCompress } from '../../sink/codec/snappy.ts';
 import { encodeV1 } from '../../fixtures/remote-write-proto.ts';
 import { T0, series } from './fixtures/series.ts';
 import { drained } from '../helpers/stores.ts';

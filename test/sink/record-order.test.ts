@@ -6,7 +6,7 @@ import { RunRegistry } from '../../sink/grade/runs.ts';
 import { DEFAULT_CONFIG } from '../../sink/config.ts';
 import { RecordOrder } from '../../sink/fanout/record-order.ts';
 import { BatchScheduler, type Plan } from '../../sink/fanout/batch-scheduler.ts';
-import { RecordKind } from '../../sink/fanout/destinations.ts';
+import { RecordKind } from '../../sink/fanout/bodies.ts';
 import type { SpoolRecord } from '../../sink/fanout/spool.ts';
 import { encodeV1 } from '../../fixtures/remote-write-proto.ts';
 import { T0, series } from './fixtures/series.ts';
