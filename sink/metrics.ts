@@ -132,23 +132,8 @@ export function registerSinkMetrics(register: Registry, runs: RunRegistry): Sink
 
 /** Per destination: samples sent, failed, retried and dropped; queue depth; spool bytes; last success. */
 export function registerFanOutMetrics(register: Registry, fanOut: FanOut): void {
-  const perDestination = (name: string, help: string, read: (c: PipelineCounters, destination: string) => number, type: 'counter' | 'gauge') => {
-    const Metric = type === 'counter' ? Counter : Gauge;
-    return new Metric({
-      name,
-      help,
-      labelNames: ['destination'],
-      registers: [register],
-      collect(this: Counter<'destination'> | Gauge<'destination'>) {
-        this.reset();
-        for (const destination of fanOut.names) {
-          const v = read(fanOut.counters[destination]!, destination);
-          if (this instanceof Counter) this.inc({ destination }, v);
-          else this.set({ destination }, v);
-        }
-      },
-    } as never);
-  };
+  const perDestination = (name: string, help: string, read: (c: PipelineCounters, destination: string) => number, type: 'counter' | 'gauge') =>
+    byDestination(register, name, help, type, () => fanOut.names.map((destination) => [destination, read(fanOut.counters[destination]!, destination)]));
   perDestination('sink_destination_samples_sent_total', 'Samples delivered to the destination.', (c) => c.sent, 'counter');
   perDestination('sink_destination_samples_failed_total', 'Samples the destination refused with a 4xx that a retry cannot fix (logged).', (c) => c.failed, 'counter');
   perDestination('sink_destination_samples_retried_total', 'Samples sent again after a network error, a 5xx or a 429.', (c) => c.retried, 'counter');
@@ -189,25 +174,29 @@ export function registerFanOutMetrics(register: Registry, fanOut: FanOut): void 
 
 /** Per notification destination (slack, webhook): notifications sent, given up, retried and dropped, and waiting. */
 export function registerNotifierMetrics(register: Registry, notifier: Notifier): void {
-  const perDestination = (name: string, help: string, read: (c: DeliveryCounts) => number, type: 'counter' | 'gauge') => {
-    const Metric = type === 'counter' ? Counter : Gauge;
-    return new Metric({
-      name,
-      help,
-      labelNames: ['destination'],
-      registers: [register],
-      collect(this: Counter<'destination'> | Gauge<'destination'>) {
-        this.reset();
-        for (const counts of notifier.delivery.byDestination()) {
-          if (this instanceof Counter) this.inc({ destination: counts.destination }, read(counts));
-          else this.set({ destination: counts.destination }, read(counts));
-        }
-      },
-    } as never);
-  };
+  const perDestination = (name: string, help: string, read: (c: DeliveryCounts) => number, type: 'counter' | 'gauge') =>
+    byDestination(register, name, help, type, () => notifier.delivery.byDestination().map((counts) => [counts.destination, read(counts)]));
   perDestination('sink_notifications_sent_total', 'Notifications the destination took (2xx).', (c) => c.sent, 'counter');
   perDestination('sink_notifications_failed_total', 'Notifications given up: attempts exhausted, or refused for good (a 4xx other than 408 and 429); logged.', (c) => c.failed, 'counter');
   perDestination('sink_notifications_retried_total', 'Attempts after the first, after a network error, a timeout, a 5xx, a 408 or a 429.', (c) => c.retried, 'counter');
   perDestination('sink_notifications_dropped_total', 'Notifications dropped, oldest first, from a full queue (it holds 1000 per destination).', (c) => c.dropped, 'counter');
   perDestination('sink_notifications_queued', 'Notifications waiting for the destination or in flight.', (c) => c.queued, 'gauge');
+}
+
+/** A counter or gauge with a `destination` label, its values read at scrape time. */
+function byDestination(register: Registry, name: string, help: string, type: 'counter' | 'gauge', rows: () => Array<[string, number]>): void {
+  const Metric = type === 'counter' ? Counter : Gauge;
+  new Metric({
+    name,
+    help,
+    labelNames: ['destination'],
+    registers: [register],
+    collect(this: Counter<'destination'> | Gauge<'destination'>) {
+      this.reset();
+      for (const [destination, value] of rows()) {
+        if (this instanceof Counter) this.inc({ destination }, value);
+        else this.set({ destination }, value);
+      }
+    },
+  } as never);
 }

@@ -13,7 +13,7 @@ import { T0, series } from './fixtures/series.ts';
 
 const timeseries: TimeSeriesObj[] = [
   series('k6_http_reqs_total', { testid: 'off_loop', url: '/a', method: 'GET' }, [[T0, 10], [T0 + 1000, 20]]),
-  series('k6_http_req_duration_seconds', { testid: 'off_loop', url: '/a' }, [], [{ count: 4, sum: 0.4, schema: 3, zero_threshold: 2 ** -128, zero_count: 0, positive_spans: [{ offset: -26, length: 2 }], positive_deltas: [1, 1], timestamp: T0 }]),
+  series('k6_http_req_duration_seconds', { testid: 'off_loop', url: '/a' }, [], [{ count_int: 3, sum: 0.4, schema: 3, zero_threshold: 2 ** -128, zero_count_int: 0, positive_spans: [{ offset: -26, length: 2 }], positive_deltas: [1, 1], timestamp: T0 }]),
 ];
 
 function v2Body(): Buffer {
