@@ -6,22 +6,9 @@ import { compareRuns, formatComparison } from '../report/compare.ts';
 import { readHistory } from '../contract/history-file.ts';
 import type { HistoryEntry } from '../contract/sink-api.ts';
 import { historyCsv } from '../report/history-csv.ts';
-import { sparkline, trendOf, TREND_RUNS, type Trend } from '../report/trend.ts';
+import { sparkline, trendOf, type Trend } from '../report/trend.ts';
 
 export const DEFAULT_HISTORY_FILE = 'results/history.jsonl';
-
-export const HISTORY_USAGE = `Usage: history [--csv | --trend] [--scenario S] [--promo-name N] [--file PATH] [--sink URL]
-       compare <baseline testid> <candidate testid> [--json] [--file PATH] [--sink URL] [--no-color]
-
-  --file PATH   history file to read (default ${DEFAULT_HISTORY_FILE})
-  --sink URL    ask a running sink instead (GET <URL>/api/history, Bearer $SINK_TOKEN if set)
-  --csv         history as CSV
-  --trend       the last ${TREND_RUNS} runs of one scenario (the newest run's, or --scenario) or promo
-                (--promo-name), oldest first: grade, p95 and errors, a p95 sparkline and where p95 went
-  --scenario S  only the runs of scenario S
-  --promo-name N  only the runs of promo N
-  --json        the comparison as JSON
-  --no-color    no ANSI colours (also when NO_COLOR is set or the output is not a terminal)`;
 
 interface Source {
   file?: string;

@@ -24,7 +24,6 @@ export function selector(matchers: readonly Matcher[]): string {
 
 export const eq = (label: string, value: string): Matcher => ({ label, op: '=', value });
 export const re = (label: string, value: string): Matcher => ({ label, op: '=~', value });
-export const nre = (label: string, value: string): Matcher => ({ label, op: '!~', value });
 
 export interface K6SelectorOptions {
   /** Filter variables to leave out: k6 sends vus and vus_max with test-wide tags only (no scenario). */

@@ -11,7 +11,7 @@
 // the work is a stale/finite check, one multiplication and one string concatenation.
 import type { DecodedBatch } from '../model/batch.ts';
 import type { SeriesLabels } from '../model/labels.ts';
-import { HistogramAccumulator } from '../grade/histogram.ts';
+import { HistogramAccumulator } from '../model/histogram-math.ts';
 import { H_COUNT, H_SUM } from '../model/histogram.ts';
 import type { Figures } from '../model/run-events.ts';
 import { RUN_TAG_NAMES } from '../../lib/tags.ts';

@@ -3,7 +3,7 @@
 // (http_req_duration{page_type:product}). Each series adds its newest cumulative
 // histogram and takes its previous one out of every merge it belongs to, so every merge
 // is the sum of its series' latest histograms: exact across series and k6 instances.
-import { HistogramAccumulator, isReset } from './histogram.ts';
+import { HistogramAccumulator, isReset } from '../model/histogram-math.ts';
 import { copyRecord } from '../model/histogram.ts';
 import { label, matches, type SeriesLabels, type Selector } from '../model/labels.ts';
 

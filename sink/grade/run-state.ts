@@ -7,7 +7,7 @@
 // status page, the history, the CLI and the grade series show are those k6's summary
 // would, within the histogram's resolution.
 import type { RunSeriesJson } from '../../contract/sink-api.ts';
-import { HistogramAccumulator } from './histogram.ts';
+import { HistogramAccumulator } from '../model/histogram-math.ts';
 import { DurationIndex } from './durations.ts';
 import { RunSeries, POINT_WINDOW_MS, type SeriesPoint } from './series.ts';
 import { capacity, type Capacity } from './capacity.ts';

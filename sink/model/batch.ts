@@ -28,10 +28,7 @@ const u32Scratch = new Uint32Array(f64Scratch.buffer);
 const HI = LITTLE_ENDIAN ? 1 : 0;
 const LO = LITTLE_ENDIAN ? 0 : 1;
 
-/** Bit pattern of the Prometheus stale marker: 0x7ff0000000000002. */
-export const STALE_NAN_BITS = 0x7ff0000000000002n;
-
-/** The Prometheus stale marker as a number (a NaN with payload 2). */
+/** The Prometheus stale marker as a number: a NaN with payload 2, bits 0x7ff0000000000002. */
 export const STALE_NAN: number = (() => {
   u32Scratch[HI] = 0x7ff00000;
   u32Scratch[LO] = 0x00000002;

@@ -4,7 +4,7 @@
 // The record is one histogram as a run of numbers in a Float64Array: how the decoder
 // hands histograms over (many records back to back, one typed array, transferred from
 // the decode worker without a structured clone), how grading keeps each series' last
-// histogram (a copy of its record), and what grade/histogram.ts's HistogramAccumulator
+// histogram (a copy of its record), and what histogram-math.ts's HistogramAccumulator
 // reads. No object per histogram, span or bucket on the hot path.
 //
 //   [H_COUNT .. H_CUSTOM]   the header (below)

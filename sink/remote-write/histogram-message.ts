@@ -1,7 +1,7 @@
 // The Histogram message (the same field numbers in remote write 1.0 and 2.0), read
-// straight into the batch's histogram records (grade/histogram-record.ts), and
+// straight into the batch's histogram records (model/histogram.ts), and
 // checked as Prometheus checks it (histogram.Validate) against the schema bounds of
-// grade/histogram.ts.
+// model/histogram.ts.
 import { DecodeError } from '../codec/decode-errors.ts';
 import type { DecodedBatch } from '../model/batch.ts';
 import type { ProtoReader } from './wire.ts';

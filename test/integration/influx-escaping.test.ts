@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RemoteWriteDecoder } from '../../sink/remote-write/decode.ts';
 import type { DecodedBatch } from '../../sink/model/batch.ts';
-import { HistogramAccumulator } from '../../sink/grade/histogram.ts';
+import { HistogramAccumulator } from '../../sink/model/histogram-math.ts';
 import { recordOf } from '../../sink/model/histogram.ts';
 import { UNREPRESENTABLE, batchToLines, gradeLines } from '../../sink/fanout/influx-lines.ts';
 import type { Figures } from '../../sink/model/run-events.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { HistogramAccumulator, isReset } from '../../sink/grade/histogram.ts';
+import { HistogramAccumulator, isReset } from '../../sink/model/histogram-math.ts';
 import { ResetHint, histogramOfRecord, recordOf, type BucketSpan, type NativeHistogram } from '../../sink/model/histogram.ts';
 
 // The accumulator's API is records (model/histogram.ts); these read and write objects.

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { RemoteWriteDecoder } from '../../sink/remote-write/decode.ts';
 import { DecodedBatch } from '../../sink/model/batch.ts';
 import type { SeriesLabels } from '../../sink/model/labels.ts';
-import { HistogramAccumulator } from '../../sink/grade/histogram.ts';
+import { HistogramAccumulator } from '../../sink/model/histogram-math.ts';
 import { recordOf, type NativeHistogram } from '../../sink/model/histogram.ts';
 
 const accumulated = (h: NativeHistogram) => {

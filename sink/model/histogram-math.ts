@@ -1,9 +1,10 @@
-// The native-histogram math grading runs, over records (model/histogram.ts) as k6 sends
-// them over remote write: merge many series into one histogram (HistogramAccumulator:
-// the sum of each series' latest cumulative histogram, and a window as the difference
-// of two such sums), tell whether a series reset between two of its histograms
-// (Prometheus' DetectReset), and estimate k6's own percentiles from the buckets
-// (k6Percentile, orderStatistic). No Node imports, no I/O.
+// The native-histogram math, over records (histogram.ts) as k6 sends them over remote
+// write: one truth for grading and for the quantiles of the fan-out's InfluxDB lines.
+// Merge many series into one histogram (HistogramAccumulator: the sum of each series'
+// latest cumulative histogram, and a window as the difference of two such sums), tell
+// whether a series reset between two of its histograms (Prometheus' DetectReset), and
+// estimate k6's own percentiles from the buckets (k6Percentile, orderStatistic). No
+// Node imports, no I/O.
 //
 // Bucket layout (schema s, -4 ≤ s ≤ 8): base = 2^(2^-s); positive bucket i holds
 // (base^(i-1), base^i], negative bucket i the mirror image [-base^i, -base^(i-1)),
@@ -45,7 +46,7 @@ import {
   ResetHint,
   type BucketSpan,
   type NativeHistogram,
-} from '../model/histogram.ts';
+} from './histogram.ts';
 
 // ---------------------------------------------------------------------------
 // Bucket bounds
