@@ -182,55 +182,67 @@ export function buildApp(deps: SinkDeps = {}): SinkApp {
   // Opening the history and a disk spool is asynchronous, so the parts are put together in
   // a plugin (ready() and listen() wait for it), each built with what it depends on.
   app.register(async (scope) => {
+    // Closed in this order whatever was built before a failure: the last grades go out
+    // with the rest, the fan-out drains after them (its last bodies may be built on the
+    // decode worker, which goes next), then run control, the notifier's queue, the files.
+    let history: History | null = null;
+    let seriesStore: SeriesStore | null = null;
+    let control: RunControl | null = null;
+    let notifier: Notifier | null = null;
+    let pool: DecodePool | null = null;
+    let fanOut: FanOut | null = null;
+    let gradeTimer: NodeJS.Timeout | null = null;
+    app.addHook('onClose', async () => {
+      if (gradeTimer) clearInterval(gradeTimer);
+      if (fanOut) {
+        await grades.emit();
+        await fanOut.close(deps.drainTimeoutMs ?? 10_000);
+      }
+      await pool?.close();
+      control?.close();
+      await notifier?.drain(5000);
+      await seriesStore?.flush();
+      await history?.close();
+    });
+
     const historyFile = historyPath(config);
-    const history = historyFile
+    history = historyFile
       ? await History.open(historyFile, log).catch((err) => {
           const [flag, value] = config.historyFile ? ['--history-file', config.historyFile] : ['--data-dir', config.dataDir!];
           throw fileSettingError(err, flag, value, historyFile) ?? err;
         })
       : null;
     if (history) app.log.info(`history ${history.path}: ${history.list().length} finished runs`);
-    const seriesStore = new SeriesStore({ dir: historyFile ? join(dirname(historyFile), 'series') : null, log });
-    const control = new RunControl(runs, history, events, log, seriesStore);
-    const notifier = notifierFromConfig(config, log, { events, targetOf: (testid) => control.registrations.get(testid)?.target ?? null });
+    seriesStore = new SeriesStore({ dir: historyFile ? join(dirname(historyFile), 'series') : null, log });
+    control = new RunControl(runs, history, events, log, seriesStore);
+    const registrations = control.registrations;
+    notifier = notifierFromConfig(config, log, { events, targetOf: (testid) => registrations.get(testid)?.target ?? null });
     if (notifier) registerNotifierMetrics(registry, notifier);
-    const pool = (deps.decodeWorker ?? availableParallelism() > 1) ? await DecodePool.start(decoderLimits(config), log) : null;
-    const fanOut = await createFanOut(config, events, offLoopBodies(pool, replayEncoder()), log);
-    if (fanOut) registerFanOutMetrics(registry, fanOut);
-    const gradeTimer = fanOut ? setInterval(() => void grades.emit(), config.gradeIntervalMs) : null;
-    gradeTimer?.unref();
+    pool = (deps.decodeWorker ?? availableParallelism() > 1) ? await DecodePool.start(decoderLimits(config), log) : null;
+    fanOut = await createFanOut(config, events, offLoopBodies(pool, replayEncoder()), log);
+    if (fanOut) {
+      registerFanOutMetrics(registry, fanOut);
+      gradeTimer = setInterval(() => void grades.emit(), config.gradeIntervalMs);
+      gradeTimer.unref();
+    }
     parts = { config, registry, metrics, events, runs, grades, history, seriesStore, control, notifier, fanOut };
-
-    app.addHook('onClose', async () => {
-      if (gradeTimer) clearInterval(gradeTimer);
-      // The last grades go out with the rest: the fan-out drains after them.
-      if (fanOut) {
-        await grades.emit();
-        await fanOut.close(deps.drainTimeoutMs ?? 10_000);
-      }
-      // After the fan-out: its last bodies may be built on the worker.
-      await pool?.close();
-      control.close();
-      await notifier?.drain(5000);
-      await seriesStore.flush();
-      await history?.close();
-    });
 
     const credentials = { token: config.token, basic: config.basicAuth };
     await controlRoutes(scope, {
-        control,
-        runs,
-        history,
-        seriesStore,
-        credentials,
-        allowStart: config.allowStart,
-        selfUrl: () => {
-          const address = app.server.address();
-          return typeof address === 'object' && address ? `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}` : `http://127.0.0.1:${config.port}`;
-        },
+      control,
+      runs,
+      history,
+      seriesStore,
+      credentials,
+      allowStart: config.allowStart,
+      selfUrl: () => {
+        const address = app.server.address();
+        return typeof address === 'object' && address ? `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}` : `http://127.0.0.1:${config.port}`;
+      },
       log,
     });
     await reportRoutes(scope, { control, runs, history, seriesStore });
+    const forward = fanOut ?? undefined;
     scope.register(async (write) =>
       writeRoute(write, {
         credentials,
@@ -240,7 +252,7 @@ export function buildApp(deps: SinkDeps = {}): SinkApp {
         runs,
         metrics,
         pool,
-        forward: fanOut ?? undefined,
+        forward,
       }),
     );
   });
