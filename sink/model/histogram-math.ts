@@ -542,6 +542,22 @@ function validSchema(schema: number): boolean {
  * more than the same bucket of `l`'s side, both at one schema? A bucket `l` lacks holds 0.
  */
 function anyBucketDropped(l: Float64Array, lSpans: number, nL: number, lCounts: number, e: Float64Array, eSpans: number, nE: number, eCounts: number): boolean {
+  if (nL === nE) {
+    // The same spans (most pushes of a series, once its buckets are known): count by count.
+    let same = true;
+    let buckets = 0;
+    for (let k = 0; k < 2 * nE; k += 2) {
+      if (l[lSpans + k] !== e[eSpans + k] || l[lSpans + k + 1] !== e[eSpans + k + 1]) {
+        same = false;
+        break;
+      }
+      buckets += e[eSpans + k + 1]!;
+    }
+    if (same) {
+      for (let j = 0; j < buckets; j++) if (l[lCounts + j]! < e[eCounts + j]!) return true;
+      return false;
+    }
+  }
   let lk = 0;
   let lIdx = 0;
   let lEnd = 0;

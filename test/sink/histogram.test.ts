@@ -491,6 +491,12 @@ describe("counter resets (Prometheus' DetectReset)", () => {
     expect(detectReset(histogramOf([-1, 2, 3, 4]), histogramOf([-1, -1, 2]))).toBe(true);
     // A bucket the later histogram lacks altogether holds 0 there.
     expect(detectReset(histogramOf([1, 2, 2, 2, 2]), histogramOf([1, 100]))).toBe(true);
+    // The same spans, one bucket down and another up by as much.
+    const a = histogramOf([1, 1, 2], { gapFill: 1 });
+    const b = histogramOf([1, 2, 2], { gapFill: 1 });
+    expect(b.positiveSpans).toEqual(a.positiveSpans);
+    expect(detectReset(b, a)).toBe(true);
+    expect(detectReset(a, a)).toBe(false);
   });
 
   it('trusts a YES reset hint but not a NO hint', () => {
