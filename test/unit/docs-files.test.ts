@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { ROOT } from '../../build/bundle.ts';
 
 /** Files the docs name that the tools write, or that a user makes: never in the tree. */
-const WRITTEN_BY_TOOLS = new Set(['summary.json', 'consumers.json', 'compose.override.yaml', 'path.ts', '.ts']);
+const WRITTEN_BY_TOOLS = new Set(['summary.json', 'consumers.json', 'manifest.json', 'compose.override.yaml', 'path.ts', '.ts']);
 const FILE = /\.(ts|mjs|cjs|json|jsonc|ya?ml|md)$/;
 
 function allFiles(dir: string, out: string[] = []): string[] {
@@ -21,7 +21,8 @@ function allFiles(dir: string, out: string[] = []): string[] {
 function named(text: string): string[] {
   const tokens = [...text.matchAll(/`([^`\s]+)`/g)].map((m) => m[1]!);
   for (const block of text.matchAll(/```[\s\S]*?```/g)) tokens.push(...[...block[0].matchAll(/([A-Za-z0-9_./-]+\.(?:ts|mjs|cjs|json|jsonc|ya?ml|md))/g)].map((m) => m[1]!));
-  return tokens.map((t) => t.replace(/[,.;:)]+$/, '')).filter((t) => FILE.test(t) || t.endsWith('/'));
+  // Folders count when they are paths (`sink/control/`); a lone `media/` is a shop's, at run time.
+  return tokens.map((t) => t.replace(/[,.;:)]+$/, '')).filter((t) => FILE.test(t) || /.\/.+\/$/.test(t));
 }
 
 describe('the docs', () => {
