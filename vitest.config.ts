@@ -6,14 +6,17 @@ import { CRD_SKIPPED_LINE, crdSkipped } from './test/helpers/reference-data.ts';
 
 const shim = (name: string) => fileURLToPath(new URL(`./test/shims/${name}.ts`, import.meta.url));
 
-if (integrationSkipped()) {
-  const dir = fileURLToPath(new URL('./test/integration', import.meta.url));
-  const skipped = existsSync(dir) ? readdirSync(dir, { recursive: true }).map(String).filter((f) => f.endsWith('.test.ts')).map((f) => `test/integration/${f}`) : [];
-  console.warn(`SKIP_INTEGRATION=1: skipping ${skipped.length} integration test files (real k6, demo shop, sink):\n  ${skipped.join('\n  ')}`);
+// Vitest evaluates this file more than once in a run: what it skips is said the first time only.
+if (process.env.PLA_SKIPS_SAID !== '1') {
+  process.env.PLA_SKIPS_SAID = '1';
+  if (integrationSkipped()) {
+    const dir = fileURLToPath(new URL('./test/integration', import.meta.url));
+    const skipped = existsSync(dir) ? readdirSync(dir, { recursive: true }).map(String).filter((f) => f.endsWith('.test.ts')).map((f) => `test/integration/${f}`) : [];
+    console.warn(`SKIP_INTEGRATION=1: skipping ${skipped.length} integration test files (real k6, demo shop, sink):\n  ${skipped.join('\n  ')}`);
+  }
+  // A bare clone has no ../shared/ beside it: say what that skips (under CI=true it fails instead).
+  if (crdSkipped()) console.warn(CRD_SKIPPED_LINE);
 }
-
-// A bare clone has no ../shared/ beside it: say what that skips (under CI=true it fails instead).
-if (crdSkipped()) console.warn(CRD_SKIPPED_LINE);
 
 const ignored = ['**/node_modules/**'];
 
