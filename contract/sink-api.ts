@@ -36,6 +36,13 @@ export interface PageFiguresJson {
   p95Ms: number | null;
   p99Ms: number | null;
   errorRatio: number | null;
+  /**
+   * The p95's 95 % confidence interval (ms): k6's estimator at the ranks p ± 1.96·√(p(1−p)/n)
+   * of the merged histogram. A comparison counts a change only outside it (report/compare.ts).
+   * Absent from entries written before issue 21, and without a histogram.
+   */
+  p95LowMs?: number | null;
+  p95HighMs?: number | null;
 }
 
 export interface PagesJson {
@@ -62,13 +69,126 @@ export interface ThresholdResultJson {
   reason?: string;
 }
 
-/** Where a ramp found the shop's limits. */
+/**
+ * Where a ramp found the shop's limits (sink/grade/capacity.ts, docs/capacity.md). A
+ * breaking point and a throughput limit come only from a growing load and only from the
+ * shop: failures of the shop's kind (FailureSide 'shop'), and a saturation of the requests
+ * in flight. The fields after maxVus are absent from entries written before issue 21.
+ */
 export interface CapacityJson {
   breakingPointVus: number | null;
   /** Requests/s (not failed) the shop tops out at, and the VUs where it does. */
   throughputLimitRps: number | null;
   throughputLimitVus: number | null;
   maxVus: number;
+  /** Completed requests/s (not failed) at the run's peak load: the "up to X req/s" of "no limit found". */
+  peakOkRps?: number | null;
+  /** Whether the load grew during the run (a ramp): limits are looked for only then. */
+  loadGrew?: boolean;
+  /** The shop showed strain without a limit found: latency rose by half or more as the load grew, or its failures passed 1 %, or p95 2 s. */
+  strained?: boolean;
+}
+
+/**
+ * Why a failed request failed, from the status and error_code labels k6 puts on
+ * http_reqs (sink/grade/failures.ts): k6's error codes 1100–1199 (DNS), 1212 (refused),
+ * 1300–1399 (TLS), 1000 + the HTTP status for answers it counts as failed, 1050 (request
+ * timeout), 1211 (dial timeout), 1220 (reset by peer), 1000 (EOF and the like).
+ */
+export type FailureCause =
+  /** Nothing listened: connection refused. The test is broken. */
+  | 'refused'
+  /** The host name did not resolve. The test is broken. */
+  | 'dns'
+  /** The TLS handshake or the certificate failed. The test is broken. */
+  | 'tls'
+  /** A 4xx (but 408 and 429) on a page of the journey: the journey asks for what is not there. The test is broken. */
+  | 'client_error'
+  /** 5xx: the shop is failing. */
+  | 'server_error'
+  /** 429: the shop refuses the load. */
+  | 'rate_limited'
+  /** No answer in time (k6's timeout, a dial timeout, 408): the shop is failing. */
+  | 'timeout'
+  /** The connection dropped before a whole answer (reset by peer, EOF): the shop is failing. */
+  | 'dropped'
+  /** Anything else k6 counted as failed (counted against the shop). */
+  | 'other';
+
+/** Whose failure: the test's (it could not reach the shop, or its journey is broken) or the shop's. */
+export type FailureSide = 'test' | 'shop';
+
+/** Failed requests of one cause, on one page type, to one origin. */
+export interface FailureCauseJson {
+  cause: FailureCause;
+  side: FailureSide;
+  /** The HTTP status (0: no answer). */
+  status: number;
+  /** k6's error_code; null when k6 gave none. */
+  errorCode: number | null;
+  /** k6's error text ("dial: connection refused"); null when k6 gave none. */
+  error: string | null;
+  /** The page_type tag; null when the requests had none. */
+  pageType: string | null;
+  /** scheme://host[:port] the requests went to. */
+  origin: string | null;
+  /** One URL of them (k6's name label). */
+  url: string | null;
+  failed: number;
+  /** The requests of the same page type (all requests without one): "every product page answered 404". */
+  pageRequests: number;
+}
+
+/** The run's failed requests by cause (sink/grade/failures.ts). */
+export interface FailuresJson {
+  requests: number;
+  failed: number;
+  /** Failed requests the test itself caused (FailureSide 'test'). */
+  testSide: number;
+  /** Failed requests the shop caused (FailureSide 'shop'). */
+  shopSide: number;
+  /** The largest causes, most failures first; at most 10. */
+  causes: FailureCauseJson[];
+}
+
+/**
+ * How a run ended. `guard` is the sink's own stop before the test harms the shop (issue 22
+ * adds it; its `detail` then says what tripped it).
+ */
+export type EndingKind = 'completed' | 'stopped' | 'threshold' | 'guard' | 'aborted';
+
+export interface EndingJson {
+  kind: EndingKind;
+  /** The VUs when it ended: at the stop, or the most the run reached. */
+  atVus: number;
+  /** The most VUs the run was to reach (its scenarios' peak, from the registration); null when unknown. */
+  plannedVus: number | null;
+  /** threshold: "http_req_duration p(95)<300 failed at 651.2 ms"; aborted: "k6 exited with 108 (aborted by the script)"; null otherwise. */
+  detail: string | null;
+}
+
+/** What a run says about the shop: 'graded' (a letter), 'test_broken' (no letter: the test could not reach the shop or its journey is broken), 'no_data'. */
+export type VerdictKind = 'graded' | 'test_broken' | 'no_data';
+/** Which capacity sentence: "broke at", "tops out at", "no limit found", or a limit not measured. */
+export type CapacityKind = 'broke' | 'limit' | 'no_limit' | 'not_measured';
+
+/**
+ * The sentences of a run, worded once by report/sentences.ts (verdictOf) and carried as
+ * they are in the run's JSON, its history entry and every message: the CLI, the status
+ * page, the report and the notifications show these strings, never their own.
+ */
+export interface VerdictJson {
+  kind: VerdictKind;
+  /** The sentence under the light: the test's breakage, else how the run ended early, else the grade in words. */
+  headline: string;
+  /** "The test could not reach the shop: …" or "The journey is broken: …"; null when the shop was reached. */
+  broken: string | null;
+  /** "The shop broke at …", "… it tops out at …", "No limit found up to …"; null when the test is broken or nothing was sent. */
+  capacity: string | null;
+  capacityKind: CapacityKind | null;
+  /** "Stopped by hand at 12 of 20 users; the shop held until then."; null while running and when the run ran to its end. */
+  ending: string | null;
+  endingKind: EndingKind | null;
 }
 
 /** A run's figures at one moment: a point of GET /api/runs/:testid/series. */
@@ -87,6 +207,10 @@ export interface SeriesPointJson {
   /** The run's requests and failed requests so far (every instance), for windows of any length. */
   requests: number;
   failed: number;
+  /** Of the failed requests so far, those of the shop's kind (FailureSide 'shop'); absent from series kept before issue 21. */
+  shopFailed?: number;
+  /** Mean duration of the window's requests (ms): with rps, the requests in flight by Little's law. Absent before issue 21. */
+  meanMs?: number | null;
   /** The grade of the window: letter and score (null while N/A). */
   grade: string;
   score: number | null;
@@ -121,6 +245,12 @@ export interface RunJson {
   abortedBy: ThresholdResultJson | null;
   /** When the sink found that breach and began stopping the instances. */
   abortedAt: string | null;
+  /** The failed requests by cause: whether the test or the shop failed. */
+  failures?: FailuresJson;
+  /** How the run ended, once its history entry is written; null before. */
+  ending?: EndingJson | null;
+  /** The run's sentences (report/sentences.ts). */
+  verdict?: VerdictJson;
 }
 
 /** POST /api/runs: the CLI registers each k6 instance of a run. */
@@ -133,6 +263,8 @@ export interface RegistrationRequest {
   abortOnFail?: boolean;
   /** The bundle's options.thresholds (k6 inspect), to judge on the data of every instance. */
   thresholds?: Record<string, Array<string | { threshold: string; abortOnFail?: boolean; delayAbortEval?: string }>>;
+  /** The most VUs the run is to reach (its scenarios' peak, from k6 inspect): "stopped at 12 of 20 users". */
+  plannedVus?: number;
 }
 
 /** What the CLI reads from k6's --summary-export: the exact figures the CLI grades. */
@@ -187,6 +319,15 @@ export interface HistoryEntry {
   pages?: PagesJson;
   thresholds?: ThresholdResultJson[];
   abortedBy?: ThresholdResultJson | null;
+  /** The whole run's p95 95 % confidence interval (see PageFiguresJson); absent before issue 21. */
+  p95LowMs?: number | null;
+  p95HighMs?: number | null;
+  /** The failed requests by cause; absent before issue 21. */
+  failures?: FailuresJson;
+  /** How the run ended; absent before issue 21. */
+  ending?: EndingJson;
+  /** The run's sentences (report/sentences.ts), as every surface shows them; absent before issue 21 (entryVerdict() words them then). */
+  verdict?: VerdictJson;
 }
 
 /** k6's REST API stops a run with a JSON:API PATCH of its status (PATCH /v1/status). */
