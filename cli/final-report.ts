@@ -1,8 +1,9 @@
-// The parts of the CLI's final report that come from the sink's merged view of a run:
-// each threshold's merged verdict (and where an instance's own k6 verdict differs),
-// the per-page figures and the capacity.
-import type { CapacityJson, PagesJson, PageFiguresJson, ThresholdResultJson } from '../contract/sink-api.ts';
+// The parts of the CLI's final report that come from the sink's merged view of a run: the
+// grade block and the run's sentences, each threshold's merged verdict (and where an
+// instance's own k6 verdict differs), the per-page figures and the capacity.
+import type { HistoryEntry, PagesJson, PageFiguresJson, ThresholdResultJson } from '../contract/sink-api.ts';
 import { thresholdValue } from '../report/threshold-value.ts';
+import { entryVerdict } from '../report/sentences.ts';
 
 /** One instance's own verdicts, from k6's --summary-export: `metric` → expression → failed. */
 export type InstanceVerdicts = Record<string, Record<string, boolean>>;
@@ -66,9 +67,30 @@ export function pageLines(pages: PagesJson): string[] {
   return lines;
 }
 
-/** "breaking point: 98 VUs   throughput limit: 80.1 req/s at 85 VUs", or "no break up to 100 VUs". */
-export function capacityLine(c: CapacityJson): string {
-  const breaking = c.breakingPointVus !== null ? `breaking point: ${c.breakingPointVus} VUs` : `no break up to ${c.maxVus} VUs`;
-  const limit = c.throughputLimitRps !== null ? `   throughput limit: ${c.throughputLimitRps.toFixed(1)} req/s at ${c.throughputLimitVus} VUs` : '';
-  return `  ${breaking}${limit}`;
+/**
+ * The grade block of a run the sink recorded, one source for every figure (its history
+ * entry): the grade, the run's sentences as every surface shows them (report/sentences.ts),
+ * then the figures.
+ *
+ *   Grade: N/A [grey]  testid=…
+ *     The test could not reach the shop: 100 % of requests were refused (connection refused at http://127.0.0.1:9).
+ *     p95 0.4 ms   p99 0.9 ms   errors 100.00 %
+ *     …
+ */
+export function gradeBlock(e: HistoryEntry, note = ''): string[] {
+  const v = entryVerdict(e);
+  const fixed = (x: number | null, d: number) => (x === null ? 'n/a' : x.toFixed(d));
+  const lines = [
+    `Grade: ${e.grade.text} [${e.grade.colour}]  testid=${e.testid}${note}`,
+    `  ${v.headline}`,
+    `  p95 ${fixed(e.p95Ms, 1)} ms   p99 ${fixed(e.p99Ms, 1)} ms   errors ${e.errorRatio === null ? 'n/a' : (e.errorRatio * 100).toFixed(2)} %`,
+    `  ${fixed(e.rps, 1)} req/s   ${e.requests} requests   ${e.iterations} iterations   checks ${e.checksRate === null ? 'n/a' : `${(e.checksRate * 100).toFixed(2)} %`}`,
+  ];
+  return lines;
+}
+
+/** The sentences the headline did not already say: the capacity, and the ending when the breakage took the headline. */
+export function verdictLines(e: HistoryEntry): string[] {
+  const v = entryVerdict(e);
+  return [v.capacity, v.ending !== v.headline ? v.ending : null].filter((s): s is string => s !== null).map((s) => `  ${s}`);
 }

@@ -25,7 +25,7 @@ import { figuresFromSummary, gradeFromSummary, gradeReport, type SummaryData } f
 import { buildDemoApp } from '../demo/app.ts';
 import { marketingDashboardUrl } from '../contract/links.ts';
 import { k8sManifests, k8sNameFromTestId } from './k8s.ts';
-import { abortLine, capacityLine, instanceVerdicts, pageLines, thresholdLines } from './final-report.ts';
+import { abortLine, gradeBlock, instanceVerdicts, pageLines, thresholdLines, verdictLines } from './final-report.ts';
 
 export interface RunOutcome {
   exitCode: number;
@@ -137,12 +137,12 @@ export async function runScenario(args: RunArgs, options: RunOptions = {}): Prom
     const sink = await scope.stage('sink', (defer) => startSink(args, plan, defer, say));
     announce(plan.testid, target, sink, say);
     const env = k6Environment(args, plan.testid, target.baseUrl);
-    // The sink judges the bundle's thresholds on every instance's data: it learns them from k6 itself.
-    const thresholds = await scope.stage('thresholds', () => (sink ? inspectThresholds(plan.k6, plan.bundle, env, args.extraK6Args, say) : undefined));
+    // The sink judges the bundle's thresholds on every instance's data: it learns them from k6 itself, with the run's planned peak.
+    const inspected = await scope.stage('thresholds', () => (sink ? inspectOptions(plan.k6, plan.bundle, env, args.extraK6Args, say) : undefined));
     if (args.vus !== undefined && plan.script.name === 'smoke') say(`note: smoke always runs 1 VU; --vus ${args.vus} applies to ramp (its peak), cache-hit and promo.`);
     const started = Date.now();
     const instances = await scope.stage('k6', (defer) => startK6(args, plan, env, sink, options.quiet ?? false, defer));
-    await scope.stage('register', () => register(args, plan, target, sink, thresholds, instances, say));
+    await scope.stage('register', () => register(args, plan, target, sink, inspected, instances, say));
     const codes = await scope.stage('watch', () => watch(plan.testid, sink, instances, started, say));
     return await scope.stage('report', () => report(args, plan, sink, instances, codes, say));
   } finally {
@@ -253,11 +253,15 @@ async function stopProcess(child: ChildProcess, exit: Promise<number>): Promise<
   clearTimeout(timer);
 }
 
-async function register(args: RunArgs, plan: Plan, target: Target, sink: Sink | null, thresholds: RegistrationRequest['thresholds'], instances: Instance[], say: Say): Promise<void> {
+async function register(args: RunArgs, plan: Plan, target: Target, sink: Sink | null, inspected: InspectedOptions | undefined, instances: Instance[], say: Say): Promise<void> {
   if (!sink) return;
+  const { thresholds, plannedVus } = inspected ?? {};
   for (const instance of instances) {
     await sink.client
-      .register({ testid: plan.testid, scenario: plan.script.name, tags: runTags(args), target: target.baseUrl, k6Address: instance.address, abortOnFail: args.abortOnFail, ...(thresholds ? { thresholds } : {}) })
+      .register({
+        testid: plan.testid, scenario: plan.script.name, tags: runTags(args), target: target.baseUrl, k6Address: instance.address, abortOnFail: args.abortOnFail,
+        ...(thresholds ? { thresholds } : {}), ...(plannedVus !== undefined ? { plannedVus } : {}),
+      })
       .catch((err: Error) => say(`warning: could not register the run: ${err.message}`));
   }
 }
@@ -318,17 +322,18 @@ async function report(args: RunArgs, plan: Plan, sink: Sink | null, instances: I
     finished = await sink.client.finish(testid, exitCode, k6Summary).catch((err: Error) => (say(`warning: could not report the end of the run: ${err.message}`), null));
     sinkRun = await sink.client.run(testid).catch(() => null);
   }
-  if (k6Data) {
+  // One source for every figure: the sink's record of the run (its merged histograms) when
+  // there is one, so the headline, the thresholds and the per-page table agree; k6's own
+  // summary without a sink.
+  if (finished) {
+    say('');
+    for (const line of gradeBlock(finished, args.instances > 1 ? `  (${args.instances} instances, merged by the sink)` : '')) say(line);
+  } else if (k6Data) {
     say('\n' + gradeReport(figuresFromSummary(k6Data), gradeFromSummary(k6Data), testid).trimEnd());
-  } else if (sinkRun) {
-    const f = sinkRun.final;
-    say(`\nGrade: ${f.grade.text} [${f.grade.colour}]  testid=${testid}  (${args.instances} instances, merged by the sink)`);
-    say(`  p95 ${f.p95Ms?.toFixed(1) ?? 'n/a'} ms   p99 ${f.p99Ms?.toFixed(1) ?? 'n/a'} ms   errors ${f.errorRatio === null ? 'n/a' : (f.errorRatio * 100).toFixed(2)} %`);
-    say(`  ${f.rps?.toFixed(1) ?? 'n/a'} req/s   ${f.requests} requests   ${f.iterations} iterations`);
   }
   if (sinkRun) {
     const verdicts = instances.map((i) => (existsSync(i.summaryPath) ? instanceVerdicts(JSON.parse(readFileSync(i.summaryPath, 'utf8'))) : null));
-    for (const line of [...thresholdLines(sinkRun.thresholds, verdicts), ...pageLines(sinkRun.pages), capacityLine(sinkRun.capacity)]) say(line);
+    for (const line of [...thresholdLines(sinkRun.thresholds, verdicts), ...pageLines(sinkRun.pages), ...(finished ? verdictLines(finished) : [])]) say(line);
     if (sinkRun.abortedBy) say(abortLine(sinkRun.abortedBy));
   }
   const samples = instances.map((i) => i.samplesPath).filter((p) => existsSync(p));
@@ -365,8 +370,31 @@ export async function k8sYaml(args: RunArgs): Promise<string> {
   });
 }
 
-/** options.thresholds of the bundle as k6 resolves them (`k6 inspect`, with the run's -e values). */
-async function inspectThresholds(k6: string, bundle: string, env: Record<string, string>, extraK6Args: string[], say: (line: string) => void): Promise<RegistrationRequest['thresholds']> {
+/** What the CLI learns of the bundle's options with `k6 inspect`. */
+interface InspectedOptions {
+  thresholds?: RegistrationRequest['thresholds'];
+  /** The most VUs the run is to reach: "stopped at 12 of 20 users". */
+  plannedVus?: number;
+}
+
+interface InspectedScenario {
+  vus?: number | null;
+  startVUs?: number | null;
+  maxVUs?: number | null;
+  preAllocatedVUs?: number | null;
+  stages?: Array<{ target?: number | null }> | null;
+}
+
+/** The peak VUs of k6's resolved options: the scenarios' peaks added up (they may overlap), or the top-level vus and stages. */
+export function plannedVusOf(options: InspectedScenario & { scenarios?: Record<string, InspectedScenario> | null }): number | undefined {
+  const peak = (s: InspectedScenario) => Math.max(0, s.vus ?? 0, s.startVUs ?? 0, s.maxVUs ?? 0, s.preAllocatedVUs ?? 0, ...(s.stages ?? []).map((st) => st.target ?? 0));
+  const scenarios = Object.values(options.scenarios ?? {});
+  const total = scenarios.length > 0 ? scenarios.reduce((n, s) => n + peak(s), 0) : peak(options);
+  return total > 0 ? total : undefined;
+}
+
+/** options.thresholds and the planned peak of the bundle as k6 resolves them (`k6 inspect`, with the run's -e values). */
+async function inspectOptions(k6: string, bundle: string, env: Record<string, string>, extraK6Args: string[], say: (line: string) => void): Promise<InspectedOptions> {
   // -e pairs given after `--` count too (they may change the thresholds).
   const extraEnv: string[] = [];
   for (let i = 0; i < extraK6Args.length; i++) if ((extraK6Args[i] === '-e' || extraK6Args[i] === '--env') && extraK6Args[i + 1]) extraEnv.push('-e', extraK6Args[++i]!);
@@ -380,12 +408,13 @@ async function inspectThresholds(k6: string, bundle: string, env: Record<string,
   });
   try {
     if (out.code !== 0) throw new Error(`k6 inspect exited with ${out.code}`);
-    const thresholds = (JSON.parse(out.stdout) as { thresholds?: RegistrationRequest['thresholds'] | null }).thresholds;
-    return thresholds ?? undefined;
+    const options = JSON.parse(out.stdout) as { thresholds?: RegistrationRequest['thresholds'] | null } & Parameters<typeof plannedVusOf>[0];
+    const plannedVus = plannedVusOf(options);
+    return { ...(options.thresholds ? { thresholds: options.thresholds } : {}), ...(plannedVus !== undefined ? { plannedVus } : {}) };
   } catch (err) {
     // k6 run reports a broken script itself; without thresholds the sink only misses the merged verdicts.
     say(`note: the sink will not judge the thresholds over all instances (${(err as Error).message}).`);
-    return undefined;
+    return {};
   }
 }
 

@@ -246,11 +246,11 @@ export interface RunJson {
   /** When the sink found that breach and began stopping the instances. */
   abortedAt: string | null;
   /** The failed requests by cause: whether the test or the shop failed. */
-  failures?: FailuresJson;
+  failures: FailuresJson;
   /** How the run ended, once its history entry is written; null before. */
-  ending?: EndingJson | null;
+  ending: EndingJson | null;
   /** The run's sentences (report/sentences.ts). */
-  verdict?: VerdictJson;
+  verdict: VerdictJson;
 }
 
 /** POST /api/runs: the CLI registers each k6 instance of a run. */

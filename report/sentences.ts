@@ -175,16 +175,19 @@ function held(c: CapacityJson | null): boolean {
  * How the run ended, when not by running to its end; null for 'completed'. Examples:
  *   "Stopped by hand at 12 of 20 users; the shop held until then."
  *   "Stopped by hand at 12 of 20 users, after the shop broke at 9 users."
+ *   "Stopped by hand at 3 of 20 users." (the test never reached the shop)
  *   "Stopped by a threshold at 14 of 20 users: http_req_duration p(95)<300 failed at 651.2 ms."
  *   "Stopped by the guard at 14 of 20 users: …" (issue 22 fills the detail)
  *   "Aborted at 3 of 20 users: k6 exited with 108 (aborted by the script)."
  */
-export function endingSentence(e: EndingJson | null | undefined, c: CapacityJson | null = null): string | null {
+export function endingSentence(e: EndingJson | null | undefined, c: CapacityJson | null = null, shopReached = true): string | null {
   if (!e || e.kind === 'completed') return null;
   const at = users(e.atVus, e.plannedVus);
   const detail = e.detail ? `: ${withoutStop(e.detail)}` : '';
   switch (e.kind) {
     case 'stopped':
+      // A test that never reached the shop says nothing of how the shop held.
+      if (!shopReached) return `Stopped by hand at ${at}.`;
       if (c?.breakingPointVus != null) return `Stopped by hand at ${at}, after the shop broke at ${users(c.breakingPointVus)}.`;
       return held(c) ? `Stopped by hand at ${at}; the shop held until then.` : `Stopped by hand at ${at}; the shop was struggling by then.`;
     case 'threshold':
@@ -240,7 +243,7 @@ export function verdictOf(input: VerdictInput): VerdictJson {
   const broken = brokenSentence(input.failures);
   const measured = broken === null && input.requests > 0 && input.capacity != null;
   const capacity = measured ? capacitySentence(input.capacity!) : null;
-  const ending = endingSentence(input.ending, broken === null ? (input.capacity ?? null) : null);
+  const ending = endingSentence(input.ending, input.capacity ?? null, broken === null);
   const kind = broken !== null ? 'test_broken' : input.requests > 0 && input.grade.letter !== 'N/A' ? 'graded' : 'no_data';
   const colour = broken !== null ? 'grey' : input.grade.colour;
   return {

@@ -2,7 +2,7 @@
 // at scrape time, never on the write path) and the sink's health.
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { RunRegistry } from './grade/runs.ts';
-import type { Figures } from './model/run-events.ts';
+import { withheldWhy, type Figures } from './model/run-events.ts';
 import type { Capacity } from './grade/capacity.ts';
 import type { FanOut } from './fanout/fanout.ts';
 import type { PipelineCounters } from './fanout/pipeline.ts';
@@ -44,14 +44,14 @@ export function registerSinkMetrics(register: Registry, runs: RunRegistry): Sink
   perRun('promo_grade_score', 'Grade score 0–100 per run and window (absent while N/A).', [], (f) => f.grade.score);
   new Gauge({
     name: 'promo_grade_info',
-    help: 'Always 1; the grade letter and colour per run and window are labels (N/A included).',
-    labelNames: ['testid', 'window', 'grade', 'colour'],
+    help: 'Always 1; the grade letter and colour per run and window are labels (N/A included), and why a grade is withheld ("The test could not reach the shop", "The journey is broken", "no requests", …; empty with a letter).',
+    labelNames: ['testid', 'window', 'grade', 'colour', 'why'],
     registers: [register],
     collect() {
       this.reset();
       for (const [testid, run] of runs.runs) {
         const figures = run.figures();
-        for (const window of WINDOWS) this.set({ testid, window, grade: figures[window].grade.letter, colour: figures[window].grade.colour }, 1);
+        for (const window of WINDOWS) this.set({ testid, window, grade: figures[window].grade.letter, colour: figures[window].grade.colour, why: withheldWhy(figures[window].grade) }, 1);
       }
     },
   });

@@ -63,6 +63,7 @@ export async function controlRoutes(app: FastifyInstance, options: ControlOption
             target: { type: 'string', maxLength: 2048 },
             k6Address: { type: 'string', pattern: '^[A-Za-z0-9.:\\[\\]-]{1,255}:[0-9]{1,5}$' },
             abortOnFail: { type: 'boolean' },
+            plannedVus: { type: 'integer', minimum: 1, maximum: 10_000_000 },
             thresholds: {
               type: 'object',
               maxProperties: 200,

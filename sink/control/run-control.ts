@@ -8,8 +8,9 @@ import type { RunState } from '../grade/run-state.ts';
 import { parseThresholds, type ThresholdResult } from '../grade/thresholds.ts';
 import type { RunEvents, RunView } from '../model/run-events.ts';
 import { exitReason, type History } from './history.ts';
-import { K6_STOP_BODY, type HistoryEntry, type K6SummaryFigures, type RegistrationRequest } from '../../contract/sink-api.ts';
-import { formatGrade, grade } from '../../lib/grade.ts';
+import { K6_STOP_BODY, type EndingJson, type HistoryEntry, type K6SummaryFigures, type RegistrationRequest } from '../../contract/sink-api.ts';
+import { formatGrade, grade, notApplicable } from '../../lib/grade.ts';
+import { brokenSentence, verdictOf } from '../../report/sentences.ts';
 import { iso } from './runs-routes.ts';
 
 export interface Registration {
@@ -28,6 +29,13 @@ export interface Registration {
   k6Summary: K6SummaryFigures | null;
   /** The merged threshold that failed with abortOnFail: the sink stopped every instance. */
   abortedBy: ThresholdResult | null;
+  /** The most VUs the run is to reach (its scenarios' peak), when the CLI said. */
+  plannedVus: number | null;
+  /**
+   * Set when the sink's guard stopped the run (issue 22): what tripped it, worded for
+   * "Stopped by the guard at N users: …". Nothing sets it yet.
+   */
+  guardStop: { at: number; detail: string } | null;
 }
 
 /** Without a finish call, an ended run is written to the history after this long. */
@@ -73,8 +81,11 @@ export class RunControl {
       k6Summary: null,
       // Aborted before any instance registered: the ones that register now stop too.
       abortedBy: this.runs.run(input.testid)?.abortedBy ?? null,
+      plannedVus: null,
+      guardStop: null,
     };
     if (input.abortOnFail) registration.abortOnFail = true;
+    if (input.plannedVus !== undefined) registration.plannedVus = input.plannedVus;
     // Each instance of a distributed run registers its own k6 address under the same testid.
     if (input.k6Address && !registration.k6Addresses.includes(input.k6Address)) registration.k6Addresses.push(input.k6Address);
     this.registrations.set(input.testid, registration);
@@ -145,12 +156,15 @@ export class RunControl {
     this.written.add(testid);
     const run = this.runs.run(testid);
     const entry = historyEntry(testid, run, registration);
-    if (run) run.outcome = entry.exitReason;
+    if (run) {
+      run.outcome = entry.exitReason;
+      run.ending = entry.ending ?? null;
+    }
     await this.history?.append(entry);
     if (run && this.seriesStore) await this.seriesStore.put(run.seriesJson()).catch((err: Error) => this.log(`series of ${testid}: ${err.message}`));
     // 'aborted by thresholds' (k6's own), 'aborted by merged threshold …' (the sink's), or a manual stop.
     if (entry.exitReason === 'stopped manually' || entry.exitReason.startsWith('aborted by')) {
-      void this.events.emit('aborted', { testid, tags: entry.tags, target: entry.target, grade: entry.grade.text, reason: entry.exitReason });
+      void this.events.emit('aborted', { testid, tags: entry.tags, target: entry.target, grade: entry.grade.text, reason: entry.exitReason, ending: entry.verdict?.ending ?? null });
     }
     void this.events.emit('finished', entry);
     return entry;
@@ -163,20 +177,64 @@ export function abortReason(t: ThresholdResult): string {
   return `aborted by merged threshold ${t.metric} ${t.threshold}: ${thresholdValue(t)} over ${t.requests} requests`;
 }
 
+/** The VUs at a wall-clock moment (sample time is k6's clock on the same machine): the last point's at or before it. */
+function vusAt(run: RunState | undefined, at: number | null): number | null {
+  if (!run || at === null) return null;
+  let vus: number | null = null;
+  for (const p of run.seriesPoints().points) {
+    if (p.t > at) break;
+    vus = p.vus;
+  }
+  return vus;
+}
+
+/** What k6's exit code says when it ended the run early by itself. */
+function k6Abort(exitCode: number): string {
+  return `k6 exited with ${exitCode} (${exitReason(exitCode, false)})`;
+}
+
 /**
- * The history entry of a run. When the CLI sent k6's own summary, its figures and the
- * grade from them are the record, so the history, the notification and the CLI agree;
- * otherwise the sink's own figures are.
+ * How the run ended, for its sentence (report/sentences.ts endingSentence): by hand (a stop
+ * asked of the sink, k6 then exits 103), by a threshold (the sink's merged one, or k6's own
+ * with abortOnFail: exit 99), by the guard (issue 22), aborted (any other non-zero exit), or
+ * run to its end (0, failed thresholds without abortOnFail, or stale markers alone).
+ */
+export function endingOf(run: RunState | undefined, registration: Registration | null): EndingJson {
+  const exitCode = registration?.finishedAt ? registration.exitCode : null;
+  const abortedBy = registration?.abortedBy ?? run?.abortedBy ?? null;
+  const maxVus = run?.figures().run.vus ?? 0;
+  const plannedVus = registration?.plannedVus ?? null;
+  const at = (when: number | null) => vusAt(run, when) ?? maxVus;
+  if (registration?.guardStop) return { kind: 'guard', atVus: at(registration.guardStop.at), plannedVus, detail: registration.guardStop.detail };
+  if (abortedBy) return { kind: 'threshold', atVus: at(run?.abortedAt ?? null), plannedVus, detail: `${abortedBy.metric} ${abortedBy.threshold} failed at ${thresholdValue(abortedBy)} over ${abortedBy.requests} requests` };
+  if (exitCode === 99 && registration?.abortOnFail) return { kind: 'threshold', atVus: maxVus, plannedVus, detail: 'k6 aborted the run on its thresholds' };
+  // k6 stopped through its REST API (the sink's stop, or anyone's PATCH) exits 103.
+  if (exitCode === 103) return { kind: 'stopped', atVus: at(registration?.stopRequestedAt ?? null), plannedVus, detail: null };
+  if (exitCode !== null && exitCode !== 0 && exitCode !== 99) return { kind: 'aborted', atVus: maxVus, plannedVus, detail: k6Abort(exitCode) };
+  return { kind: 'completed', atVus: maxVus, plannedVus, detail: null };
+}
+
+/**
+ * The history entry of a run: one source for every figure. With native histograms the
+ * sink's merge (k6's estimator, docs/sink.md) gives the headline percentiles, the thresholds
+ * and the per-page figures alike, each within the documented bound of k6's own summary;
+ * k6's summary (sent by the CLI of a single-instance run) stands only when the sink has no
+ * histogram of the run. A run whose test is broken has no grade (its sentence says why).
  */
 export function historyEntry(testid: string, run: RunState | undefined, registration: Registration | null): HistoryEntry {
   const sinkFinal = run?.figures().run;
-  const k6 = registration?.k6Summary ?? null;
+  const k6 = run?.hasHistogram ? null : (registration?.k6Summary ?? null);
   const final = k6
     ? { ...k6, vus: sinkFinal?.vus ?? 0, grade: k6.p95Ms === null ? grade({ p95Ms: NaN, errorRatio: 0 }) : grade({ p95Ms: k6.p95Ms, errorRatio: k6.errorRatio, requests: k6.requests }) }
     : sinkFinal;
-  const g = final?.grade;
+  const failures = run?.failures() ?? { requests: final?.requests ?? 0, failed: 0, testSide: 0, shopSide: 0, causes: [] };
+  const broken = brokenSentence(failures);
+  const g = broken !== null ? notApplicable(broken) : final?.grade;
   const exitCode = registration?.finishedAt ? registration.exitCode : null;
   const abortedBy = registration?.abortedBy ?? run?.abortedBy ?? null;
+  const capacity = run?.capacity() ?? { breakingPointVus: null, throughputLimitRps: null, throughputLimitVus: null, maxVus: 0, peakOkRps: null, loadGrew: false, strained: false };
+  const ending = endingOf(run, registration);
+  const gradeJson = g ? { letter: g.letter, score: g.score, colour: g.colour, text: formatGrade(g) } : { letter: 'N/A' as const, score: null, colour: 'grey' as const, text: 'N/A' };
   return {
     testid,
     scenario: registration?.scenario ?? run?.tags.scenario ?? null,
@@ -199,12 +257,16 @@ export function historyEntry(testid: string, run: RunState | undefined, registra
     maxVus: final?.vus ?? 0,
     checksRate: final?.checksRate ?? null,
     iterations: final?.iterations ?? 0,
-    grade: g ? { letter: g.letter, score: g.score, colour: g.colour, text: formatGrade(g) } : { letter: 'N/A', score: null, colour: 'grey', text: 'N/A' },
-    breakingPointVus: run?.breakingPointVus ?? null,
-    capacity: run?.capacity() ?? { breakingPointVus: null, throughputLimitRps: null, throughputLimitVus: null, maxVus: 0 },
+    grade: gradeJson,
+    breakingPointVus: capacity.breakingPointVus,
+    capacity,
     pages: run?.pages() ?? { pageTypes: [], slowestNames: [] },
     thresholds: run?.thresholdResults() ?? [],
     abortedBy,
+    ...(run?.p95Interval() ?? { p95LowMs: null, p95HighMs: null }),
+    failures,
+    ending,
+    verdict: verdictOf({ grade: gradeJson, requests: final?.requests ?? 0, failures, capacity, ending, finished: true }),
   };
 }
 

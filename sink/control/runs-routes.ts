@@ -6,6 +6,7 @@ import type { Figures } from '../model/run-events.ts';
 import { formatGrade } from '../../lib/grade.ts';
 import { SinkErrors } from '../errors.ts';
 import type { FiguresJson, RunJson } from '../../contract/sink-api.ts';
+import { verdictOf } from '../../report/sentences.ts';
 
 /** Dates beyond ±8.64e15 ms cannot be written as ISO strings: a wild timestamp shows as null. */
 export const iso = (ms: number | null | undefined) => (ms === null || ms === undefined || !Number.isFinite(ms) || Math.abs(ms) > 8.64e15 ? null : new Date(ms).toISOString());
@@ -17,6 +18,9 @@ function figuresJson(f: Figures): FiguresJson {
 
 export function runJson(run: RunState): RunJson {
   const { live, run: whole } = run.figures();
+  const finished = run.ended || run.outcome !== null;
+  const failures = run.failures();
+  const capacity = run.capacity();
   return {
     testid: run.testid,
     status: run.status,
@@ -35,6 +39,9 @@ export function runJson(run: RunState): RunJson {
     thresholds: run.thresholdResults(),
     abortedBy: run.abortedBy,
     abortedAt: iso(run.abortedAt),
+    failures,
+    ending: run.ending,
+    verdict: verdictOf({ grade: (finished ? whole : live).grade, requests: whole.requests, failures, capacity, ending: run.ending, finished }),
   };
 }
 

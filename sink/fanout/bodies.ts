@@ -8,7 +8,7 @@ import { snappyCompress } from '../codec/snappy.ts';
 import { encodeWriteRequest, type SeriesToEncode } from '../codec/encode-rw1.ts';
 import { InfluxLineEncoder, gradeLines } from './influx-lines.ts';
 import type { DecodedBatch } from '../model/batch.ts';
-import type { GradeRecord } from '../model/run-events.ts';
+import { withheldWhy, type GradeRecord } from '../model/run-events.ts';
 import { runTagLabels } from '../../lib/tags.ts';
 
 /** What a spooled record holds. */
@@ -58,7 +58,8 @@ export function gradeSeries(record: GradeRecord): SeriesToEncode[] {
       const base = { testid: run.testid, window };
       const source = { ...base, p95_source: run.p95Source ?? 'none' };
       add('promo_grade_score', base, f.grade.score);
-      add('promo_grade_info', { ...base, grade: f.grade.letter, colour: f.grade.colour }, 1);
+      const why = withheldWhy(f.grade);
+      add('promo_grade_info', { ...base, grade: f.grade.letter, colour: f.grade.colour, ...(why ? { why } : {}) }, 1);
       add('promo_p95_ms', source, f.p95Ms);
       add('promo_p99_ms', source, f.p99Ms);
       add('promo_error_ratio', base, f.errorRatio);

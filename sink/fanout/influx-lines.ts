@@ -436,6 +436,8 @@ function gradeLine(tagPart: string, window: string, f: Figures, timestamp: numbe
   };
   num('score', f.grade.score);
   fields += `,grade=${quoteString(f.grade.letter)}`;
+  // A withheld grade says why in words: "The test could not reach the shop: 100 % of requests were refused (…)".
+  if (f.grade.letter === 'N/A' && f.grade.reason) fields += `,why=${quoteString(f.grade.reason)}`;
   num('p95_ms', f.p95Ms);
   num('error_ratio', f.errorRatio);
   num('rps', f.rps);

@@ -10,11 +10,13 @@ import type { RunSeriesJson } from '../../contract/sink-api.ts';
 import { HistogramAccumulator } from '../model/histogram-math.ts';
 import { DurationIndex } from './durations.ts';
 import { RunSeries, POINT_WINDOW_MS, type SeriesPoint } from './series.ts';
-import { capacity, type Capacity } from './capacity.ts';
+import { capacity, unmeasured, type Capacity } from './capacity.ts';
+import { failureCauseOf, failureSide, failures } from './failures.ts';
+import { brokenSentence, testIsBroken } from '../../report/sentences.ts';
 import { holds, type ThresholdResult, type ThresholdSpec } from './thresholds.ts';
-import { grade, type Grade } from '../../lib/grade.ts';
+import { grade, notApplicable, type Grade } from '../../lib/grade.ts';
 import { RUN_TAG_NAMES } from '../../lib/tags.ts';
-import type { PageFiguresJson } from '../../contract/sink-api.ts';
+import type { EndingJson, FailureCause, FailureSide, FailuresJson, PageFiguresJson } from '../../contract/sink-api.ts';
 import type { Figures, RunView } from '../model/run-events.ts';
 import { label, matches, type SeriesLabels } from '../model/labels.ts';
 
@@ -39,6 +41,9 @@ export interface RequestGroup {
   failedCarry: number;
   /** The labels of the group's first series (without meaning for the metric name). */
   readonly labels: SeriesLabels;
+  /** Why its requests fail when they do, from its status and error_code (failures.ts), and whose failure that is. */
+  readonly cause: FailureCause;
+  readonly side: FailureSide;
 }
 
 const requestsOf = (g: RequestGroup) => g.reqsCarry + g.reqs;
@@ -48,6 +53,8 @@ interface Snapshot {
   t: number;
   requests: number;
   failed: number;
+  /** Of them, the test's (FailureSide 'test'). */
+  testFailed: number;
   iterations: number;
   /** The run's merged duration histogram then (a record), when it has one. */
   histogram: Float64Array | null;
@@ -93,6 +100,18 @@ interface Window {
 
 const ms = (seconds: number) => (Number.isFinite(seconds) ? seconds * 1000 : null);
 
+/**
+ * The p95's 95 % confidence interval (ms), distribution-free: k6's estimator at the ranks
+ * p ± 1.96·√(p(1−p)/n) of the merged histogram (the order statistics that bracket the true
+ * p95 with 95 % probability). A comparison counts a change only outside it.
+ */
+export function p95Interval(merged: HistogramAccumulator | undefined | null): { p95LowMs: number | null; p95HighMs: number | null } {
+  const n = merged?.count ?? 0;
+  if (!merged || !(n > 0)) return { p95LowMs: null, p95HighMs: null };
+  const half = 1.96 * Math.sqrt((0.95 * 0.05) / n);
+  return { p95LowMs: ms(merged.k6Percentile(Math.max(0, 0.95 - half))), p95HighMs: ms(merged.k6Percentile(Math.min(1, 0.95 + half))) };
+}
+
 export class RunState implements RunView {
   readonly tags: Record<string, string> = {};
   firstSampleAt = Infinity;
@@ -123,10 +142,13 @@ export class RunState implements RunView {
 
   /** How the run ended, once its history entry is written (e.g. 'stopped manually'). */
   outcome: string | null = null;
+  /** How the run ended, in the form its sentence is worded from (report/sentences.ts), once its history entry is written. */
+  ending: EndingJson | null = null;
   private snapshots: Snapshot[] = [];
   private cached: { live: Figures; run: Figures } | null = null;
   /** From the series alone, so only worked out when read (not for every batch's notifications). */
   private cachedCapacity: Capacity | null = null;
+  private cachedFailures: FailuresJson | null = null;
 
   constructor(
     readonly testid: string,
@@ -150,7 +172,10 @@ export class RunState implements RunView {
 
   group(key: string, labels: SeriesLabels): RequestGroup {
     let g = this.groups.get(key);
-    if (!g) this.groups.set(key, (g = { reqs: 0, reqsCarry: 0, failedRate: 0, failedCarry: 0, labels }));
+    if (!g) {
+      const cause = failureCauseOf(labels);
+      this.groups.set(key, (g = { reqs: 0, reqsCarry: 0, failedRate: 0, failedCarry: 0, labels, cause, side: failureSide(cause) }));
+    }
     return g;
   }
 
@@ -169,6 +194,23 @@ export class RunState implements RunView {
     let n = 0;
     for (const g of this.groups.values()) n += failedOf(g);
     return n;
+  }
+
+  /** Failed requests so far on one side: the test's, or the shop's. */
+  totalFailedOn(side: FailureSide): number {
+    let n = 0;
+    for (const g of this.groups.values()) if (g.side === side) n += failedOf(g);
+    return n;
+  }
+
+  /** The failed requests by cause (failures.ts): whether the test or the shop failed. */
+  failures(): FailuresJson {
+    return (this.cachedFailures ??= failures(this.groups.values(), requestsOf, failedOf));
+  }
+
+  /** The test is broken (report/sentences.ts's rule): no letter, no breaking point, no limit. */
+  get testBroken(): boolean {
+    return testIsBroken(this.failures());
   }
 
   currentVus(): number {
@@ -197,7 +239,8 @@ export class RunState implements RunView {
   }
 
   capacity(): Capacity {
-    return (this.cachedCapacity ??= capacity(this.seriesPoints().points));
+    const points = this.seriesPoints().points;
+    return (this.cachedCapacity ??= this.testBroken ? unmeasured(points) : capacity(points));
   }
 
   /**
@@ -233,6 +276,7 @@ export class RunState implements RunView {
   touched(): ThresholdResult | null {
     this.cached = null;
     this.cachedCapacity = null;
+    this.cachedFailures = null;
     const vus = this.currentVus();
     if (vus > this.maxVus) this.maxVus = vus;
     const last = this.snapshots[this.snapshots.length - 1];
@@ -251,6 +295,7 @@ export class RunState implements RunView {
       t: this.lastSampleAt,
       requests: this.totalRequests(),
       failed: this.totalFailed(),
+      testFailed: this.totalFailedOn('test'),
       iterations: this.iterations,
       histogram: this.hasHistogram ? this.durations.total.toRecord() : null,
     });
@@ -297,18 +342,27 @@ export class RunState implements RunView {
   }
 
   private compute(w: Window, wholeRun: boolean): Figures {
+    return this.computeWithMean(w, wholeRun).figures;
+  }
+
+  /** The window's figures, and the mean duration of its requests (ms; null without a histogram). */
+  private computeWithMean(w: Window, wholeRun: boolean): { figures: Figures; meanMs: number | null } {
     const now = this.lastSampleAt;
     const requests = this.totalRequests();
     const windowRequests = requests - (w.base?.requests ?? 0);
     const windowFailed = this.totalFailed() - (w.base?.failed ?? 0);
     const rps = w.rateBase ? ((requests - w.rateBase.requests) * 1000) / (now - w.rateBase.t) : null;
-    const [p50, p95, p99] = this.percentiles(w);
+    const [p50, p95, p99, meanMs] = this.percentiles(w);
     const errorRatio = windowRequests > 0 ? windowFailed / windowRequests : null;
+    const windowTestFailed = this.totalFailedOn('test') - (w.base?.testFailed ?? 0);
     let g: Grade;
     if (windowRequests <= 0) g = grade({ p95Ms: 0, errorRatio: 0, requests: 0 });
+    // Failures mostly of the test's own making grade the test, not the shop: no letter, the reason in words.
+    else if (testIsBroken({ requests: windowRequests, failed: windowFailed, testSide: windowTestFailed, shopSide: windowFailed - windowTestFailed, causes: [] }))
+      g = notApplicable(brokenSentence(this.failures()) ?? 'The test is broken: most of its failed requests were refused, unresolved or answered 4xx.');
     else if (p95 === null) g = { ...grade({ p95Ms: NaN, errorRatio: 0 }), reason: `no p95 of http_req_duration: ${NO_P95_HINT}` };
     else g = grade({ p95Ms: p95, errorRatio: errorRatio ?? 0, requests: windowRequests });
-    return {
+    const figures: Figures = {
       requests: windowRequests,
       p50Ms: p50,
       p95Ms: p95,
@@ -320,15 +374,16 @@ export class RunState implements RunView {
       iterations: this.iterations - (w.base?.iterations ?? 0),
       grade: g,
     };
+    return { figures, meanMs };
   }
 
-  /** p50, p95 and p99 of a window in ms: k6's percentiles of the merged histograms, or the slowest series' trend stats. */
-  private percentiles(w: Window): [number | null, number | null, number | null] {
+  /** p50, p95, p99 and the mean of a window in ms: k6's percentiles of the merged histograms, or the slowest series' trend stats (no mean then). */
+  private percentiles(w: Window): [number | null, number | null, number | null, number | null] {
     const merged = this.durationsOf(w);
-    if (merged) return [ms(merged.k6Percentile(0.5)), ms(merged.k6Percentile(0.95)), ms(merged.k6Percentile(0.99))];
+    if (merged) return [ms(merged.k6Percentile(0.5)), ms(merged.k6Percentile(0.95)), ms(merged.k6Percentile(0.99)), merged.count > 0 ? ms(merged.mean()) : null];
     // Trend stats are per series and cannot be merged: the slowest series stands for the run.
     const max = (m: LatestValues) => (m.size === 0 ? null : Math.max(...m.values()) * 1000);
-    return [max(this.trendStats.p50), max(this.trendStats.p95), max(this.trendStats.p99)];
+    return [max(this.trendStats.p50), max(this.trendStats.p95), max(this.trendStats.p99), null];
   }
 
   /** k6 sends only each check series' ratio, not its count: the series are averaged without weights. */
@@ -340,7 +395,7 @@ export class RunState implements RunView {
   /** The point of the latest push: the last POINT_WINDOW_MS. */
   private point(): SeriesPoint {
     const w = this.window(POINT_WINDOW_MS);
-    const f = this.compute(w, false);
+    const { figures: f, meanMs } = this.computeWithMean(w, false);
     const now = this.lastSampleAt;
     const failedRate = w.rateBase ? ((this.totalFailed() - w.rateBase.failed) * 1000) / (now - w.rateBase.t) : null;
     return {
@@ -355,6 +410,8 @@ export class RunState implements RunView {
       checksRate: f.checksRate,
       requests: this.totalRequests(),
       failed: this.totalFailed(),
+      shopFailed: this.totalFailedOn('shop'),
+      meanMs,
       grade: f.grade.letter,
       score: f.grade.score,
     };
@@ -383,6 +440,7 @@ export class RunState implements RunView {
       p95Ms: merged ? ms(merged.k6Percentile(0.95)) : null,
       p99Ms: merged ? ms(merged.k6Percentile(0.99)) : null,
       errorRatio: totals && totals.requests > 0 ? totals.failed / totals.requests : null,
+      ...p95Interval(merged),
     });
     const pageTotals = byTag('page_type');
     const pageTypes = [...new Set([...pageTotals.keys(), ...this.durations.byPageType.keys()])].sort().map((k) => figures(k, pageTotals.get(k), this.durations.byPageType.get(k)));
@@ -390,6 +448,11 @@ export class RunState implements RunView {
     const names = [...new Set([...nameTotals.keys(), ...this.durations.byName.keys()])].map((k) => figures(k, nameTotals.get(k), this.durations.byName.get(k)));
     names.sort((a, b) => (b.p95Ms ?? -1) - (a.p95Ms ?? -1) || a.key.localeCompare(b.key));
     return { pageTypes, slowestNames: names.slice(0, SLOWEST_NAMES) };
+  }
+
+  /** The whole run's p95 confidence interval (see p95Interval). */
+  p95Interval(): { p95LowMs: number | null; p95HighMs: number | null } {
+    return p95Interval(this.hasHistogram ? this.durations.total : null);
   }
 
   /** Each threshold's verdict on the merged data, now. */

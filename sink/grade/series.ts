@@ -75,6 +75,7 @@ export class RunSeries {
         p95Ms: mean(a.p95Ms, b.p95Ms),
         p99Ms: mean(a.p99Ms, b.p99Ms),
         errorRatio: mean(a.errorRatio, b.errorRatio),
+        meanMs: mean(a.meanMs ?? null, b.meanMs ?? null),
         checksRate: mean(a.checksRate, b.checksRate),
       });
     }

@@ -9,6 +9,15 @@ import type { Grade } from '../../lib/grade.ts';
 /** One window's figures, as the API carries them (contract/sink-api.ts) but with the grade itself. */
 export type Figures = Omit<FiguresJson, 'grade'> & { grade: Grade };
 
+/**
+ * Why a grade is withheld, in the words of its first clause, for a label: "The test could
+ * not reach the shop", "The journey is broken", "no requests"; '' for a grade with a letter.
+ * The whole sentence goes where text may (InfluxDB's `why` field, the run's JSON).
+ */
+export function withheldWhy(grade: Pick<Grade, 'letter' | 'reason'>): string {
+  return grade.letter === 'N/A' && grade.reason ? grade.reason.split(':')[0]! : '';
+}
+
 /** What a listener reads of a run (grading's RunState is one). */
 export interface RunView {
   readonly testid: string;
@@ -49,6 +58,8 @@ export interface RunAborted {
   grade: string;
   /** "stopped manually", "aborted by thresholds", "aborted by merged threshold …". */
   reason: string;
+  /** How it ended, in the run's own words (VerdictJson.ending): "Stopped by hand at 12 of 20 users; the shop held until then." */
+  ending?: string | null;
 }
 
 export interface RunEventMap {

@@ -345,7 +345,14 @@ describe('gradeLines', () => {
   it('leaves out the score and unknown figures when the grade is N/A', () => {
     const na = figures({ grade: notApplicable('no requests'), p95Ms: null, errorRatio: null, rps: null, vus: 0, requests: 0 });
     const out = gradeLines('run-2', {}, { live: na, run: na }, T0 + 0.4);
-    expect(out.split('\n')).toEqual([`promo_grade,testid=run-2,window=live grade="N/A",vus=0 ${T0}`, `promo_grade,testid=run-2,window=run grade="N/A",vus=0 ${T0}`]);
+    expect(out.split('\n')).toEqual([`promo_grade,testid=run-2,window=live grade="N/A",why="no requests",vus=0 ${T0}`, `promo_grade,testid=run-2,window=run grade="N/A",why="no requests",vus=0 ${T0}`]);
+  });
+
+  it('says in words why a grade is withheld', () => {
+    const broken = figures({ grade: notApplicable('The test could not reach the shop: 100 % of requests were refused (connection refused at http://127.0.0.1:9).') });
+    expect(gradeLines('run-3', {}, { live: broken, run: broken }, T0).split('\n')[0]).toContain(
+      'grade="N/A",why="The test could not reach the shop: 100 % of requests were refused (connection refused at http://127.0.0.1:9).",',
+    );
   });
 
   it('drops an empty testid tag', () => {

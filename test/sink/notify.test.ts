@@ -290,6 +290,8 @@ function registration(testid: string, exitCode: number | null, extra: Partial<Re
     abortOnFail: true,
     k6Summary: null,
     abortedBy: null,
+    plannedVus: null,
+    guardStop: null,
     ...extra,
   };
 }

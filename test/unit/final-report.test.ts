@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { abortLine, capacityLine, instanceVerdicts, pageLines, thresholdLines } from '../../cli/final-report.ts';
+import { abortLine, gradeBlock, instanceVerdicts, pageLines, thresholdLines, verdictLines } from '../../cli/final-report.ts';
+import { BASELINE } from '../helpers/history-entry.ts';
 import type { ThresholdResultJson } from '../../contract/sink-api.ts';
 
 const p95: ThresholdResultJson = { metric: 'http_req_duration', threshold: 'p(95)<300', ok: false, value: 351.25, requests: 4000, abortOnFail: true, supported: true };
@@ -33,9 +34,24 @@ describe("the CLI's final report", () => {
     expect(abortLine(p95)).toBe('aborted: the merged threshold http_req_duration p(95)<300 failed at 351.3 ms over 4000 requests; the sink stopped every instance');
   });
 
-  it('says where the shop broke and topped out, or that it never broke', () => {
-    expect(capacityLine({ breakingPointVus: 98, throughputLimitRps: 80.06, throughputLimitVus: 85, maxVus: 100 })).toBe('  breaking point: 98 VUs   throughput limit: 80.1 req/s at 85 VUs');
-    expect(capacityLine({ breakingPointVus: null, throughputLimitRps: null, throughputLimitVus: null, maxVus: 20 })).toBe('  no break up to 20 VUs');
+  it('prints the grade with the run\'s own sentences, the capacity and the ending the headline did not say', () => {
+    const capacity = { breakingPointVus: 98, throughputLimitRps: 80.06, throughputLimitVus: 85, maxVus: 100, peakOkRps: 80, loadGrew: true, strained: false };
+    const entry = { ...BASELINE, capacity, ending: { kind: 'stopped' as const, atVus: 99, plannedVus: 120, detail: null } };
+    expect(gradeBlock(entry)).toEqual([
+      `Grade: A (95/100) [green]  testid=${BASELINE.testid}`,
+      '  Stopped by hand at 99 of 120 users, after the shop broke at 98 users.',
+      '  p95 400.0 ms   p99 800.0 ms   errors 0.20 %',
+      '  50.0 req/s   15000 requests   3000 iterations   checks 99.80 %',
+    ]);
+    expect(verdictLines(entry)).toEqual(['  The shop broke at 98 simultaneous users; it tops out at 80.1 requests/s (reached at 85 users).']);
+    const refused = {
+      ...entry,
+      grade: { letter: 'N/A', score: null, colour: 'grey', text: 'N/A' },
+      failures: { requests: 50, failed: 50, testSide: 50, shopSide: 0, causes: [{ cause: 'refused' as const, side: 'test' as const, status: 0, errorCode: 1212, error: 'dial: connection refused', pageType: 'product', origin: 'http://127.0.0.1:9', url: 'http://127.0.0.1:9/product/1', failed: 50, pageRequests: 50 }] },
+    };
+    expect(gradeBlock(refused)[1]).toBe('  The test could not reach the shop: 100 % of requests were refused (connection refused at http://127.0.0.1:9).');
+    // A test that never reached the shop says nothing of how the shop held.
+    expect(verdictLines(refused)).toEqual(['  Stopped by hand at 99 of 120 users.']);
   });
 
   it('prints the per-page table with a column per figure', () => {

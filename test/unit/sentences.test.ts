@@ -88,6 +88,7 @@ describe('how a run ended', () => {
     expect(endingSentence(stopped, capacity({ breakingPointVus: 9 }))).toBe('Stopped by hand at 12 of 20 users, after the shop broke at 9 users.');
     expect(endingSentence(stopped, capacity({ strained: true }))).toBe('Stopped by hand at 12 of 20 users; the shop was struggling by then.');
     expect(endingSentence({ ...stopped, atVus: 1, plannedVus: null })).toBe('Stopped by hand at 1 user; the shop held until then.');
+    expect(endingSentence(stopped, capacity({}), false)).toBe('Stopped by hand at 12 of 20 users.');
   });
 
   it('names the threshold, the guard or k6\'s reason for the other early endings, and nothing for a run that ran to its end', () => {

@@ -2,6 +2,7 @@
 // same facts as a Slack line, with links to the run's dashboard and status page.
 import type { HistoryEntry } from '../../../contract/sink-api.ts';
 import { formatGrade } from '../../../lib/grade.ts';
+import { entryVerdict } from '../../../report/sentences.ts';
 import type { RunAborted, RunView } from '../../model/run-events.ts';
 import { PASSING_LETTERS, completionLevel, type LiveEvent } from './rules.ts';
 
@@ -111,17 +112,20 @@ export class MessageWriter {
     const seconds = Number.isFinite(span) && span < this.o.windowMs ? Math.max(1, Math.round(span / 1000)) : Math.round(this.o.windowMs / 1000);
     const over = `over the last ${seconds} s`;
     const g = formatGrade(live.grade);
+    // A grade withheld says why in words (the test is broken: not the shop's failure).
+    const why = live.grade.letter === 'N/A' && live.grade.reason ? live.grade.reason : null;
+    const said = why ? ` ${why}` : '';
     const draft: Draft =
       event === 'error_ratio'
         ? {
-            notification: this.notification('CRITICAL', event, run.testid, run.tags, target, g, `Errors reached ${pct(value)} ${over} on ${subject.label}, above the ${limitPct(this.o.errorRatioCritical)} limit; live grade ${g}, testid ${run.testid}.`),
+            notification: this.notification('CRITICAL', event, run.testid, run.tags, target, g, `Errors reached ${pct(value)} ${over} on ${subject.label}, above the ${limitPct(this.o.errorRatioCritical)} limit; live grade ${g}, testid ${run.testid}.${said}`),
             headline: `errors ${pct(value)} ${over} on {subject}`,
-            after: [`grade ${g}`],
+            after: [`grade ${g}`, ...(why ? [why] : [])],
           }
         : {
-            notification: this.notification('WARNING', event, run.testid, run.tags, target, g, `The p95 reached ${ms(value)} ${over} on ${subject.label}, above the ${ms(this.o.p95WarningMs)} limit; live grade ${g}, testid ${run.testid}.`),
+            notification: this.notification('WARNING', event, run.testid, run.tags, target, g, `The p95 reached ${ms(value)} ${over} on ${subject.label}, above the ${ms(this.o.p95WarningMs)} limit; live grade ${g}, testid ${run.testid}.${said}`),
             headline: `p95 ${ms(value)} ${over} on {subject}`,
-            after: [`grade ${g}`],
+            after: [`grade ${g}`, ...(why ? [why] : [])],
           };
     return { notification: draft.notification, slack: slackMessage(draft, subject) };
   }
@@ -130,9 +134,9 @@ export class MessageWriter {
   aborted(info: RunAborted): Message {
     const subject = subjectOf(info.testid, info.tags, info.target);
     const draft: Draft = {
-      notification: this.notification('WARNING', 'aborted', info.testid, info.tags, info.target, info.grade, `${subject.start} was aborted (${info.reason}) with grade ${info.grade}, testid ${info.testid}.`),
+      notification: this.notification('WARNING', 'aborted', info.testid, info.tags, info.target, info.grade, `${subject.start} was aborted (${info.reason}) with grade ${info.grade}, testid ${info.testid}.${info.ending ? ` ${info.ending}` : ''}`),
       headline: `run aborted (${info.reason}) on {subject}`,
-      after: [`grade ${info.grade}`],
+      after: [`grade ${info.grade}`, ...(info.ending ? [info.ending] : [])],
     };
     return { notification: draft.notification, slack: slackMessage(draft, subject) };
   }
@@ -142,18 +146,22 @@ export class MessageWriter {
     const level = completionLevel(entry);
     const subject = subjectOf(entry.testid, entry.tags ?? {}, entry.target);
     const gradeText = entry.grade.text;
+    const verdict = entryVerdict(entry);
     const why: string[] = [];
     if (entry.exitCode !== null && entry.exitCode !== 0) {
       why.push(entry.exitReason === `k6 exit ${entry.exitCode}` ? entry.exitReason : `${entry.exitReason}, k6 exit ${entry.exitCode}`);
     }
-    if (entry.grade.letter === 'N/A') why.push('no grade');
+    if (verdict.kind === 'test_broken') why.push('the test is broken, not the shop');
+    else if (entry.grade.letter === 'N/A') why.push('no grade');
     else if (!PASSING_LETTERS.has(entry.grade.letter)) why.push('grade below C');
     const outcome = level === 'SUCCESS' ? 'completed' : `failed (${why.join('; ')})`;
     const figures = [`p95 ${entry.p95Ms === null ? 'n/a' : ms(entry.p95Ms)}`, `errors ${entry.errorRatio === null ? 'n/a' : pct(entry.errorRatio)}`, `${entry.requests} requests`].join(', ');
+    // The run's own words when it has more to say than its grade: why the test is broken, how it ended early.
+    const sentences = [verdict.broken, verdict.ending].filter((x): x is string => x !== null);
     const draft: Draft = {
-      notification: this.notification(level, 'completed', entry.testid, entry.tags ?? {}, entry.target, gradeText, `${subject.start} ${outcome} with Grade ${gradeText}: ${figures}, testid ${entry.testid}.`),
+      notification: this.notification(level, 'completed', entry.testid, entry.tags ?? {}, entry.target, gradeText, [`${subject.start} ${outcome} with Grade ${gradeText}: ${figures}, testid ${entry.testid}.`, ...sentences].join(' ')),
       headline: `run ${outcome} on {subject}`,
-      after: [`Grade ${gradeText}`, figures],
+      after: [`Grade ${gradeText}`, figures, ...sentences],
     };
     return { notification: draft.notification, slack: slackMessage(draft, subject) };
   }
