@@ -2,7 +2,7 @@
 // from a running sink. Every user mistake is a CliError with one plain sentence.
 import { parseArgs } from 'node:util';
 import { CliError } from './args.ts';
-import { compareRuns, formatComparison } from '../report/compare.ts';
+import { comparability, compareRuns, formatComparison } from '../report/compare.ts';
 import { readHistory } from '../contract/history-file.ts';
 import type { HistoryEntry } from '../contract/sink-api.ts';
 import { historyCsv } from '../report/history-csv.ts';
@@ -132,11 +132,14 @@ export async function historyCommand(argv: string[], out: NodeJS.WritableStream)
     csv: { type: 'boolean' },
     trend: { type: 'boolean' },
     scenario: { type: 'string' },
+    'promo-type': { type: 'string' },
     'promo-name': { type: 'string' },
     file: { type: 'string' },
     sink: { type: 'string' },
   });
   if (positionals.length > 0) throw new CliError(`history takes no arguments besides its options, not "${positionals.join(' ')}".`);
+  const promoType = typeof values['promo-type'] === 'string' ? values['promo-type'] : undefined;
+  if (promoType === '') throw new CliError('--promo-type needs a promo type.');
   if (values.csv && values.trend) throw new CliError('Give either --csv or --trend, not both.');
   const scenario = typeof values.scenario === 'string' ? values.scenario : undefined;
   const promoName = typeof values['promo-name'] === 'string' ? values['promo-name'] : undefined;
@@ -145,12 +148,14 @@ export async function historyCommand(argv: string[], out: NodeJS.WritableStream)
   const src = source(values);
   const all = await loadRuns(src);
   if (values.trend) {
-    out.write(trendText(trendOf(all, { scenario, promoName })));
+    out.write(trendText(trendOf(all, { scenario, promoType, promoName })));
     return 0;
   }
-  const runs = all.filter((r) => (scenario === undefined || r.scenario === scenario) && (promoName === undefined || r.tags?.promo_name === promoName));
+  const runs = all.filter(
+    (r) => (scenario === undefined || r.scenario === scenario) && (promoType === undefined || (r.tags?.promo_type ?? 'none') === promoType) && (promoName === undefined || r.tags?.promo_name === promoName),
+  );
   if (values.csv) out.write(historyCsv(runs));
-  else if (runs.length === 0) out.write(`No runs recorded yet in ${describe(src)}${scenario !== undefined || promoName !== undefined ? ' that match' : ''}.\n`);
+  else if (runs.length === 0) out.write(`No runs recorded yet in ${describe(src)}${scenario !== undefined || promoType !== undefined || promoName !== undefined ? ' that match' : ''}.\n`);
   else out.write(historyTable(runs));
   return 0;
 }
@@ -189,6 +194,9 @@ export async function compareCommand(argv: string[], out: NodeJS.WritableStream)
   const missing = [...new Set([baseline ? null : baselineId, candidate ? null : candidateId])].filter((x): x is string => x !== null);
   if (missing.length === 1) throw new CliError(`No run with testid ${missing[0]} in ${describe(src)}; \`history\` lists the recorded runs.`);
   if (missing.length === 2) throw new CliError(`No runs with testids ${missing[0]} and ${missing[1]} in ${describe(src)}; \`history\` lists the recorded runs.`);
+  // Only like with like: another scenario or journey, or a run whose test is broken, is refused in one sentence.
+  const refused = comparability(baseline!, candidate!);
+  if (refused !== null) throw new CliError(refused);
   const comparison = compareRuns(baseline!, candidate!);
   if (values.json) out.write(JSON.stringify(comparison, null, 2) + '\n');
   else out.write(formatComparison(comparison, { colour: wantsColour(out, values['no-color'] === true) }));

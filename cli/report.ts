@@ -12,6 +12,7 @@ import { printToPdf, chromiumBinary } from './pdf.ts';
 import { readHistory } from '../contract/history-file.ts';
 import type { HistoryEntry, RunSeriesJson } from '../contract/sink-api.ts';
 import { reportData, type ReportRun } from '../report/report-data.ts';
+import { comparability } from '../report/compare.ts';
 import { renderReportHtml } from '../report/html.ts';
 import { loadReportAssets } from '../report/assets.ts';
 
@@ -105,6 +106,9 @@ export async function writeReport(source: RunSource, testid: string, baselineId:
   const [run, baseline] = await Promise.all([source.load(testid), baselineId ? source.load(baselineId) : Promise.resolve(null)]);
   const missing = [run ? null : testid, baselineId && !baseline ? baselineId : null].filter((x): x is string => x !== null);
   if (missing.length > 0) throw new CliError(`No finished run with testid ${missing.join(' or ')} in ${source.describe}; \`history\` lists the recorded runs.`);
+  // Only like with like: the report's promo impact compares the same scenario and journey, runs whose tests reached the shop.
+  const refused = baseline ? comparability(baseline.entry, run!.entry) : null;
+  if (refused !== null) throw new CliError(refused);
   const html = renderReportHtml(reportData(run!, baseline), await loadReportAssets());
   writeFileSync(out, html);
   if (!pdf) return { html: out, pdf: null };

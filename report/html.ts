@@ -11,6 +11,8 @@ import { createHash } from 'node:crypto';
 import type { HistoryEntry, PageFiguresJson, ThresholdResultJson } from '../contract/sink-api.ts';
 import type { ReportData, ReportRun } from './report-data.ts';
 import { thresholdValue } from './threshold-value.ts';
+import { entryVerdict } from './sentences.ts';
+import { overheadLine } from './compare.ts';
 
 export interface ReportAssets {
   /** The page's script (dist/report/report-page.js). */
@@ -18,13 +20,6 @@ export interface ReportAssets {
   /** Its stylesheet, uPlot's included (dist/report/report.css). */
   css: string;
 }
-
-const HEADLINE: Record<string, string> = {
-  green: 'The site holds: it coped well with the load.',
-  orange: 'The site holds, but under strain: pages slowed down or some requests failed.',
-  red: 'The site does not hold: it was too slow or failing under the load.',
-  grey: 'No verdict: the test did not give enough figures.',
-};
 
 const escapeHtml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
 /** JSON inside <script type="application/json">: nothing in it may close the element. */
@@ -42,14 +37,6 @@ const signed = (x: number | null, d: number, unit: string) => (x === null ? '—
 function title(e: HistoryEntry): string {
   const promo = e.tags.promo_name && e.tags.promo_name !== 'none' ? e.tags.promo_name : null;
   return [promo, e.scenario].filter(Boolean).join(' · ') || e.testid;
-}
-
-function capacitySentence(e: HistoryEntry): string {
-  const c = e.capacity;
-  if (!c) return `Up to ${whole(e.maxVus)} simultaneous users.`;
-  const breaking = c.breakingPointVus !== null ? `The shop broke at ${whole(c.breakingPointVus)} simultaneous users` : `No break up to ${whole(c.maxVus)} simultaneous users`;
-  const limit = c.throughputLimitRps !== null ? `; it tops out at ${fixed(c.throughputLimitRps, 1)} requests/s (reached at ${whole(c.throughputLimitVus)} users).` : '.';
-  return breaking + limit;
 }
 
 function light(colour: string): string {
@@ -84,13 +71,15 @@ function impactSection(data: ReportData): string {
   const impact = data.impact;
   const baseline = data.baseline;
   if (!impact || !baseline) return '';
-  const rows = impact.comparison.rows.map((r) => [r.metric, fixed(r.baseline, 2), fixed(r.candidate, 2), signed(r.delta, 2, ''), signed(r.deltaPct, 1, ' %')]);
+  const c = impact.comparison;
+  // Each change is judged (report/compare.ts): the table says which count, the rest are noise.
+  const rows = c ? c.rows.map((r) => [r.metric, fixed(r.baseline, r.decimals), fixed(r.candidate, r.decimals), signed(r.delta, r.decimals, ''), r.measurable === false ? 'no measurable change' : signed(r.deltaPct, 1, ' %')]) : [];
   return `<section class="impact" data-testid="impact" aria-labelledby="impact-title">
 <h2 id="impact-title">Promo impact</h2>
 <p class="against">Against the baseline <code>${escapeHtml(baseline.entry.testid)}</code> (${escapeHtml(title(baseline.entry))}, ${escapeHtml(when(baseline.entry.startedAt))}).</p>
 <ul class="sentences" data-testid="impact-sentences">${impact.sentences.map((s) => `<li>${escapeHtml(s)}</li>`).join('')}</ul>
-<p class="overhead">Response-time overhead (p95): <strong data-testid="overhead">${escapeHtml(signed(impact.responseTimeOverheadPct, 1, ' %'))}</strong></p>
-${table(['', 'baseline', 'with the promo', 'change', 'change %'], rows, 'impact-table')}
+${c ? `<p class="overhead" data-testid="overhead">${escapeHtml(overheadLine(c))}</p>
+${table(['', 'baseline', c.voice === 'promo' ? 'with the promo' : 'candidate', 'change', 'change %'], rows, 'impact-table')}` : ''}
 </section>`;
 }
 
@@ -114,6 +103,8 @@ function runDetails(e: HistoryEntry): string[][] {
 export function renderReportHtml(data: ReportData, assets: ReportAssets): string {
   const e = data.run.entry;
   const colour = ['green', 'orange', 'red'].includes(e.grade.colour) ? e.grade.colour : 'grey';
+  // The run's own sentences (report/sentences.ts), as the CLI, the status page and the notifications say them.
+  const verdict = entryVerdict(e);
   const script = scriptText(assets.script);
   const hash = createHash('sha256').update(script).digest('base64');
   // Nothing may be fetched: no default source, images only as data: URLs (uPlot draws on canvas).
@@ -140,8 +131,9 @@ export function renderReportHtml(data: ReportData, assets: ReportAssets): string
 ${light(colour)}
 <div class="summary">
 <p class="grade"><span data-testid="grade-letter">${escapeHtml(e.grade.letter)}</span><span class="dash"> — </span><span data-testid="grade-score">${typeof e.grade.score === 'number' ? `${whole(e.grade.score)}/100` : 'no grade'}</span></p>
-<p class="verdict ${colour}" data-testid="verdict">${escapeHtml(HEADLINE[colour]!)}</p>
-<p class="capacity" data-testid="capacity">${escapeHtml(capacitySentence(e))}</p>
+<p class="verdict ${colour}" data-testid="verdict">${escapeHtml(verdict.headline)}</p>
+${verdict.capacity ? `<p class="capacity" data-testid="capacity">${escapeHtml(verdict.capacity)}</p>` : ''}
+${verdict.ending && verdict.ending !== verdict.headline ? `<p class="ending" data-testid="ending">${escapeHtml(verdict.ending)}</p>` : ''}
 </div>
 </section>
 <section class="figures" aria-label="Figures of the whole test">

@@ -18,6 +18,7 @@ import { SeriesStore } from './control/series-store.ts';
 import { RunControl } from './control/run-control.ts';
 import { controlRoutes } from './control/control-routes.ts';
 import { reportRoutes } from './control/report-routes.ts';
+import { compareRoutes } from './control/compare-routes.ts';
 import { notifierFromConfig, type Notifier } from './control/notify/notifier.ts';
 import { RunEvents } from './model/run-events.ts';
 import { GradeEmitter } from './grade/grades.ts';
@@ -242,6 +243,7 @@ export function buildApp(deps: SinkDeps = {}): SinkApp {
       log,
     });
     await reportRoutes(scope, { control, runs, history, seriesStore });
+    await compareRoutes(scope, { history });
     const forward = fanOut ?? undefined;
     scope.register(async (write) =>
       writeRoute(write, {

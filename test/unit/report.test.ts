@@ -19,42 +19,47 @@ import type { HistoryEntry, PageFiguresJson, RunSeriesJson, SeriesPointJson } fr
 
 const BASELINE: HistoryEntry = { ...NOVEMBER_BASELINE, testid: 'baseline_20261204_080000_1a2b3c4d', startedAt: '2026-12-04T08:00:00.000Z', endedAt: '2026-12-04T08:05:00.000Z' };
 
+const pageOf = (key: string, requests: number, p95Ms: number, errorRatio = 0.001): PageFiguresJson => ({
+  key, requests, rps: null, p50Ms: null, p95Ms, p99Ms: null, errorRatio, p95LowMs: p95Ms * 0.97, p95HighMs: p95Ms * 1.03,
+});
+const JOURNEY = (product: number, cart: number, cartErrors = 0.001) => ({ pageTypes: [pageOf('cart', 5000, cart, cartErrors), pageOf('homepage', 5000, 100), pageOf('product', 5000, product)], slowestNames: [] });
+const WITHOUT: HistoryEntry = { ...BASELINE, pages: JOURNEY(400, 60) };
+
 const PROMO: HistoryEntry = {
   ...BASELINE,
   testid: 'black_friday_20261204_090000_5e6f7a8b',
   tags: { ...BASELINE.tags, promo_type: 'manual_code', promo_name: 'Black Friday' },
-  p95Ms: 472, // +18 %
-  errorRatio: 0.006, // +0.4 point
-  rps: 45, // −10 %
+  p95Ms: 472,
+  errorRatio: 0.006,
+  rps: 45,
   grade: { letter: 'C', score: 78, colour: 'orange', text: 'C (78/100)' },
+  // The cart is 2.5 times as slow and fails 2 % of the time; the product page is 2 % slower (noise).
+  pages: JOURNEY(408, 150, 0.021),
 };
 
 describe('the promo impact', () => {
-  it('says first, in words, how much slower pages were, then errors and requests/s, with the figures', () => {
-    const impact = promoImpact(BASELINE, PROMO);
+  it('says first, in words, which pages got measurably slower, then what did not change, with the figures', () => {
+    const impact = promoImpact(WITHOUT, PROMO);
+    expect(impact.refused).toBeNull();
     expect(impact.sentences).toEqual([
-      'Pages were 18 % slower with the promo (95 % of pages within 472 ms, against 400 ms without it).',
+      'Cart pages were 150 % slower with the promo (95 % within 150 ms, against 60 ms without it).',
       'There were more errors with the promo: 0.60 % of requests failed, against 0.20 % without it.',
-      'The shop served 10 % fewer requests per second (45.0 requests/s, against 50.0).',
+      // 3,000 journeys in 300 s against 3,000 in 333 s: 10 %, and the counts' intervals apart.
+      'The shop completed 10 % fewer journeys per second with the promo (9.0 journeys/s, against 10.0 without it).',
+      'The homepage: no measurable change (95 % within 100 ms, against 100 ms without it).',
+      'Product pages: no measurable change (95 % within 408 ms, against 400 ms without it).',
     ]);
-    expect(impact.responseTimeOverheadPct).toBeCloseTo(18, 10);
-    expect(impact.p95DeltaMs).toBe(72);
-    expect(impact.errorRateDeltaPoints).toBeCloseTo(0.4, 10);
-    expect(impact.rpsDeltaPct).toBeCloseTo(-10, 10);
   });
 
-  it('calls changes under 3 % (or 0.1 point of errors) about the same, and faster pages faster', () => {
-    const impact = promoImpact(BASELINE, { ...BASELINE, testid: 'same_20261204_090000_5e6f7a8b', p95Ms: 408, errorRatio: 0.0025, rps: 51 });
-    expect(impact.sentences).toEqual([
-      'Pages were about as fast with the promo as without it (95 % of pages within 408 ms, against 400 ms without it).',
-      'Errors stayed about the same (0.25 % of requests failed, against 0.20 % without it).',
-      'The shop served about as many requests per second (51.0 requests/s, against 50.0).',
-    ]);
-    expect(promoImpact(BASELINE, { ...BASELINE, p95Ms: 300 }).sentences[0]).toBe('Pages were 25 % faster with the promo (95 % of pages within 300 ms, against 400 ms without it).');
+  it('says the same pages at about the same speed are no measurable change', () => {
+    const same = promoImpact(WITHOUT, { ...PROMO, testid: 'same_20261204_090000_5e6f7a8b', pages: JOURNEY(410, 62), errorRatio: 0.0025, rps: 50, iterations: 3000, requests: 15000 });
+    expect(same.sentences.every((s) => s.includes('no measurable change'))).toBe(true);
+    expect(promoImpact(WITHOUT, { ...PROMO, pages: JOURNEY(300, 60) }).sentences[0]).toBe('Product pages were 25 % faster with the promo (95 % within 300 ms, against 400 ms without it).');
   });
 
-  it('says the response times cannot be compared when a run has no p95', () => {
-    expect(promoImpact(BASELINE, { ...PROMO, p95Ms: null }).sentences[0]).toBe('The response times cannot be compared: one of the runs has no p95.');
+  it('gives the reason alone, and no figures, for runs that cannot be compared', () => {
+    const impact = promoImpact(WITHOUT, { ...PROMO, scenario: 'cache_hit' });
+    expect(impact).toEqual({ sentences: ['These runs cannot be compared: the baseline ran scenario promo and the candidate cache_hit; compare runs of the same scenario.'], comparison: null, refused: impact.sentences[0] });
   });
 });
 
@@ -139,26 +144,45 @@ describe('`report` given bad arguments', () => {
 });
 
 describe('the trend of past tests', () => {
-  const run = (testid: string, endedAt: string, p95Ms: number | null, scenario = 'ramp', promo = 'none'): HistoryEntry => ({ ...BASELINE, testid, endedAt, p95Ms, scenario, tags: { ...BASELINE.tags, promo_name: promo } });
+  const run = (testid: string, endedAt: string, p95Ms: number | null, scenario = 'ramp', promo = 'none', promoType = 'none'): HistoryEntry => ({
+    ...BASELINE, testid, endedAt, p95Ms, scenario, tags: { ...BASELINE.tags, promo_name: promo, promo_type: promoType },
+  });
   const runs = [
     run('c', '2026-12-04T10:00:00Z', 400),
     run('a', '2026-12-04T08:00:00Z', 120),
     run('x', '2026-12-04T09:30:00Z', 999, 'smoke'),
-    run('b', '2026-12-04T09:00:00Z', null, 'ramp', 'Black Friday'),
+    run('b', '2026-12-04T09:00:00Z', null),
+    run('bf', '2026-12-04T09:10:00Z', 900, 'ramp', 'Black Friday', 'manual_code'),
   ];
 
-  it('follows the newest run’s scenario, oldest first, and says where p95 went', () => {
+  it('follows the newest run’s scenario, promo type and promo name, oldest first, and says where p95 went', () => {
     const trend = trendOf(runs);
-    expect([trend.scope, trend.runs.map((r) => r.testid), trend.summary]).toEqual(['scenario ramp', ['a', 'b', 'c'], 'p95 went from 120 ms to 400 ms over the last 2 runs (+233 %): the shop got slower.']);
+    expect([trend.scope, trend.runs.map((r) => r.testid), trend.summary, trend.kind]).toEqual([
+      'scenario ramp, promo type none',
+      ['a', 'b', 'c'],
+      'p95 went from 120 ms to 400 ms over the last 2 runs (+233 %): the shop got slower.',
+      'slower',
+    ]);
     expect(sparkline(trend.runs)).toBe('▁·█');
   });
 
-  it('follows a promo or a scenario when asked, keeps the latest runs only, and says when p95 held', () => {
-    expect(trendOf(runs, { promoName: 'Black Friday' }).runs.map((r) => r.testid)).toEqual(['b']);
+  it('never mixes a promo\'s runs with the shop\'s without it', () => {
+    expect(trendOf(runs, { promoName: 'Black Friday' })).toMatchObject({ scope: 'scenario ramp, promo type manual code, promo Black Friday', runs: [runs[4]] });
+    expect(trendOf(runs, { scenario: 'ramp', promoType: 'none' }).runs.map((r) => r.testid)).toEqual(['a', 'b', 'c']);
     expect(trendOf(runs, { scenario: 'smoke' }).summary).toBeNull();
-    expect(trendOf(runs, { scenario: 'ramp' }, 1).runs.map((r) => r.testid)).toEqual(['c']);
+    expect(trendOf(runs, { scenario: 'ramp', promoType: 'none' }, 1).runs.map((r) => r.testid)).toEqual(['c']);
+  });
+
+  it('speaks only of a change past the noise floor, with figures that agree with the percentage', () => {
     const steady = [run('p', '2026-12-04T08:00:00Z', 400), run('q', '2026-12-04T09:00:00Z', 410)];
-    expect(trendOf(steady).summary).toBe('p95 held at about 410 ms over the last 2 runs.');
+    expect(trendOf(steady)).toMatchObject({ summary: 'p95 held at about 410 ms over the last 2 runs: no measurable change.', kind: 'held' });
+    // 1.4 → 1.9 ms is +36 %, but 0.5 ms: under the 20 ms floor.
+    expect(trendOf([run('s', '2026-12-04T08:00:00Z', 1.4), run('t', '2026-12-04T09:00:00Z', 1.9)]).summary).toBe('p95 held at about 1.9 ms over the last 2 runs: no measurable change.');
     expect(trendOf([run('f', '2026-12-04T08:00:00Z', 500), run('g', '2026-12-04T09:00:00Z', 250)]).summary).toBe('p95 went from 500 ms to 250 ms over the last 2 runs (-50 %): the shop got faster.');
+  });
+
+  it('leaves out runs whose test was broken', () => {
+    const broken = { ...run('z', '2026-12-04T11:00:00Z', 0.3), failures: { requests: 9, failed: 9, testSide: 9, shopSide: 0, causes: [{ cause: 'refused' as const, side: 'test' as const, status: 0, errorCode: 1212, error: null, pageType: null, origin: 'http://127.0.0.1:9', url: null, failed: 9, pageRequests: 9 }] } };
+    expect(trendOf([...runs, broken]).runs.map((r) => r.testid)).toEqual(['a', 'b', 'c']);
   });
 });

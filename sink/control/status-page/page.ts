@@ -6,10 +6,9 @@
 //
 // Everything from the sink goes into the page with textContent, never as HTML: tag
 // values come from k6 labels, which anyone who can write to the sink chooses.
-import { compareRuns, overheadLine, type ComparisonRow } from '../../../report/compare.ts';
+import { defaultComparison, overheadLine, tryCompare, verdict as changeVerdict } from '../../../report/compare.ts';
 import type { FiguresJson as Figures, HistoryEntry, RunJson, SeriesPointJson } from '../../../contract/sink-api.ts';
 import { createRunCharts, createTrendChart, type RunCharts, type TrendChart } from '../../../report/charts.ts';
-import { promoImpact } from '../../../report/impact.ts';
 import { trendOf } from '../../../report/trend.ts';
 import type { Registration } from '../run-control.ts';
 import { marketingDashboardUrl } from '../../../contract/links.ts';
@@ -89,13 +88,6 @@ function takeTokenFromFragment(): void {
 
 // ---------------------------------------------------------------- words and numbers
 
-const VERDICT: Record<Colour, string> = {
-  green: 'All good: the shop is coping well.',
-  orange: 'Under strain: pages are slowing down or some requests fail.',
-  red: 'In trouble: the shop is too slow or failing.',
-  grey: 'No grade yet: not enough figures.',
-};
-
 const STATUS_WORDS: Record<Shown, string> = {
   waiting: 'Waiting for the first figures',
   running: 'Running',
@@ -151,10 +143,11 @@ function renderRun(e: RunEvent): void {
   el('grade-letter').textContent = g.letter;
   el('grade-score').textContent = g.score === null ? 'no grade yet' : `${g.score}/100`;
   const verdict = el('verdict');
-  verdict.textContent = e.status === 'waiting' ? 'Waiting for the first figures…' : VERDICT[colour];
+  // The run's own sentence (report/sentences.ts): why the test is broken, how it ended early, or the grade in words.
+  verdict.textContent = e.status === 'waiting' ? 'Waiting for the first figures…' : e.verdict.headline;
   verdict.className = `verdict ${colour}`;
   const reason = e.status !== 'waiting' && g.letter === 'N/A' ? (g.reason ?? e.naReason) : null;
-  show(el('why'), reason ? `Why: ${reason}.` : null);
+  show(el('why'), reason && e.status !== 'waiting' && e.verdict.kind !== 'test_broken' ? `Why: ${reason.replace(/\.$/, '')}.` : null);
 
   const status = el('status');
   status.textContent = STATUS_WORDS[shown];
@@ -272,7 +265,13 @@ let trendChart: TrendChart | null = null;
 
 function renderTrend(): void {
   const scenario = currentScenario();
-  const trend = trendOf(entries, scenario !== null ? { scenario } : {});
+  // One scenario, promo type and promo name: the run shown's (report/trend.ts).
+  const tags: Record<string, string> = latest ? { ...(latest.registration?.tags ?? {}), ...(latest.status !== 'waiting' ? latest.tags : {}) } : {};
+  const trend = trendOf(entries, {
+    ...(scenario !== null ? { scenario } : {}),
+    ...(tags.promo_type ? { promoType: tags.promo_type } : {}),
+    ...(tags.promo_name ? { promoName: tags.promo_name } : {}),
+  });
   const area = el('trend-area');
   area.hidden = trend.runs.length < 2;
   if (area.hidden) return;
@@ -300,10 +299,7 @@ function renderDetails(e: RunEvent): void {
     return;
   }
   details.hidden = false;
-  const c = e.capacity;
-  const breaking = c.breakingPointVus !== null ? `The shop broke at ${whole(c.breakingPointVus)} simultaneous users` : `No break up to ${whole(c.maxVus)} simultaneous users`;
-  const limit = c.throughputLimitRps !== null ? `; it tops out at ${fixed(c.throughputLimitRps, 1)} requests/s (reached at ${whole(c.throughputLimitVus)} users).` : '.';
-  el('capacity').textContent = breaking + limit;
+  el('capacity').textContent = e.verdict.capacity ?? '';
   show(el('aborted'), e.abortedBy ? `Stopped early: the goal ${e.abortedBy.metric} ${e.abortedBy.threshold} failed at ${thresholdValue(e.abortedBy)} over ${whole(e.abortedBy.requests)} requests.` : null);
   const list = el('thresholds');
   list.replaceChildren(
@@ -553,30 +549,28 @@ function fillPickers(): void {
   const candidate = el<HTMLSelectElement>('candidate');
   const keep = [baseline.value, candidate.value];
   for (const select of [baseline, candidate]) select.replaceChildren(...entries.map((e) => new Option(label(e), entryKey(e))));
-  // What the user picked stays picked when a new run arrives; at first, the newest two.
-  const pick = (select: HTMLSelectElement, previous: string | undefined, fallback: number) => {
-    select.value = previous && entries.some((e) => entryKey(e) === previous) ? previous : entryKey(entries[fallback]!);
+  // What the user picked stays picked when a new run arrives; at first, the default picks
+  // (report/compare.ts, as GET /api/compare): the viewed run is the candidate, the baseline
+  // the latest comparable run before it without a promo, else the previous comparable one.
+  const picks = defaultComparison(entries, testid || null);
+  const pick = (select: HTMLSelectElement, previous: string | undefined, fallback: HistoryEntry | null) => {
+    select.value = previous && entries.some((e) => entryKey(e) === previous) ? previous : fallback ? entryKey(fallback) : '';
   };
-  pick(baseline, keep[0], 1);
-  pick(candidate, keep[1], 0);
-  renderComparison();
+  pick(candidate, keep[1], picks.candidate);
+  pick(baseline, keep[0], picks.baseline);
+  renderComparison(picks.baseline === null ? picks.reason : null);
 }
 
 /** A history may hold the same testid twice (a run finished again): the end time tells them apart. */
 const entryKey = (e: HistoryEntry) => `${e.testid}@${e.endedAt}`;
 const entryFor = (key: string) => entries.find((e) => entryKey(e) === key);
 
-const METRIC_WORDS: Record<string, string> = {
-  'p50 (ms)': 'Typical response time, p50 (ms)',
-  'p95 (ms)': 'Response time, p95 (ms)',
-  'p99 (ms)': 'Slowest 1 %, p99 (ms)',
-  'errors (%)': 'Errors (%)',
-  rps: 'Requests per second',
-  'max VUs': 'Most simultaneous users',
-  'checks (%)': 'Checks passed (%)',
-  score: 'Score (out of 100)',
-};
-const DECIMALS: Record<string, number> = { 'errors (%)': 2, 'checks (%)': 2, 'max VUs': 0, score: 0 };
+/** A comparison row's metric in words: "p95 cart (ms)" → "Response time, p95, cart (ms)". */
+function metricWords(metric: string): string {
+  const page = /^(p95|errors) (.+) \((ms|%)\)$/.exec(metric);
+  if (page) return `${page[1] === 'p95' ? 'Response time, p95' : 'Errors'}, ${page[2]} (${page[3]})`;
+  return { 'journeys/s': 'Journeys per second', 'requests/journey': 'Requests per journey', score: 'Score (out of 100)' }[metric] ?? metric;
+}
 
 function signed(x: number, decimals: number): string {
   const s = x.toFixed(decimals);
@@ -584,38 +578,44 @@ function signed(x: number, decimals: number): string {
   return x > 0 ? `+${s}` : s;
 }
 
-function judgement(row: ComparisonRow, decimals: number): string | undefined {
-  if (row.delta === null || Number(row.delta.toFixed(decimals)) === 0) return undefined;
-  const improved = row.better === 'lower' ? row.delta < 0 : row.delta > 0;
-  return improved ? 'num better' : 'num worse';
-}
-
-function renderComparison(): void {
+/** The comparison of the picked runs, or why there is none (`reason`: the default picks found no baseline). */
+function renderComparison(reason: string | null = null): void {
   const b = entryFor(el<HTMLSelectElement>('baseline').value);
   const c = entryFor(el<HTMLSelectElement>('candidate').value);
   const body = el<HTMLTableElement>('comparison').tBodies[0]!;
   body.replaceChildren();
-  if (!b || !c) return;
-  const comparison = compareRuns(b, c);
+  const sentences = (lines: string[]) =>
+    el('impact-sentences').replaceChildren(
+      ...lines.map((sentence) => {
+        const item = document.createElement('li');
+        item.textContent = sentence;
+        return item;
+      }),
+    );
+  const result = b && c ? tryCompare(b, c) : null;
+  if (!result || result.refused !== null) {
+    // Only like with like: the page says why these runs are not compared.
+    el('overhead').textContent = '';
+    sentences([result?.refused ?? reason ?? 'Pick two runs to compare.']);
+    el('compare').dataset.refused = 'true';
+    return;
+  }
+  delete el('compare').dataset.refused;
+  const comparison = result.comparison;
   for (const row of comparison.rows) {
-    const decimals = DECIMALS[row.metric] ?? 1;
     const tr = body.insertRow();
     tr.dataset.metric = row.metric;
-    cell(tr, METRIC_WORDS[row.metric] ?? row.metric);
-    cell(tr, fixed(row.baseline, decimals), 'num');
-    cell(tr, fixed(row.candidate, decimals), 'num');
-    cell(tr, row.delta === null ? 'n/a' : signed(row.delta, decimals), judgement(row, decimals) ?? 'num');
-    cell(tr, row.deltaPct === null ? 'n/a' : `${signed(row.deltaPct, 1)} %`, judgement(row, decimals) ?? 'num');
+    const judged = changeVerdict(row);
+    const cls = judged === 'green' ? 'num better' : judged === 'red' ? 'num worse' : 'num';
+    cell(tr, metricWords(row.metric));
+    cell(tr, fixed(row.baseline, row.decimals), 'num');
+    cell(tr, fixed(row.candidate, row.decimals), 'num');
+    cell(tr, row.delta === null ? 'n/a' : signed(row.delta, row.decimals), cls);
+    cell(tr, row.measurable === false ? 'no measurable change' : row.deltaPct === null ? 'n/a' : `${signed(row.deltaPct, 1)} %`, cls);
   }
   el('overhead').textContent = overheadLine(comparison);
   // The same words as the report's promo impact, before the figures.
-  el('impact-sentences').replaceChildren(
-    ...promoImpact(b, c).sentences.map((sentence) => {
-      const item = document.createElement('li');
-      item.textContent = sentence;
-      return item;
-    }),
-  );
+  sentences(comparison.sentences);
 }
 
 // ---------------------------------------------------------------- start
@@ -623,8 +623,8 @@ function renderComparison(): void {
 function start(): void {
   takeTokenFromFragment();
   setUpStop();
-  el('baseline').addEventListener('change', renderComparison);
-  el('candidate').addEventListener('change', renderComparison);
+  el('baseline').addEventListener('change', () => renderComparison());
+  el('candidate').addEventListener('change', () => renderComparison());
   el('overlay').addEventListener('change', () => void pickOverlay());
   void loadHistory();
   setInterval(() => void loadHistory(), HISTORY_REFRESH_MS);
