@@ -220,7 +220,10 @@ function sentencesOf(c: Comparison): string[] {
   const errorPages = c.pages.filter((p) => p.errorsMeasurable);
   if (errorPages.length > 0 || c.errors.measurable) {
     if (isNumber(c.errors.baseline) && isNumber(c.errors.candidate)) changed.push(errorsSentence(c.errors.baseline, c.errors.candidate, true, c.voice));
-  } else if (isNumber(c.errors.baseline) && isNumber(c.errors.candidate)) unchanged.push(errorsSentence(c.errors.baseline, c.errors.candidate, false, c.voice));
+  } else if (isNumber(c.errors.baseline) && isNumber(c.errors.candidate) && (c.errors.baseline > 0 || c.errors.candidate > 0)) {
+    // Neither run had an error: nothing to say of errors.
+    unchanged.push(errorsSentence(c.errors.baseline, c.errors.candidate, false, c.voice));
+  }
   const j = c.journeys;
   if (j.baselinePerS !== null && j.candidatePerS !== null) (j.measurable ? changed : unchanged).push(journeysSentence(j.baselinePerS, j.candidatePerS, j.measurable, c.voice));
   return [...changed, ...unchanged];

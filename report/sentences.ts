@@ -60,11 +60,13 @@ function pctText(pct: number): string {
  * from the printed figures to print as the same percentage (1.4 → 1.9 ms is "+36 %", never
  * "1 ms to 2 ms (+36 %)").
  */
-export function durationPair(baselineMs: number, candidateMs: number): { baseline: string; candidate: string; pct: string } {
+export function durationPair(baselineMs: number, candidateMs: number, withChange = true): { baseline: string; candidate: string; pct: string } {
   const pct = baselineMs > 0 ? ((candidateMs - baselineMs) / baselineMs) * 100 : 0;
   const printed = pctText(pct);
   const largest = Math.max(baselineMs, candidateMs);
   const [scale, unit, least] = largest >= 1000 ? [1000, 's', 2] : [1, 'ms', largest >= 10 ? 0 : 1];
+  // Without a change printed beside them, the figures need no more decimals than their size asks.
+  if (!withChange) return { baseline: `${(baselineMs / scale).toFixed(least)} ${unit}`, candidate: `${(candidateMs / scale).toFixed(least)} ${unit}`, pct: printed };
   for (let d = least; ; d++) {
     const b = (baselineMs / scale).toFixed(d);
     const c = (candidateMs / scale).toFixed(d);
@@ -152,14 +154,14 @@ export function capacitySentence(c: CapacityJson): { kind: CapacityKind; text: s
     case 'limit':
       return { kind, text: `No break up to ${simultaneous(c.maxVus)}${limit}.` };
     case 'no_limit':
-      return { kind, text: `No limit found up to ${peak} req/s at ${users(c.maxVus)}: the load, not the shop, set the pace.` };
+      return { kind, text: `No limit found ${c.peakOkRps ? `up to ${peak} req/s ` : ''}at ${users(c.maxVus)}: the load, not the shop, set the pace.` };
     case 'not_measured':
       return {
         kind,
         text:
           c.loadGrew === false
             ? `No limit measured at ${users(c.maxVus)}: the load did not grow, and the shop was struggling under it; a ramp finds where it tops out.`
-            : `No limit measured up to ${peak} req/s at ${users(c.maxVus)}: the shop slowed down as the load grew, but the test ended before its throughput levelled off.`,
+            : `No limit measured ${c.peakOkRps ? `up to ${peak} req/s ` : ''}at ${users(c.maxVus)}: the shop slowed down as the load grew, but the test ended before its throughput levelled off.`,
       };
   }
 }
@@ -308,7 +310,7 @@ function listed(items: readonly string[]): string {
 export function pageChangeSentence(pageType: string, baselineMs: number, candidateMs: number, measurable: boolean, voice: CompareVoice): string {
   const { subject, verb } = pageSubject(pageType);
   const v = VOICE[voice];
-  const figures = durationPair(baselineMs, candidateMs);
+  const figures = durationPair(baselineMs, candidateMs, measurable);
   const within = `95 % within ${figures.candidate}, against ${figures.baseline} ${v.before}`;
   if (!measurable) return `${subject}: no measurable change (${within}).`;
   return `${subject} ${verb} ${figures.pct} % ${candidateMs > baselineMs ? 'slower' : 'faster'} ${v.changed} (${within}).`;
@@ -344,7 +346,7 @@ export type TrendKind = 'slower' | 'faster' | 'held';
  */
 export function trendSentence(firstMs: number, lastMs: number, runs: number, measurable: boolean): { kind: TrendKind; text: string } {
   const over = `over the last ${runs} runs`;
-  if (!measurable || firstMs <= 0) return { kind: 'held', text: `p95 held at about ${durationPair(lastMs, lastMs).candidate} ${over}: no measurable change.` };
+  if (!measurable || firstMs <= 0) return { kind: 'held', text: `p95 held at about ${durationPair(lastMs, lastMs, false).candidate} ${over}: no measurable change.` };
   const f = durationPair(firstMs, lastMs);
   const slower = lastMs > firstMs;
   return { kind: slower ? 'slower' : 'faster', text: `p95 went from ${f.baseline} to ${f.candidate} ${over} (${slower ? '+' : '-'}${f.pct} %): the shop got ${slower ? 'slower' : 'faster'}.` };

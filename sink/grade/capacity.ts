@@ -103,16 +103,17 @@ function startOf(points: readonly SeriesPoint[]): number {
 const PUSH_INTERVAL_MS = 1000;
 
 /**
- * Whether the load was growing at point i: its VUs above those a window before, when the run
- * had already started a window and a push before (a constant load's VUs all start in its
- * first second, which is not growth).
+ * Whether the load was growing at point i: its VUs above those a window before, or those at
+ * the end of the run's first second when that is nearer (a constant load's VUs all start in
+ * its first second, which is not growth).
  */
 export function growingLoad(points: readonly SeriesPoint[], i: number): boolean {
   const start = startOf(points);
   if (start < 0) return false;
   const p = points[i]!;
-  const before = p.t - POINT_WINDOW_MS;
-  return before >= points[start]!.t + PUSH_INTERVAL_MS && p.vus > vusAt(points, before);
+  // A window back, but never into the run's first second: a short ramp grows within less than a window.
+  const before = Math.max(p.t - POINT_WINDOW_MS, points[start]!.t + PUSH_INTERVAL_MS);
+  return before < p.t && p.vus > vusAt(points, before);
 }
 
 function shopBreached(points: readonly SeriesPoint[], i: number): 'errors' | 'latency' | null {
@@ -173,10 +174,10 @@ function upToPeak(points: readonly SeriesPoint[]): readonly SeriesPoint[] {
   return points.slice(0, end + 1);
 }
 
-/** The 90th percentile of the points' rates of requests that did not fail; null with fewer than 5. */
+/** The 90th percentile of the points' rates of requests that did not fail; null without one. */
 export function peakOkRps(points: readonly SeriesPoint[]): number | null {
   const rates = points.map((p) => p.okRps).filter((r): r is number => r !== null && r > 0);
-  if (rates.length < 5) return null;
+  if (rates.length === 0) return null;
   const sorted = [...rates].sort((a, b) => a - b);
   return sorted[Math.floor(0.9 * (sorted.length - 1))]!;
 }
@@ -209,7 +210,8 @@ function slope(x: number[], y: number[]): number {
 export function saturation(points: readonly SeriesPoint[]): { rps: number; vus: number; index: number } | null {
   const peak = upToPeak(points);
   const capacity = peakOkRps(peak);
-  if (capacity === null) return null;
+  // Five seconds of rates at least: one lucky second must not set a limit.
+  if (capacity === null || peak.filter((p) => p.okRps !== null && p.okRps > 0).length < 5) return null;
   const k = peak.findIndex((p) => p.okRps !== null && p.okRps >= 0.95 * capacity && p.vus > 0);
   if (k < 0) return null;
   const loadOf = (p: SeriesPoint) => Math.max(1, vusAt(peak, p.t - POINT_WINDOW_MS / 2) || p.vus);

@@ -1,6 +1,7 @@
-// An HTTP target of the tests' own whose latency has a real tail, unlike the demo
-// shop's even timings: every answer waits a delay drawn from the chosen shape.
-import { createServer, type Server } from 'node:http';
+// HTTP targets of the tests' own: one whose latency has a real tail, unlike the demo
+// shop's even timings (every answer waits a delay drawn from the chosen shape), and one
+// of known capacity (C workers of S ms, 503 after Q ms in the queue).
+import { createServer, type Server, type ServerResponse } from 'node:http';
 
 export type LatencyShape =
   /** Exponential with this mean (ms). */
@@ -41,24 +42,84 @@ export interface LatencyTarget {
 
 /**
  * Answers every request with 200 and a small HTML body after a delay of `shape`;
- * paths under /error/ answer 500. `pathShape` may give some paths a shape of their own.
+ * paths under /error/ answer 500. `pathShape` may give some paths a shape of their own,
+ * and `status` some paths a status of their own (a journey whose product pages are gone).
  */
-export async function startLatencyTarget(shape: LatencyShape, pathShape: (path: string) => LatencyShape | undefined = () => undefined): Promise<LatencyTarget> {
+export async function startLatencyTarget(
+  shape: LatencyShape,
+  pathShape: (path: string) => LatencyShape | undefined = () => undefined,
+  status: (path: string) => number | undefined = () => undefined,
+): Promise<LatencyTarget> {
   let served = 0;
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0]!;
     const delay = drawDelayMs(pathShape(path) ?? shape);
+    // Drain a POST's body so the connection stays usable.
+    req.resume();
     setTimeout(() => {
       served++;
-      res.writeHead(path.startsWith('/error/') ? 500 : 200, { 'Content-Type': 'text/html; charset=utf-8' }).end('<html><body>ok</body></html>');
+      res.writeHead(status(path) ?? (path.startsWith('/error/') ? 500 : 200), { 'Content-Type': 'text/html; charset=utf-8' }).end('<html><body>ok</body></html>');
     }, delay);
   });
+  return listening(server, () => served);
+}
+
+async function listening(server: Server, served: () => number): Promise<LatencyTarget> {
   server.keepAliveTimeout = 60_000;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as { port: number };
   return {
     url: `http://127.0.0.1:${port}`,
-    served: () => served,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
+    served,
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
+}
+
+/** A shop of known capacity: C workers, each busy S ms per request; a request that waits Q ms in the queue gets 503. */
+export interface CapacityLimit {
+  workers: number;
+  serviceMs: number;
+  queueTimeoutMs: number;
+}
+
+/**
+ * A target whose throughput tops out at C/S requests/s (C workers of S ms each), queueing
+ * what it cannot serve and answering 503 to a request that waited Q ms: a real capacity
+ * limit and a real breaking point, with nothing but timers (so it measures the same on a
+ * busy machine as the demo shop's heavier code would not).
+ */
+export async function startCapacityTarget(limit: CapacityLimit): Promise<LatencyTarget & { capacityRps: number }> {
+  let served = 0;
+  let free = limit.workers;
+  const queue: Array<{ res: ServerResponse; timer: NodeJS.Timeout }> = [];
+  const serve = (res: ServerResponse) => {
+    free--;
+    setTimeout(() => {
+      served++;
+      res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' }).end('<html><body>ok</body></html>');
+      free++;
+      const next = queue.shift();
+      if (next) {
+        clearTimeout(next.timer);
+        serve(next.res);
+      }
+    }, limit.serviceMs);
+  };
+  const server: Server = createServer((req, res) => {
+    req.resume();
+    if (free > 0) return serve(res);
+    const waiting = {
+      res,
+      timer: setTimeout(() => {
+        queue.splice(queue.indexOf(waiting), 1);
+        res.writeHead(503, { 'Content-Type': 'text/plain' }).end('busy');
+      }, limit.queueTimeoutMs),
+    };
+    queue.push(waiting);
+  });
+  return { ...(await listening(server, () => served)), capacityRps: (limit.workers * 1000) / limit.serviceMs };
 }

@@ -12,7 +12,7 @@ import { saturationVus } from '../../demo/app.ts';
 import { runProcess } from '../../fixtures/processes.ts';
 import { startDemo } from '../helpers/demo.ts';
 import { startSink, remoteWriteEnv } from '../helpers/sink.ts';
-import { readPoints } from '../helpers/k6-samples.ts';
+import { errorsPassOnePercentAt } from '../helpers/k6-samples.ts';
 import type { RunJson } from '../../contract/sink-api.ts';
 
 const k6 = inject('k6Bin');
@@ -21,32 +21,6 @@ beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'pla-capacity-'));
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-/**
- * The oracle, from k6's raw samples: for each second until the ramp starts down, the
- * error ratio of the requests sent in the 3 s up to it (when there are at least 20) and
- * the VUs they were sent at (k6's `vus` gauge at the middle of those 3 s: a fast ramp
- * adds VUs every second); the breaking point is the VUs of the first second from which
- * every later one is over 1 %.
- */
-async function errorsPassOnePercentAt(samplesPath: string, peak: number): Promise<number | null> {
-  const points = await readPoints(samplesPath);
-  const vus = points.filter((p) => p.metric === 'vus').map((p) => ({ t: Date.parse(p.data.time), v: p.data.value }));
-  vus.sort((a, b) => a.t - b.t);
-  const lastAtPeak = Math.max(...vus.filter((s) => s.v >= peak).map((s) => s.t));
-  const requests = points.filter((p) => p.metric === 'http_req_failed').map((p) => ({ t: Date.parse(p.data.time), failed: p.data.value }));
-  const seconds: Array<{ vus: number; over: boolean }> = [];
-  for (const { t, v } of vus) {
-    if (t > lastAtPeak) break;
-    const recent = requests.filter((r) => r.t > t - 3000 && r.t <= t);
-    if (recent.length < 20) continue;
-    const middle = vus.filter((s) => s.t <= t - 1500).at(-1)?.v ?? v;
-    seconds.push({ vus: middle, over: recent.reduce((n, r) => n + r.failed, 0) / recent.length > 0.01 });
-  }
-  let breaking: number | null = null;
-  for (let i = seconds.length - 1; i >= 0 && seconds[i]!.over; i--) breaking = seconds[i]!.vus;
-  return breaking;
-}
 
 interface Ramp {
   intensity: 'light' | 'medium' | 'heavy';
