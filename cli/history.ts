@@ -7,6 +7,7 @@ import { readHistory } from '../contract/history-file.ts';
 import type { HistoryEntry } from '../contract/sink-api.ts';
 import { historyCsv } from '../report/history-csv.ts';
 import { sparkline, trendOf, type Trend } from '../report/trend.ts';
+import { gradeText } from '../report/sentences.ts';
 
 export const DEFAULT_HISTORY_FILE = 'results/history.jsonl';
 
@@ -102,7 +103,7 @@ export function historyTable(runs: HistoryEntry[]): string {
     r.testid,
     shortTime(r.endedAt),
     r.exitReason,
-    r.grade?.text ?? '-',
+    gradeText(r),
     fixed(r.p95Ms, 1),
     fixed(typeof r.errorRatio === 'number' ? r.errorRatio * 100 : null, 2),
     fixed(r.rps, 1),

@@ -259,6 +259,18 @@ export function verdictOf(input: VerdictInput): VerdictJson {
   };
 }
 
+/**
+ * A grade as a table cell shows it: "A (97/100)", or for a run whose test was broken "N/A:
+ * the test could not reach the shop" (the first clause of its sentence), never a bare N/A
+ * that reads like the shop's fault.
+ */
+export function gradeText(e: HistoryEntry): string {
+  const broken = entryVerdict(e).broken;
+  if (!broken) return e.grade?.text ?? '-';
+  const clause = broken.split(':')[0]!;
+  return `N/A: ${clause.charAt(0).toLowerCase()}${clause.slice(1)}`;
+}
+
 /** The sentences of a history entry: its own, or, for one written before issue 21, worded from what it holds. */
 export function entryVerdict(e: HistoryEntry): VerdictJson {
   if (e.verdict) return e.verdict;

@@ -218,15 +218,18 @@ export function endingOf(run: RunState | undefined, registration: Registration |
  * The history entry of a run: one source for every figure. With native histograms the
  * sink's merge (k6's estimator, docs/sink.md) gives the headline percentiles, the thresholds
  * and the per-page figures alike, each within the documented bound of k6's own summary;
- * k6's summary (sent by the CLI of a single-instance run) stands only when the sink has no
- * histogram of the run. A run whose test is broken has no grade (its sentence says why).
+ * k6's summary (sent by the CLI of a single-instance run) stands when the sink has no
+ * histogram of the run, and for the checks' rate, which k6 counts exactly. A run whose test
+ * is broken has no grade (its sentence says why).
  */
 export function historyEntry(testid: string, run: RunState | undefined, registration: Registration | null): HistoryEntry {
   const sinkFinal = run?.figures().run;
-  const k6 = run?.hasHistogram ? null : (registration?.k6Summary ?? null);
+  const summary = registration?.k6Summary ?? null;
+  const k6 = run?.hasHistogram ? null : summary;
   const final = k6
     ? { ...k6, vus: sinkFinal?.vus ?? 0, grade: k6.p95Ms === null ? grade({ p95Ms: NaN, errorRatio: 0 }) : grade({ p95Ms: k6.p95Ms, errorRatio: k6.errorRatio, requests: k6.requests }) }
-    : sinkFinal;
+    : // The checks' rate is the one figure k6 counts exactly and the sink only estimates (an equal-weight mean of the series' ratios).
+      sinkFinal && { ...sinkFinal, checksRate: summary?.checksRate ?? sinkFinal.checksRate };
   const failures = run?.failures() ?? { requests: final?.requests ?? 0, failed: 0, testSide: 0, shopSide: 0, causes: [] };
   const broken = brokenSentence(failures);
   const g = broken !== null ? notApplicable(broken) : final?.grade;

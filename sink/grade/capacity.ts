@@ -29,7 +29,7 @@ const BREAKING_LIMITS = limitsFor('C');
 const RECOVERIES_ALLOWED = 0.2;
 /** Past the knee, the VUs must go on to at least this many times the knee's. */
 const STILL_GROWING = 1.1;
-/** Saturated: requests in flight at the end of the stretch past the knee against the knee's, and the mean latency there against the latency below the knee. */
+/** Saturated: at the end of the stretch past the knee, requests in flight against what the shop holds at its capacity with its latency below the knee, and the mean latency against that latency. */
 const IN_FLIGHT_RISE = 1.3;
 const LATENCY_RISE = 1.3;
 /** Strained (no limit found, but not "the load set the pace"): latency rose this much, and by at least STRAIN_MIN_MS. */
@@ -203,9 +203,10 @@ function slope(x: number[], y: number[]): number {
  * - the load went on growing: VUs to at least 1.1 × the knee's;
  * - completed requests/s stayed flat: they grow with the VUs (taken at the middle of each
  *   point's window, the load its rate answers) at less than half the rate per VU below it;
- * - requests in flight (Little's law) at the end are at least 1.3 × the knee's, and the mean
- *   latency there 1.3 × the shop's below the knee: the shop queues the load it cannot serve,
- *   it does not merely get less.
+ * - requests in flight (Little's law) at the end are at least 1.3 × what the shop holds at
+ *   its capacity with the latency it had below the knee (capacity × that latency), and the
+ *   mean latency there 1.3 × that latency: the shop queues the load it cannot serve, it does
+ *   not merely get less.
  */
 export function saturation(points: readonly SeriesPoint[]): { rps: number; vus: number; index: number } | null {
   const peak = upToPeak(points);
@@ -225,15 +226,17 @@ export function saturation(points: readonly SeriesPoint[]): { rps: number; vus: 
   // The end of the stretch: its last third, so one second does not decide.
   const tail = after.slice(-Math.max(1, Math.floor(after.length / 3)));
   const latencyOf = (p: SeriesPoint) => p.meanMs ?? p.p50Ms ?? null;
-  const kneeInFlight = inFlight(peak[k]!);
-  // The latency the shop had before it saturated: the median of the points below the knee
-  // (queueing has begun by the knee, at 95 % of the capacity).
-  const below = peak.slice(0, k).map(latencyOf).filter((x): x is number => x !== null).sort((a, b) => a - b);
-  const unloaded = below.length > 0 ? below[Math.floor((below.length - 1) / 2)]! : latencyOf(peak[k]!);
+  // The latency the shop had before it saturated: the 20th percentile of the points below
+  // the knee (queueing has begun by the knee, at 95 % of the capacity; a stall of a busy
+  // machine must not raise it).
+  const below = peak.slice(0, k).map(latencyOf).filter((x): x is number => x !== null && x > 0).sort((a, b) => a - b);
+  const unloaded = below.length > 0 ? below[Math.floor(0.2 * (below.length - 1))]! : latencyOf(peak[k]!);
   const endInFlight = tail.map(inFlight).filter((x): x is number => x !== null);
   const endLatency = tail.map(latencyOf).filter((x): x is number => x !== null);
-  if (kneeInFlight === null || unloaded === null || endInFlight.length === 0 || endLatency.length === 0) return null;
-  if (mean(endInFlight) < IN_FLIGHT_RISE * kneeInFlight || mean(endLatency) < LATENCY_RISE * unloaded) return null;
+  if (unloaded === null || endInFlight.length === 0 || endLatency.length === 0) return null;
+  // Little's law: at its capacity with that latency the shop holds capacity × latency requests; more in flight wait in a queue.
+  const served = (capacity * unloaded) / 1000;
+  if (mean(endInFlight) < IN_FLIGHT_RISE * served || mean(endLatency) < LATENCY_RISE * unloaded) return null;
   return { rps: capacity, vus: knee, index: k };
 }
 

@@ -100,6 +100,18 @@ describe('the throughput limit', () => {
     expect(capacity(points).peakOkRps).toBeGreaterThan(19);
   });
 
+  it('is not claimed for a hold on a fast shop whose latency jumps on a busy machine', () => {
+    const fast: Shop = { c: 64, s: 2, q: 1000 };
+    // Stalls of a busy machine: during the hold the mean latency triples.
+    const points = run({ seconds: 30, vus: rampVus(20, 18, 9), shop: (v, i) => ({ ...second(fast, v, 100), ...(i >= 20 ? { meanMs: 6, p95Ms: 9 } : {}) }) });
+    expect(saturation(points)).toBeNull();
+  });
+
+  it('takes the shop\'s latency below the knee from its quiet seconds, so a stall early on does not hide the queue', () => {
+    const points = run({ seconds: 125, vus: rampVus(120, 100, 20), shop: (v, i) => (i >= 12 && i < 60 ? { ...second(SHOP, v, THINK), meanMs: 200 } : second(SHOP, v, THINK)) });
+    expect(saturation(points)?.rps).toBeCloseTo(80, 6);
+  });
+
   it('is not claimed while requests/s still grow with the VUs, however the latency jitters', () => {
     let i = 0;
     const jitter = () => (++i % 7 === 0 ? 40 : 5);

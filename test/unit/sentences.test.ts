@@ -2,7 +2,7 @@
 // Whether real runs get the right sentence is test/integration/sentences.test.ts.
 import { describe, expect, it } from 'vitest';
 import {
-  brokenSentence, capacitySentence, durationPair, endingSentence, entryVerdict, errorsSentence, journeysSentence, pageChangeSentence, refusal, share,
+  brokenSentence, capacitySentence, durationPair, endingSentence, entryVerdict, errorsSentence, gradeText, journeysSentence, pageChangeSentence, refusal, share,
   testIsBroken, trendSentence, users, verdictOf,
 } from '../../report/sentences.ts';
 import type { CapacityJson, FailureCauseJson, FailuresJson } from '../../contract/sink-api.ts';
@@ -69,6 +69,8 @@ describe('capacity', () => {
 
   it('says no limit was found, and that the load set the pace, when the shop neither saturated nor strained', () => {
     expect(capacitySentence(capacity({}))).toEqual({ kind: 'no_limit', text: 'No limit found up to 24.6 req/s at 20 users: the load, not the shop, set the pace.' });
+    // A run too short for a rate still says what it found.
+    expect(capacitySentence(capacity({ peakOkRps: null, maxVus: 4 })).text).toBe('No limit found at 4 users: the load, not the shop, set the pace.');
   });
 
   it('does not say the load set the pace when the shop strained without a limit found', () => {
@@ -127,6 +129,12 @@ describe("a run's verdict", () => {
   it('gives a broken test no capacity and no grade words, only why it is broken', () => {
     const v = verdictOf({ ...graded, grade: { letter: 'F', colour: 'red' }, failures: REFUSED, capacity: capacity({ breakingPointVus: 6 }), finished: true });
     expect(v).toMatchObject({ kind: 'test_broken', headline: brokenSentence(REFUSED), capacity: null, capacityKind: null });
+  });
+
+  it('shows a broken test\'s missing grade with the reason in a table cell', () => {
+    expect(gradeText({ ...BASELINE, grade: { letter: 'N/A', score: null, colour: 'grey', text: 'N/A' }, failures: REFUSED })).toBe('N/A: the test could not reach the shop');
+    expect(gradeText({ ...BASELINE, grade: { letter: 'N/A', score: null, colour: 'grey', text: 'N/A' }, failures: ALL_404 })).toBe('N/A: the journey is broken');
+    expect(gradeText(BASELINE)).toBe('A (95/100)');
   });
 
   it('words an entry written before issue 21 from what it holds', () => {

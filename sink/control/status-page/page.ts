@@ -10,6 +10,7 @@ import { defaultComparison, overheadLine, tryCompare, verdict as changeVerdict }
 import type { FiguresJson as Figures, HistoryEntry, RunJson, SeriesPointJson } from '../../../contract/sink-api.ts';
 import { createRunCharts, createTrendChart, type RunCharts, type TrendChart } from '../../../report/charts.ts';
 import { trendOf } from '../../../report/trend.ts';
+import { gradeText } from '../../../report/sentences.ts';
 import type { Registration } from '../run-control.ts';
 import { marketingDashboardUrl } from '../../../contract/links.ts';
 import { thresholdValue } from '../../../report/threshold-value.ts';
@@ -489,11 +490,13 @@ function cell(row: HTMLTableRowElement, text: string, className?: string): HTMLT
   return td;
 }
 
-function gradeCell(row: HTMLTableRowElement, g: HistoryEntry['grade']): void {
+function gradeCell(row: HTMLTableRowElement, e: HistoryEntry): void {
   const td = row.insertCell();
   const dot = document.createElement('span');
+  const g = e.grade;
   dot.className = `dot ${isColour(g.colour) ? g.colour : 'grey'}`;
-  td.append(dot, g.score === null ? g.letter : `${g.letter} (${g.score}/100)`);
+  // A broken test's N/A says why (report/sentences.ts), so it does not read as the shop's fault.
+  td.append(dot, g.score === null ? gradeText(e) : `${g.letter} (${g.score}/100)`);
 }
 
 function label(e: HistoryEntry): string {
@@ -529,7 +532,7 @@ async function loadHistory(): Promise<void> {
     if (e.testid === testid) row.className = 'current';
     cell(row, e.testid);
     cell(row, when(e.endedAt));
-    gradeCell(row, e.grade);
+    gradeCell(row, e);
     cell(row, e.p95Ms === null ? '—' : `${whole(e.p95Ms)} ms`, 'num');
     cell(row, e.errorRatio === null ? '—' : `${percent(e.errorRatio)} %`, 'num');
     cell(row, e.exitReason);
