@@ -51,5 +51,7 @@ const num = (n: number | null, digits: number) => (n === null ? '–' : n.toFixe
 export function liveLine(run: RunJson, elapsedMs: number): string {
   const f = run.live;
   const elapsed = `${Math.floor(elapsedMs / 60_000)}m${String(Math.floor(elapsedMs / 1000) % 60).padStart(2, '0')}s`;
-  return `[live ${elapsed}] VUs ${f.vus}  RPS ${num(f.rps, 1)}  p95 ${num(f.p95Ms, 0)} ms  errors ${f.errorRatio === null ? '–' : (f.errorRatio * 100).toFixed(2)} %  grade ${f.grade.text}`;
+  // A grade withheld because the test is broken says why (report/sentences.ts's words).
+  const why = f.grade.letter === 'N/A' && run.verdict?.kind === 'test_broken' && f.grade.reason ? ` (${f.grade.reason.split(':')[0]})` : '';
+  return `[live ${elapsed}] VUs ${f.vus}  RPS ${num(f.rps, 1)}  p95 ${num(f.p95Ms, 0)} ms  errors ${f.errorRatio === null ? '–' : (f.errorRatio * 100).toFixed(2)} %  grade ${f.grade.text}${why}`;
 }

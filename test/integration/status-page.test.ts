@@ -57,6 +57,7 @@ function pastRun(testid: string, promo: string, p95Ms: number, errorRatio: numbe
     iterations: 4000,
     grade: { letter, score, colour: colourFor(letter), text: `${letter} (${score}/100)` },
     breakingPointVus: null,
+    pages: { pageTypes: [{ key: 'product', requests: 12_000, rps: 40, p50Ms: p95Ms / 3, p95Ms, p99Ms: p95Ms * 1.5, errorRatio, p95LowMs: p95Ms * 0.98, p95HighMs: p95Ms * 1.02 }], slowestNames: [] },
   };
 }
 const baseline = pastRun(makeTestId('baseline', new Date('2025-03-01T09:00:00Z')), 'none', 400, 0.002, 'A', 95);
@@ -210,10 +211,14 @@ describe('the status page', () => {
   it('compares two past runs with build/compare.ts', async () => {
     await expect.poll(() => page.getByTestId('compare').isVisible()).toBe(true);
     expect(await page.getByTestId('history-row').count()).toBe(2);
-    // Defaults: the older run is the baseline, the newer the candidate.
+    // Defaults: the viewed run is the candidate, and it has not finished: the page says so.
+    expect(await page.locator('[data-testid="impact-sentences"] li').allTextContents()).toEqual([`The run ${testid} has not finished yet, so there is nothing to compare.`]);
+    // Picked: the older run as the baseline, the newer as the candidate.
+    await page.getByTestId('baseline').selectOption({ index: 1 });
+    await page.getByTestId('candidate').selectOption({ index: 0 });
     expect(await text(page, 'overhead')).toBe(overheadLine(compareRuns(baseline, candidate)));
-    const p95Row = page.locator('[data-testid="comparison"] tr[data-metric="p95 (ms)"] td');
-    expect(await p95Row.allTextContents()).toEqual(['Response time, p95 (ms)', '400.0', '620.0', '+220.0', '+55.0 %']);
+    const p95Row = page.locator('[data-testid="comparison"] tr[data-metric="p95 product (ms)"] td');
+    expect(await p95Row.allTextContents()).toEqual(['Response time, p95, product (ms)', '400.0', '620.0', '+220.0', '+55.0 %']);
     // Swapped: the overhead turns negative.
     await page.getByTestId('baseline').selectOption({ index: 0 });
     await page.getByTestId('candidate').selectOption({ index: 1 });

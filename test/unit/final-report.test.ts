@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { abortLine, gradeBlock, instanceVerdicts, pageLines, thresholdLines, verdictLines } from '../../cli/final-report.ts';
 import { BASELINE } from '../helpers/history-entry.ts';
+import { liveLine } from '../../cli/sink-client.ts';
+import type { RunJson } from '../../contract/sink-api.ts';
 import type { ThresholdResultJson } from '../../contract/sink-api.ts';
 
 const p95: ThresholdResultJson = { metric: 'http_req_duration', threshold: 'p(95)<300', ok: false, value: 351.25, requests: 4000, abortOnFail: true, supported: true };
@@ -52,6 +54,14 @@ describe("the CLI's final report", () => {
     expect(gradeBlock(refused)[1]).toBe('  The test could not reach the shop: 100 % of requests were refused (connection refused at http://127.0.0.1:9).');
     // A test that never reached the shop says nothing of how the shop held.
     expect(verdictLines(refused)).toEqual(['  Stopped by hand at 99 of 120 users.']);
+  });
+
+  it('says on the live line why a broken test has no grade', () => {
+    const grade = { letter: 'N/A' as const, score: null, colour: 'grey' as const, text: 'N/A', reason: 'The test could not reach the shop: 100 % of requests were refused (connection refused at http://127.0.0.1:9).' };
+    const live = { requests: 20, p50Ms: 0.2, p95Ms: 0.4, p99Ms: 0.5, errorRatio: 1, rps: 4, vus: 2, checksRate: 0, iterations: 20, grade };
+    const run = { live, verdict: { kind: 'test_broken' } } as unknown as RunJson;
+    expect(liveLine(run, 5000)).toBe('[live 0m05s] VUs 2  RPS 4.0  p95 0 ms  errors 100.00 %  grade N/A (The test could not reach the shop)');
+    expect(liveLine({ ...run, verdict: { kind: 'no_data' } } as unknown as RunJson, 5000)).toMatch(/grade N\/A$/);
   });
 
   it('prints the per-page table with a column per figure', () => {
