@@ -21,3 +21,10 @@ export function remoteWriteEnv(sinkUrl: string, mode: RwMode): Record<string, st
   if (mode === 'trend-stats') env.K6_PROMETHEUS_RW_TREND_STATS = 'p(95),p(99)';
   return env;
 }
+
+/** A run's points in a few lines, for the message of a failed capacity assertion: what the detectors saw. */
+export function pointsText(points: ReadonlyArray<{ t: number; vus: number; okRps: number | null; rps: number | null; meanMs?: number | null; p95Ms: number | null; errorRatio: number | null }>): string {
+  const t0 = points[0]?.t ?? 0;
+  const n = (x: number | null | undefined, d = 0) => (x === null || x === undefined ? '-' : x.toFixed(d));
+  return ['s vus rps okRps meanMs p95Ms errors', ...points.map((p) => [n((p.t - t0) / 1000), p.vus, n(p.rps), n(p.okRps), n(p.meanMs), n(p.p95Ms), n(p.errorRatio, 3)].join(' '))].join('\n');
+}

@@ -13,9 +13,9 @@ import { INTENSITIES } from '../../lib/profiles.ts';
 import { saturationVus } from '../../demo/app.ts';
 import { runProcess, type Finished } from '../../fixtures/processes.ts';
 import { startDemo } from '../helpers/demo.ts';
-import { startSink, remoteWriteEnv } from '../helpers/sink.ts';
+import { startSink, remoteWriteEnv, pointsText } from '../helpers/sink.ts';
 import { errorsPassOnePercentAt } from '../helpers/k6-samples.ts';
-import type { RunJson } from '../../contract/sink-api.ts';
+import type { RunJson, RunSeriesJson } from '../../contract/sink-api.ts';
 
 const k6 = inject('k6Bin');
 let dir: string;
@@ -40,6 +40,7 @@ interface Measured {
   testid: string;
   res: Finished;
   run: RunJson;
+  series: RunSeriesJson;
   metrics: string;
   oracle: number | null;
 }
@@ -57,8 +58,9 @@ async function measure(name: string, shopOptions: Parameters<typeof startDemo>[0
     const args = ['run', '-q', '-o', 'experimental-prometheus-rw', '--out', `json=${samples}`, '-e', `TESTID=${testid}`, '-e', `BASE_URL=${shop.url}`, '-e', 'MIN_GRADE=none', ...Object.entries(env).flatMap(([k, v]) => ['-e', `${k}=${v}`]), join(SCENARIO_BUNDLE_DIR, 'ramp.js')];
     const res = await runProcess(k6, args, { env: remoteWriteEnv(sink.url, 'native') });
     const run = (await sink.app.inject({ url: `/api/runs/${testid}` })).json() as RunJson;
+    const series = (await sink.app.inject({ url: `/api/runs/${testid}/series` })).json() as RunSeriesJson;
     const metrics = (await sink.app.inject({ url: '/metrics' })).body;
-    measured.set(name, { testid, res, run, metrics, oracle: peak === null || res.code !== 0 ? null : await errorsPassOnePercentAt(samples, peak) });
+    measured.set(name, { testid, res, run, series, metrics, oracle: peak === null || res.code !== 0 ? null : await errorsPassOnePercentAt(samples, peak) });
   } finally {
     await sink.close();
     await shop.close();
@@ -84,10 +86,10 @@ describe('capacity from the per-second series of a ramp', () => {
     const preset = INTENSITIES[ramp.intensity];
     const limitRps = (ramp.concurrency * 1000) / ramp.serviceTimeMs;
     it(`finds the break within 20 % of where errors pass 1 %, and the throughput limit within 10 % of C/S = ${limitRps} req/s, on a ${ramp.intensity} ramp ${ramp.why}`, () => {
-      const { testid, res, run, metrics, oracle } = measured.get(ramp.intensity)!;
+      const { testid, res, run, series, metrics, oracle } = measured.get(ramp.intensity)!;
       expect(res.code, res.stderr).toBe(0);
       const { capacity } = run;
-      const context = `${ramp.intensity}: sink ${JSON.stringify(capacity)}; raw samples: errors pass 1 % at ${oracle} VUs; saturation at ${saturationVus({ ...ramp, thinkTimeMs: preset.thinkTimeMs })} VUs`;
+      const context = `${ramp.intensity}: sink ${JSON.stringify(capacity)}; raw samples: errors pass 1 % at ${oracle} VUs; saturation at ${saturationVus({ ...ramp, thinkTimeMs: preset.thinkTimeMs })} VUs; the points:\n${pointsText(series.points)}`;
       expect(oracle, context).not.toBeNull();
       expect(capacity.breakingPointVus, context).not.toBeNull();
       expect(Math.abs(capacity.breakingPointVus! - oracle!) / oracle!, context).toBeLessThanOrEqual(0.2);
