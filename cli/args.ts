@@ -60,7 +60,7 @@ Options:
                           --sink-url URL (required) and --target URL (required)
 
 Other commands:
-  npm run k6 -- history [--csv | --trend] [--scenario S] [--promo-name N] [--file PATH] [--sink URL]
+  npm run k6 -- history [--csv | --trend] [--scenario S] [--promo-type T] [--promo-name N] [--file PATH] [--sink URL]
   npm run k6 -- compare <baseline> <candidate> [--json] [--file PATH] [--sink URL] [--no-color]
   npm run k6 -- report <testid> [--baseline <testid>] [--out FILE] [--pdf] [--sink URL | --out-dir DIR]
   -h, --help              this text

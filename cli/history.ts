@@ -127,7 +127,7 @@ export function trendText(trend: Trend): string {
   return lines.join('\n') + '\n';
 }
 
-/** `history [--csv | --trend] [--scenario S] [--promo-name N] [--file PATH] [--sink URL]` */
+/** `history [--csv | --trend] [--scenario S] [--promo-type T] [--promo-name N] [--file PATH] [--sink URL]` */
 export async function historyCommand(argv: string[], out: NodeJS.WritableStream): Promise<number> {
   const { values, positionals } = parse('history', argv, {
     csv: { type: 'boolean' },
