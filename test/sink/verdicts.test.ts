@@ -111,10 +111,20 @@ describe('a broken test in the sink', () => {
   });
 });
 
+describe("a run's labels", () => {
+  it('come from every series, so a scenario label missing from the first (k6\'s vus) is found on the next', () => {
+    const f = feed('labels_20261127_080000_00000004');
+    f.second(0, 1, []);
+    expect(f.run().tags.scenario).toBeUndefined();
+    f.second(1, 1, [{ labels: SERVED, add: 5, failed: false }]);
+    expect(f.run().tags.scenario).toBe('ramp');
+  });
+});
+
 describe('how a run ended', () => {
   const registration = (extra: Partial<Registration>): Registration => ({
     testid: 'x', scenario: 'ramp', tags: {}, target: null, k6Addresses: [], registeredAt: T0, stopRequestedAt: null, finishedAt: T0 + 60_000, exitCode: 0, abortOnFail: false,
-    k6Summary: null, abortedBy: null, plannedVus: 20, guardStop: null, ...extra,
+    k6Summary: null, abortedBy: null, plannedVus: 20, stoppedAtVus: null, guardStop: null, ...extra,
   });
   const f = feed('ending_20261127_080000_00000003');
   for (let s = 0; s < 10; s++) f.second(s, s + 1, [{ labels: SERVED, add: 5, failed: false }]);
@@ -124,6 +134,8 @@ describe('how a run ended', () => {
     expect(endingOf(run, registration({ exitCode: 0 }))).toEqual({ kind: 'completed', atVus: 10, plannedVus: 20, detail: null });
     expect(endingOf(run, registration({ exitCode: 99 }))).toMatchObject({ kind: 'completed' });
     expect(endingOf(run, registration({ exitCode: 103, stopRequestedAt: T0 + 4_500 }))).toEqual({ kind: 'stopped', atVus: 5, plannedVus: 20, detail: null });
+    // The VUs the sink saw when it sent the stop, when it kept them.
+    expect(endingOf(run, registration({ exitCode: 103, stopRequestedAt: T0 + 4_500, stoppedAtVus: 6 }))).toMatchObject({ kind: 'stopped', atVus: 6 });
     expect(endingOf(run, registration({ exitCode: 99, abortOnFail: true }))).toEqual({ kind: 'threshold', atVus: 10, plannedVus: 20, detail: 'k6 aborted the run on its thresholds' });
     expect(endingOf(run, registration({ exitCode: 108 }))).toEqual({ kind: 'aborted', atVus: 10, plannedVus: 20, detail: 'k6 exited with 108 (aborted by the script)' });
     expect(endingOf(run, registration({ exitCode: 103, guardStop: { at: T0 + 6_500, detail: 'errors over 5 % for 10 s' } }))).toEqual({ kind: 'guard', atVus: 7, plannedVus: 20, detail: 'errors over 5 % for 10 s' });
