@@ -48,9 +48,11 @@ function tile(label: string, value: string, hint: string, testid: string): strin
   return `<div class="tile"><p class="label">${label}</p><p class="value" data-testid="${testid}">${escapeHtml(value)}</p><p class="hint">${hint}</p></div>`;
 }
 
-function table(head: string[], rows: string[][], testid: string): string {
-  const th = head.map((h) => `<th>${escapeHtml(h)}</th>`).join('');
-  const body = rows.map((r) => `<tr>${r.map((c) => `<td>${escapeHtml(c)}</td>`).join('')}</tr>`).join('');
+/** A table; the cells of `numeric` columns (from 1) are figures, which never wrap. */
+function table(head: string[], rows: string[][], testid: string, numeric: readonly number[] = []): string {
+  const cls = (i: number) => (numeric.includes(i) ? ' class="num"' : '');
+  const th = head.map((h, i) => `<th${cls(i)}>${escapeHtml(h)}</th>`).join('');
+  const body = rows.map((r) => `<tr>${r.map((c, i) => `<td${cls(i)}>${escapeHtml(c)}</td>`).join('')}</tr>`).join('');
   return `<div class="table-wrap"><table data-testid="${testid}"><thead><tr>${th}</tr></thead><tbody>${body}</tbody></table></div>`;
 }
 
@@ -79,7 +81,7 @@ function impactSection(data: ReportData): string {
 <p class="against">Against the baseline <code>${escapeHtml(baseline.entry.testid)}</code> (${escapeHtml(title(baseline.entry))}, ${escapeHtml(when(baseline.entry.startedAt))}).</p>
 <ul class="sentences" data-testid="impact-sentences">${impact.sentences.map((s) => `<li>${escapeHtml(s)}</li>`).join('')}</ul>
 ${c ? `<p class="overhead" data-testid="overhead">${escapeHtml(overheadLine(c))}</p>
-${table(['', 'baseline', c.voice === 'promo' ? 'with the promo' : 'candidate', 'change', 'change %'], rows, 'impact-table')}` : ''}
+${table(['', 'baseline', c.voice === 'promo' ? 'with the promo' : 'candidate', 'change', 'change %'], rows, 'impact-table', [1, 2, 3, 4])}` : ''}
 </section>`;
 }
 
@@ -152,12 +154,12 @@ ${chartNote(data.run)}
 <section class="details" aria-labelledby="details-title">
 <h2 id="details-title">For engineers</h2>
 <h3>Thresholds</h3>
-${e.thresholds && e.thresholds.length > 0 ? table(['verdict', 'threshold', 'value', 'requests'], thresholdRows(e.thresholds), 'thresholds') : '<p class="empty">This test declares no thresholds.</p>'}
+${e.thresholds && e.thresholds.length > 0 ? table(['verdict', 'threshold', 'value', 'requests'], thresholdRows(e.thresholds), 'thresholds', [2, 3]) : '<p class="empty">This test declares no thresholds.</p>'}
 ${e.abortedBy ? `<p class="aborted">Stopped early: ${escapeHtml(`${e.abortedBy.metric} ${e.abortedBy.threshold}`)} failed at ${escapeHtml(thresholdValue(e.abortedBy))}.</p>` : ''}
 <h3>Per page</h3>
-${pages.length > 0 ? table(['page', 'requests', 'req/s', 'p50', 'p95', 'p99', 'errors'], pages, 'pages') : '<p class="empty">No per-page figures.</p>'}
+${pages.length > 0 ? table(['page', 'requests', 'req/s', 'p50', 'p95', 'p99', 'errors'], pages, 'pages', [1, 2, 3, 4, 5, 6]) : '<p class="empty">No per-page figures.</p>'}
 <h3>The whole test</h3>
-${table(['', 'value'], [['p50', ms(e.p50Ms)], ['p95', ms(e.p95Ms)], ['p99', ms(e.p99Ms)], ['errors', percent(e.errorRatio)], ['requests/s', fixed(e.rps, 1)], ['requests', whole(e.requests)], ['peak VUs', whole(e.maxVus)]], 'whole')}
+${table(['', 'value'], [['p50', ms(e.p50Ms)], ['p95', ms(e.p95Ms)], ['p99', ms(e.p99Ms)], ['errors', percent(e.errorRatio)], ['requests/s', fixed(e.rps, 1)], ['requests', whole(e.requests)], ['peak VUs', whole(e.maxVus)]], 'whole', [1])}
 <h3>The run</h3>
 ${table(['', ''], runDetails(e), 'run')}
 </section>

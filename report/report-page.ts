@@ -9,7 +9,7 @@ const data = JSON.parse(document.getElementById('report-data')!.textContent!) as
 const points = data.run.series?.points ?? [];
 if (points.length > 0) {
   // 680 px: the width of A4 less its margins, so the printed charts are those on screen.
-  const charts: RunCharts = createRunCharts(document.querySelector<HTMLElement>('[data-testid="charts"]')!, { width: 680, height: 190, baseline: data.baseline !== null });
+  const charts: RunCharts = createRunCharts(document.querySelector<HTMLElement>('[data-testid="charts"]')!, { width: 680, height: 190, baseline: data.baseline !== null, staticLegend: true });
   charts.update(points, data.run.entry.capacity ?? null, data.baseline?.series?.points ?? []);
   // For tests and the curious: what each chart holds.
   (window as unknown as { promoCharts: RunCharts }).promoCharts = charts;
