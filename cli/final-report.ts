@@ -1,9 +1,11 @@
 // The parts of the CLI's final report that come from the sink's merged view of a run: the
-// grade block and the run's sentences, each threshold's merged verdict (and where an
-// instance's own k6 verdict differs), the per-page figures and the capacity.
+// grade block and the run's sentences, the scenario's own results, each threshold's merged
+// verdict (and where an instance's own k6 verdict differs), the per-page figures and the capacity.
 import type { HistoryEntry, PagesJson, PageFiguresJson, ThresholdResultJson } from '../contract/sink-api.ts';
-import { thresholdValue } from '../report/threshold-value.ts';
+import { judgedOnRequests, thresholdValue } from '../report/threshold-value.ts';
 import { entryVerdict } from '../report/sentences.ts';
+import { scenarioResults } from '../report/scenario-results.ts';
+import { count } from '../report/words.ts';
 
 /** One instance's own verdicts, from k6's --summary-export: `metric` → expression → failed. */
 export type InstanceVerdicts = Record<string, Record<string, boolean>>;
@@ -20,7 +22,7 @@ const msText = (v: number | null) => (v === null ? 'n/a' : `${v.toFixed(1)} ms`)
 
 /** The line the CLI prints when the sink stopped the run on a merged threshold. */
 export function abortLine(t: ThresholdResultJson): string {
-  return `aborted: the merged threshold ${t.metric} ${t.threshold} failed at ${thresholdValue(t)} over ${t.requests} requests; the sink stopped every instance`;
+  return `aborted: the merged threshold ${t.metric} ${t.threshold} failed at ${thresholdValue(t)} over ${count(t.requests, 'request')}; the sink stopped every instance`;
 }
 
 /**
@@ -32,7 +34,7 @@ export function thresholdLines(results: ThresholdResultJson[], perInstance: Arra
   const lines = ['  thresholds, merged over every instance:'];
   for (const t of results) {
     const verdict = !t.supported ? 'not judged' : t.ok === null ? 'no data yet' : t.ok ? 'ok' : 'FAILED';
-    const detail = t.supported ? `${thresholdValue(t)} over ${t.requests} requests` : (t.reason ?? '');
+    const detail = !t.supported ? (t.reason ?? '') : judgedOnRequests(t) ? `${thresholdValue(t)} over ${count(t.requests, 'request')}` : thresholdValue(t);
     lines.push(`    ${verdict.padEnd(11)} ${t.metric} ${t.threshold}   ${detail}`);
   }
   for (const t of results) {
@@ -46,6 +48,27 @@ export function thresholdLines(results: ThresholdResultJson[], perInstance: Arra
     lines.push(`  note: ${t.metric} ${t.threshold} ${t.ok ? 'holds' : 'fails'} merged (${thresholdValue(t)}), but ${who} judged it ${t.ok ? 'failed' : 'ok'}`);
   }
   return lines;
+}
+
+/**
+ * The Rate thresholds of one instance's k6 summary export as verdicts (its own figures):
+ * the scenario's results when no sink merged them.
+ */
+export function summaryRateThresholds(summary: { metrics?: Record<string, { value?: number; passes?: number; fails?: number; thresholds?: Record<string, boolean> }> }): ThresholdResultJson[] {
+  const out: ThresholdResultJson[] = [];
+  for (const [metric, m] of Object.entries(summary.metrics ?? {})) {
+    if (!m.thresholds || typeof m.value !== 'number' || m.passes === undefined) continue;
+    for (const [threshold, failed] of Object.entries(m.thresholds)) {
+      out.push({ metric, threshold, ok: !failed, value: m.value, requests: 0, abortOnFail: false, supported: true });
+    }
+  }
+  return out;
+}
+
+/** The scenario's own results (cache hits, 304s, promos applied), one sentence each. */
+export function scenarioLines(thresholds: readonly ThresholdResultJson[]): string[] {
+  const results = scenarioResults(thresholds);
+  return results.length === 0 ? [] : ['  results of the scenario:', ...results.map((r) => `    ${r.sentence}`)];
 }
 
 function pageRow(p: PageFiguresJson, width: number): string {
@@ -84,7 +107,7 @@ export function gradeBlock(e: HistoryEntry, note = ''): string[] {
     `Grade: ${e.grade.text} [${e.grade.colour}]  testid=${e.testid}${note}`,
     `  ${v.headline}`,
     `  p95 ${fixed(e.p95Ms, 1)} ms   p99 ${fixed(e.p99Ms, 1)} ms   errors ${e.errorRatio === null ? 'n/a' : (e.errorRatio * 100).toFixed(2)} %`,
-    `  ${fixed(e.rps, 1)} req/s   ${e.requests} requests   ${e.iterations} iterations   checks ${e.checksRate === null ? 'n/a' : `${(e.checksRate * 100).toFixed(2)} %`}`,
+    `  ${fixed(e.rps, 1)} req/s   ${count(e.requests, 'request')}   ${count(e.iterations, 'iteration')}   checks ${e.checksRate === null ? 'n/a' : `${(e.checksRate * 100).toFixed(2)} %`}`,
   ];
   return lines;
 }

@@ -25,7 +25,7 @@ import { figuresFromSummary, gradeFromSummary, gradeReport, type SummaryData } f
 import { buildDemoApp } from '../demo/app.ts';
 import { marketingDashboardUrl } from '../contract/links.ts';
 import { k8sManifests, k8sNameFromTestId } from './k8s.ts';
-import { abortLine, gradeBlock, instanceVerdicts, pageLines, thresholdLines, verdictLines } from './final-report.ts';
+import { abortLine, gradeBlock, instanceVerdicts, pageLines, scenarioLines, summaryRateThresholds, thresholdLines, verdictLines } from './final-report.ts';
 
 export interface RunOutcome {
   exitCode: number;
@@ -331,6 +331,8 @@ async function report(args: RunArgs, plan: Plan, sink: Sink | null, instances: I
   } else if (k6Data) {
     say('\n' + gradeReport(figuresFromSummary(k6Data), gradeFromSummary(k6Data), testid).trimEnd());
   }
+  // The sink's merged verdicts when it ran; else the one instance's own.
+  for (const line of scenarioLines(sinkRun?.thresholds ?? (k6Data ? summaryRateThresholds(k6Data as Parameters<typeof summaryRateThresholds>[0]) : []))) say(line);
   if (sinkRun) {
     const verdicts = instances.map((i) => (existsSync(i.summaryPath) ? instanceVerdicts(JSON.parse(readFileSync(i.summaryPath, 'utf8'))) : null));
     for (const line of [...thresholdLines(sinkRun.thresholds, verdicts), ...pageLines(sinkRun.pages), ...(finished ? verdictLines(finished) : [])]) say(line);

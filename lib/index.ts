@@ -8,6 +8,7 @@ export * from './threshold-announce.ts';
 export * from './pages.ts';
 export * from './checks.ts';
 export * from './cache.ts';
+export * from './promo.ts';
 export * from './summary.ts';
 export * from './options.ts';
 export * from './handle-summary.ts';

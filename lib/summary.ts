@@ -45,13 +45,15 @@ export function gradeFromSummary(data: SummaryData): Grade {
 }
 
 const fixed = (n: number | null, digits: number) => (n === null || Number.isNaN(n) ? 'n/a' : n.toFixed(digits));
+/** "1 request", "3 requests" (lib/ runs in k6: report/words.ts is not imported here). */
+const counted = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 /** One line per figure, the grade first: what marketing reads. */
 export function gradeReport(figures: RunFigures, g: Grade, testid?: string): string {
   const lines = [
     `Grade: ${formatGrade(g)} [${g.colour}]${testid ? `  testid=${testid}` : ''}`,
     `  p95 ${fixed(figures.p95Ms, 1)} ms   p99 ${fixed(figures.p99Ms, 1)} ms   errors ${fixed(figures.errorRatio * 100, 2)} %`,
-    `  ${fixed(figures.rps, 1)} req/s   ${figures.requests} requests   ${figures.iterations} iterations   checks ${figures.checksRate === null ? 'n/a' : `${fixed(figures.checksRate * 100, 2)} %`}`,
+    `  ${fixed(figures.rps, 1)} req/s   ${counted(figures.requests, 'request')}   ${counted(figures.iterations, 'iteration')}   checks ${figures.checksRate === null ? 'n/a' : `${fixed(figures.checksRate * 100, 2)} %`}`,
   ];
   if (g.reason) lines.push(`  (N/A: ${g.reason})`);
   return lines.join('\n') + '\n';

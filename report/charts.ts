@@ -9,6 +9,7 @@
 import uPlot from 'uplot';
 import type { CapacityJson, HistoryEntry, SeriesPointJson } from '../contract/sink-api.ts';
 import { freePlace, labelCandidates, seriesSegments, type Box, type Segment } from './chart-labels.ts';
+import { count } from './words.ts';
 
 export type ChartName = 'users' | 'latency' | 'errors' | 'rps';
 
@@ -216,9 +217,8 @@ export function createRunCharts(container: HTMLElement, options: RunChartsOption
   };
   const marks = (): Limit[] => {
     const out: Limit[] = [];
-    const one = (n: number) => `${n} user${n === 1 ? '' : 's'}`;
-    if (capacity?.breakingPointVus != null) out.push({ value: capacity.breakingPointVus, label: `breaking point: ${one(capacity.breakingPointVus)}`, colour: COLOURS.errors, name: 'the breaking point' });
-    if (capacity?.throughputLimitVus != null) out.push({ value: capacity.throughputLimitVus, label: `throughput limit reached at ${one(capacity.throughputLimitVus)}`, colour: COLOURS.limit, name: 'the throughput limit' });
+    if (capacity?.breakingPointVus != null) out.push({ value: capacity.breakingPointVus, label: `breaking point: ${count(capacity.breakingPointVus, 'user')}`, colour: COLOURS.errors, name: 'the breaking point' });
+    if (capacity?.throughputLimitVus != null) out.push({ value: capacity.throughputLimitVus, label: `throughput limit reached at ${count(capacity.throughputLimitVus, 'user')}`, colour: COLOURS.limit, name: 'the throughput limit' });
     return out;
   };
   const charts: Record<ChartName, uPlot> = {

@@ -10,9 +10,10 @@
 import { createHash } from 'node:crypto';
 import type { HistoryEntry, PageFiguresJson, ThresholdResultJson } from '../contract/sink-api.ts';
 import type { ReportData, ReportRun } from './report-data.ts';
-import { thresholdValue } from './threshold-value.ts';
+import { judgedOnRequests, thresholdValue } from './threshold-value.ts';
 import { entryVerdict } from './sentences.ts';
 import { overheadLine } from './compare.ts';
+import { scenarioResults } from './scenario-results.ts';
 
 export interface ReportAssets {
   /** The page's script (dist/report/report-page.js). */
@@ -61,7 +62,7 @@ function thresholdRows(thresholds: ThresholdResultJson[]): string[][] {
     !t.supported ? 'not judged' : t.ok === null ? 'no data' : t.ok ? 'met' : 'missed',
     `${t.metric} ${t.threshold}`,
     t.supported ? thresholdValue(t) : (t.reason ?? ''),
-    whole(t.requests),
+    judgedOnRequests(t) ? whole(t.requests) : '—',
   ]);
 }
 
@@ -82,6 +83,17 @@ function impactSection(data: ReportData): string {
 <ul class="sentences" data-testid="impact-sentences">${impact.sentences.map((s) => `<li>${escapeHtml(s)}</li>`).join('')}</ul>
 ${c ? `<p class="overhead" data-testid="overhead">${escapeHtml(overheadLine(c))}</p>
 ${table(['', 'baseline', c.voice === 'promo' ? 'with the promo' : 'candidate', 'change', 'change %'], rows, 'impact-table', [1, 2, 3, 4])}` : ''}
+</section>`;
+}
+
+/** The scenario's own results (cache hits, 304s, promos applied), in words. */
+function scenarioSection(e: HistoryEntry): string {
+  const results = scenarioResults(e.thresholds);
+  if (results.length === 0) return '';
+  const items = results.map((r) => `<li data-verdict="${r.verdict}">${escapeHtml(r.sentence)}</li>`).join('');
+  return `<section class="scenario-results" aria-labelledby="scenario-results-title">
+<h2 id="scenario-results-title">What this scenario checks</h2>
+<ul data-testid="scenario-results">${items}</ul>
 </section>`;
 }
 
@@ -144,6 +156,7 @@ ${tile('Errors', percent(e.errorRatio), 'share of requests that failed', 'errors
 ${tile('Requests', whole(e.requests), `${fixed(e.rps, 1)} per second`, 'requests')}
 ${tile('Simultaneous users', whole(e.maxVus), 'virtual shoppers (VUs) at the peak', 'vus')}
 </section>
+${scenarioSection(e)}
 ${impactSection(data)}
 <section class="charts-area" aria-labelledby="charts-title">
 <h2 id="charts-title">Over time</h2>

@@ -6,3 +6,11 @@ export function thresholdValue(t: Pick<ThresholdResultJson, 'metric' | 'value'>)
   if (t.value === null) return 'no data';
   return t.metric.startsWith('http_req_duration') ? `${t.value.toFixed(1)} ms` : `${(t.value * 100).toFixed(2)} %`;
 }
+
+/**
+ * Whether a verdict's `requests` are the requests it was judged on: for the HTTP metrics and
+ * checks. A scenario's own Rate metric (cache_hit_rate) comes without its counts.
+ */
+export function judgedOnRequests(t: Pick<ThresholdResultJson, 'metric'>): boolean {
+  return t.metric.startsWith('http_req_') || t.metric === 'checks';
+}

@@ -130,6 +130,8 @@ export class RunState implements RunView {
   readonly vusBySeries = new LatestValues();
   maxVus = 0;
   readonly checksBySeries = new LatestValues();
+  /** Each Rate metric's latest ratio per series (k6_<name>_rate), by the metric's name. */
+  readonly rates = new Map<string, LatestValues>();
   /** The run's thresholds, by metric and expression. */
   readonly thresholds = new Map<string, ThresholdSpec>();
   /** The first abortOnFail threshold that failed on the merged data: the run is to stop. */
@@ -217,6 +219,13 @@ export class RunState implements RunView {
     let n = 0;
     for (const v of this.vusBySeries.values()) n += v;
     return n;
+  }
+
+  /** The series of the Rate metric `name` (cache_hit_rate for k6_cache_hit_rate_rate). */
+  rateSeries(name: string): LatestValues {
+    let values = this.rates.get(name);
+    if (values === undefined) this.rates.set(name, (values = new LatestValues()));
+    return values;
   }
 
   get breakingPointVus(): number | null {
@@ -490,11 +499,20 @@ export class RunState implements RunView {
       result.requests = requests;
       if (requests <= 0) return result;
       value = failed / requests;
-    } else {
+    } else if (spec.base === 'checks') {
       const checks = this.checksRate();
       result.requests = this.totalRequests();
       if (checks === null) return result;
       value = checks;
+    } else {
+      // Another Rate metric: k6 sends its ratio per series, without counts (requests stays 0).
+      const series = this.rates.get(spec.base);
+      if (series === undefined || series.size === 0) return result;
+      let sum = 0;
+      for (const v of series.values()) sum += v;
+      value = sum / series.size;
+      // One series (one instance, no tags of its own): the ratio is k6's own.
+      if (series.size === 1) return { ...result, value, ok: holds(spec.operator!, value, spec.value) };
     }
     return { ...result, value, ok: holds(spec.operator!, value, spec.value), ...(spec.approximate ? { reason: spec.approximate } : {}) };
   }

@@ -15,7 +15,7 @@ import { RunEvents } from '../model/run-events.ts';
 
 export const UNTAGGED = 'untagged';
 
-type Role = 'reqs' | 'failed' | 'duration_histogram' | 'p50' | 'p95' | 'p99' | 'vus' | 'iterations' | 'checks' | 'thresholds' | 'other';
+type Role = 'reqs' | 'failed' | 'duration_histogram' | 'p50' | 'p95' | 'p99' | 'vus' | 'iterations' | 'checks' | 'rate' | 'thresholds' | 'other';
 
 interface SeriesState {
   /** The registry that keeps it: a label set's state may be seen by another registry. */
@@ -42,7 +42,7 @@ interface SeriesState {
   /**
    * Where the series' samples go in its run, found on its first sample and kept (runs
    * never drop them): its request group (reqs, failed), or its value holder (trend
-   * stats, vus, checks). A map lookup per sample was about a tenth of the event loop's CPU.
+   * stats, vus, checks, Rate metrics). A map lookup per sample was about a tenth of the event loop's CPU.
    */
   group: RequestGroup | null;
   holder: { value: number } | null;
@@ -93,7 +93,8 @@ function roleOf(metricName: string): Role {
     case THRESHOLDS_METRIC:
       return 'thresholds';
     default:
-      return 'other';
+      // k6 sends a Rate metric (cache_hit_rate, promo_applied_rate) as the gauge k6_<name>_rate.
+      return metricName.startsWith('k6_') && metricName.endsWith('_rate') ? 'rate' : 'other';
   }
 }
 
@@ -110,7 +111,7 @@ function announcedThreshold(labels: SeriesLabels): ThresholdSpec | null {
 }
 
 /** Roles whose series are grouped by their labels without the metric name. */
-const GROUPED: ReadonlySet<Role> = new Set<Role>(['reqs', 'failed', 'p50', 'p95', 'p99', 'vus', 'checks']);
+const GROUPED: ReadonlySet<Role> = new Set<Role>(['reqs', 'failed', 'p50', 'p95', 'p99', 'vus', 'checks', 'rate']);
 
 /** 32-bit hash of a label set's names and values (only a bucket selector: matches are compared). */
 function labelsHash(names: readonly string[], values: readonly string[]): number {
@@ -373,6 +374,9 @@ export class RunRegistry {
         break;
       case 'checks':
         (state.holder ??= run.checksBySeries.holder(state.groupKey, value)).value = value;
+        break;
+      case 'rate':
+        (state.holder ??= run.rateSeries(state.labels.metricName.slice(3, -5)).holder(state.groupKey, value)).value = value;
         break;
       default:
         break;

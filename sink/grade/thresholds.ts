@@ -4,8 +4,9 @@
 // `k6 run` and k6-operator TestRuns have them too.
 //
 // Supported, as k6 computes them: http_req_duration (and its tagged sub-metrics) with
-// p(N), avg, med, min, max in ms; http_req_failed and checks with rate. Anything else is
-// listed with `supported: false` and never fails.
+// p(N), avg, med, min, max in ms; http_req_failed, checks and the scenarios' own Rate
+// metrics (cache_hit_rate, promo_applied_rate) with rate. Anything else is listed with
+// `supported: false` and never fails.
 import { parseDurationMs } from '../../lib/env.ts';
 import type { Selector } from '../model/labels.ts';
 import type { ThresholdResultJson } from '../../contract/sink-api.ts';
@@ -43,6 +44,10 @@ export interface ThresholdSpec {
 /** k6's remote write sends a check's ratio, not its counts. */
 export const CHECKS_APPROXIMATE =
   "k6 sends each check's pass ratio, not its count: the merged rate weighs every check alike, k6's own when each check runs as often as the others; k6 alone aborts on it";
+
+/** Said of a Rate metric sent by several series (instances): one alone is k6's own ratio. */
+export const RATE_APPROXIMATE =
+  "k6 sends each series' ratio of a Rate metric, not its counts: the merged rate weighs every instance alike, k6's own when each instance counts as often as the others; k6 alone aborts on it";
 
 /** A verdict on the merged data, as /api/runs/:testid and the history give it. */
 export type ThresholdResult = ThresholdResultJson;
@@ -89,13 +94,18 @@ export function parseThreshold(metric: string, input: ThresholdInput, abortAll =
   if (!m) return { ...spec, unsupported: `the expression ${JSON.stringify(threshold)} is not aggregation, operator and number` };
   const aggregation: Aggregation = m[2] !== undefined ? { kind: 'percentile', pct: Number(m[2]) / 100 } : { kind: m[1] as 'avg' };
   const judged = { ...spec, aggregation, operator: m[3] as Operator, value: Number(m[4]) };
-  const type = JUDGED_METRICS[key.base];
-  if (type === undefined) return { ...judged, unsupported: `only http_req_duration, http_req_failed and checks are judged on merged data, not ${key.base}` };
+  // Any other metric judged by its rate is a Rate metric (k6 accepts rate on Rates alone).
+  const type = JUDGED_METRICS[key.base] ?? (aggregation.kind === 'rate' ? 'rate' : undefined);
+  if (type === undefined) return { ...judged, unsupported: `only http_req_duration, http_req_failed, checks and Rate metrics are judged on merged data, not ${key.base}` };
   if (type === 'trend' ? !TREND_AGGREGATIONS.has(aggregation.kind) : aggregation.kind !== 'rate') {
     return { ...judged, unsupported: `${key.base} is a ${type}: ${m[1]} is not one of its aggregations here` };
   }
   if (key.base === 'checks' && Object.keys(key.selector).length > 0) return { ...judged, unsupported: 'checks are judged for the whole run only, not per tag' };
   if (key.base === 'checks') return { ...judged, approximate: CHECKS_APPROXIMATE };
+  if (JUDGED_METRICS[key.base] === undefined) {
+    if (Object.keys(key.selector).length > 0) return { ...judged, unsupported: `${key.base} is judged for the whole run only, not per tag` };
+    return { ...judged, approximate: RATE_APPROXIMATE };
+  }
   return judged;
 }
 

@@ -1,16 +1,20 @@
 // The cache-hit scenario against the demo shop's cache, checked against the shop's own counters.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli, printedTestId } from '../../fixtures/processes.ts';
 import { readPoints } from '../helpers/k6-samples.ts';
 import { startDemo } from '../helpers/demo.ts';
+import { readHistory } from '../../contract/history-file.ts';
+import { scenarioResults } from '../../report/scenario-results.ts';
 
 const k6 = inject('k6Bin');
 let outDir: string;
 let shop: Awaited<ReturnType<typeof startDemo>>;
 let samples: string;
+let runDir: string;
+let stdout: string;
 let exitCode: number | null;
 
 beforeAll(async () => {
@@ -21,7 +25,9 @@ beforeAll(async () => {
     K6_NO_USAGE_REPORT: 'true',
   });
   exitCode = res.code;
-  samples = join(outDir, printedTestId(res.stdout)!, 'samples.json.gz');
+  stdout = res.stdout;
+  runDir = join(outDir, printedTestId(res.stdout)!);
+  samples = join(runDir, 'samples.json.gz');
 });
 afterAll(async () => {
   await shop.close();
@@ -58,5 +64,24 @@ describe('the cache-hit scenario', () => {
       misses: hits.filter((v) => v === 0).length,
       notModified: replays.filter((v) => v === 1).length,
     }).toEqual({ hits: stats.cache.hit + stats.cache.stale, misses: stats.cache.miss, notModified: stats.cache.notModified });
+  });
+
+  it('shows its hit rate and 304 rate with k6’s own values and verdicts in the CLI, the history and the report, not “not judged”', async () => {
+    const summary = JSON.parse(readFileSync(join(runDir, 'summary.json'), 'utf8')) as { metrics: Record<string, { value: number; thresholds: Record<string, boolean> }> };
+    const { entries } = await readHistory(join(outDir, 'history.jsonl'));
+    const judged = entries.at(-1)!.thresholds!.filter((t) => t.metric.startsWith('cache_'));
+    expect(judged.map((t) => [t.metric, t.threshold, t.supported, t.ok, t.value]).sort()).toEqual(
+      ['cache_304_rate', 'cache_hit_rate'].map((m) => {
+        const [[threshold, failed]] = Object.entries(summary.metrics[m]!.thresholds);
+        return [m, threshold, true, !failed, summary.metrics[m]!.value];
+      }),
+    );
+    expect(summary.metrics.cache_hit_rate!.value).toBeGreaterThan(0.5);
+    const sentences = scenarioResults(judged).map((r) => r.sentence);
+    expect(sentences).toHaveLength(2);
+    expect(stdout).not.toContain('not judged');
+    for (const sentence of sentences) expect(stdout).toContain(`    ${sentence}\n`);
+    const html = readFileSync(join(runDir, 'report.html'), 'utf8');
+    expect(html).toContain(`<ul data-testid="scenario-results">${sentences.map((x) => `<li data-verdict="met">${x.replace(/"/g, '&quot;')}</li>`).join('')}</ul>`);
   });
 });

@@ -11,6 +11,7 @@ import { gradeFromSummary, type SummaryData } from '../../lib/summary.ts';
 import { PAGE_TYPES, TESTID_PATTERN } from '../../lib/tags.ts';
 import { parseCliArgs } from '../../cli/args.ts';
 import { k6Environment } from '../../cli/run-scenario.ts';
+import { scenarioLines, summaryRateThresholds } from '../../cli/final-report.ts';
 
 const k6 = inject('k6Bin');
 let outDir: string;
@@ -93,6 +94,17 @@ describe.each(runs)('$scenario with promo type $promoType against the embedded d
     const summary = JSON.parse(readFileSync(join(runDir, 'summary.json'), 'utf8')) as { metrics: Record<string, { fails?: number; passes?: number }> };
     expect(summary.metrics.checks!.fails).toBe(0);
     expect(summary.metrics.checks!.passes).toBeGreaterThan(0);
+  });
+
+  it('says its own results in words (cache hits, 304s, promos applied): the sink’s values and verdicts are k6’s own', () => {
+    const summary = JSON.parse(readFileSync(join(runDir, 'summary.json'), 'utf8')) as Parameters<typeof summaryRateThresholds>[0];
+    // The lines from k6's own figures (the oracle) are those the CLI printed from the sink's merge.
+    const fromK6 = scenarioLines(summaryRateThresholds(summary));
+    const own: Record<string, string[]> = { 'cache-hit': ['Pages served from the cache', 'Repeat visits answered "not modified" (304)'], promo: ['Visits where the shop applied the promo'] };
+    expect(fromK6.slice(1).map((l) => l.trim().split(':')[0])).toEqual(own[scenario] ?? []);
+    if (fromK6.length > 0) expect(result.stdout).toContain(fromK6.join('\n'));
+    else expect(result.stdout).not.toContain('results of the scenario');
+    if (scenario === 'promo') expect(summary.metrics!.promo_applied_rate!.value).toBe(1);
   });
 
   it("prints the grade that lib/grade.ts gives for k6's own summary values", () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CHECKS_APPROXIMATE, holds, parseMetricKey, parseThreshold, parseThresholds } from '../../sink/grade/thresholds.ts';
+import { CHECKS_APPROXIMATE, RATE_APPROXIMATE, holds, parseMetricKey, parseThreshold, parseThresholds } from '../../sink/grade/thresholds.ts';
 import { RunRegistry } from '../../sink/grade/runs.ts';
 import { MAX_THRESHOLDS_PER_RUN } from '../../sink/grade/run-state.ts';
 import { DEFAULT_CONFIG } from '../../sink/config.ts';
@@ -27,7 +27,8 @@ describe('reading k6 thresholds', () => {
   });
 
   it('lists what it cannot judge on merged data, with the reason, instead of judging it', () => {
-    expect(parseThreshold('http_reqs', 'count>100').unsupported).toBe('only http_req_duration, http_req_failed and checks are judged on merged data, not http_reqs');
+    expect(parseThreshold('http_reqs', 'count>100').unsupported).toBe('only http_req_duration, http_req_failed, checks and Rate metrics are judged on merged data, not http_reqs');
+    expect(parseThreshold('cache_hit_rate{page_type:product}', 'rate>0.5').unsupported).toBe('cache_hit_rate is judged for the whole run only, not per tag');
     expect(parseThreshold('http_req_duration', 'rate<0.1').unsupported).toBe('http_req_duration is a trend: rate is not one of its aggregations here');
     expect(parseThreshold('http_req_failed', 'p(95)<1').unsupported).toBe('http_req_failed is a rate: p(95) is not one of its aggregations here');
     expect(parseThreshold('checks{check:status 200}', 'rate>0.9').unsupported).toBe('checks are judged for the whole run only, not per tag');
@@ -73,6 +74,47 @@ describe('judging checks on merged data', () => {
     expect(verdicts.find((v) => v.metric === 'http_req_failed')).toMatchObject({ ok: true, value: 0 });
     expect(aborts).toEqual([]);
     expect(runs.run('checks-1')!.abortedBy).toBeNull();
+  });
+});
+
+describe('judging a scenario’s own Rate metrics on merged data', () => {
+  const T0 = Date.UTC(2026, 10, 27, 8, 0, 0);
+  const series = (name: string, labels: Record<string, string>, t: number, value: number): TimeSeriesObj => {
+    const all: Record<string, string> = { __name__: name, testid: 'cache-1', ...labels };
+    return { labels: Object.keys(all).sort().map((k) => ({ name: k, value: all[k]! })), samples: [{ timestamp: t, value }], histograms: [] };
+  };
+  const judged = (instances: number[][]) => {
+    const runs = new RunRegistry({ ...DEFAULT_CONFIG, windowMs: 30_000 });
+    const aborts: string[] = [];
+    runs.events.on('thresholdBreached', ({ threshold: t }) => void aborts.push(t.metric));
+    runs.expectThresholds('cache-1', parseThresholds({ cache_hit_rate: { threshold: 'rate>0.5', abortOnFail: true }, cache_304_rate: 'rate>0.95', promo_applied_rate: 'rate>0.95' }));
+    const decoder = new RemoteWriteDecoder();
+    // Each instance's cumulative ratio, one push a second: k6_<name>_rate is a Rate metric's gauge.
+    instances[0]!.forEach((_, s) => {
+      const t = T0 + s * 1000;
+      runs.ingest(decoder.decode(encodeV1({ timeseries: instances.flatMap((ratios, i) => [
+        series('k6_cache_hit_rate_rate', { instance: String(i) }, t, ratios[s]!),
+        series('k6_cache_304_rate_rate', { instance: String(i) }, t, 1),
+      ]) }), 1));
+    });
+    return { verdicts: runs.run('cache-1')!.thresholdResults(), aborts, run: runs.run('cache-1')! };
+  };
+
+  it('takes the ratio k6 sent last, as k6’s own when one instance sent it', () => {
+    const { verdicts } = judged([[0, 0.5, 0.8, 0.9333]]);
+    expect(verdicts).toEqual([
+      { metric: 'cache_hit_rate', threshold: 'rate>0.5', ok: true, value: 0.9333, requests: 0, abortOnFail: true, supported: true },
+      { metric: 'cache_304_rate', threshold: 'rate>0.95', ok: true, value: 1, requests: 0, abortOnFail: false, supported: true },
+      // Nothing sent yet: no verdict rather than a 0.
+      { metric: 'promo_applied_rate', threshold: 'rate>0.95', ok: null, value: null, requests: 0, abortOnFail: false, supported: true },
+    ]);
+  });
+
+  it('weighs several instances alike, says so, and leaves the abort to k6', () => {
+    const { verdicts, aborts, run } = judged([[0, 0.2], [0, 0.6]]);
+    expect(verdicts[0]).toEqual({ metric: 'cache_hit_rate', threshold: 'rate>0.5', ok: false, value: 0.4, requests: 0, abortOnFail: true, supported: true, reason: RATE_APPROXIMATE });
+    expect(aborts).toEqual([]);
+    expect(run.abortedBy).toBeNull();
   });
 });
 

@@ -13,7 +13,9 @@ import { trendOf } from '../../../report/trend.ts';
 import { gradeText } from '../../../report/sentences.ts';
 import type { Registration } from '../run-control.ts';
 import { marketingDashboardUrl } from '../../../contract/links.ts';
-import { thresholdValue } from '../../../report/threshold-value.ts';
+import { judgedOnRequests, thresholdValue } from '../../../report/threshold-value.ts';
+import { scenarioResults } from '../../../report/scenario-results.ts';
+import { count } from '../../../report/words.ts';
 
 /** What GET /api/runs/:testid/events sends: the run, or 'waiting' before its first sample. */
 type RunEvent =
@@ -301,18 +303,29 @@ function renderDetails(e: RunEvent): void {
   }
   details.hidden = false;
   el('capacity').textContent = e.verdict.capacity ?? '';
-  show(el('aborted'), e.abortedBy ? `Stopped early: the goal ${e.abortedBy.metric} ${e.abortedBy.threshold} failed at ${thresholdValue(e.abortedBy)} over ${whole(e.abortedBy.requests)} requests.` : null);
+  show(el('aborted'), e.abortedBy ? `Stopped early: the goal ${e.abortedBy.metric} ${e.abortedBy.threshold} failed at ${thresholdValue(e.abortedBy)} over ${count(e.abortedBy.requests, 'request')}.` : null);
   const list = el('thresholds');
   list.replaceChildren(
     ...e.thresholds.map((t) => {
       const item = document.createElement('li');
       const verdict = !t.supported ? 'not judged' : t.ok === null ? 'no data yet' : t.ok ? 'met' : 'missed';
       item.dataset.verdict = t.ok === null ? 'none' : t.ok ? 'ok' : 'failed';
-      item.textContent = `${verdict}: ${t.metric} ${t.threshold} (${t.supported ? `${thresholdValue(t)} over ${whole(t.requests)} requests` : (t.reason ?? '')})`;
+      item.textContent = `${verdict}: ${t.metric} ${t.threshold} (${!t.supported ? (t.reason ?? '') : judgedOnRequests(t) ? `${thresholdValue(t)} over ${count(t.requests, 'request')}` : thresholdValue(t)})`;
       return item;
     }),
   );
   el('thresholds-empty').hidden = e.thresholds.length > 0;
+  // The scenario's own results (cache hits, 304s, promos applied) in words, near the top.
+  const results = scenarioResults(e.thresholds);
+  el('scenario-results-area').hidden = results.length === 0;
+  el('scenario-results').replaceChildren(
+    ...results.map((r) => {
+      const item = document.createElement('li');
+      item.dataset.verdict = r.verdict;
+      item.textContent = r.sentence;
+      return item;
+    }),
+  );
   const body = el('pages').querySelector('tbody')!;
   const rows = [...e.pages.pageTypes.map((p) => ({ ...p, label: p.key })), ...e.pages.slowestNames.map((p) => ({ ...p, label: `URL ${p.key}` }))];
   body.replaceChildren(
