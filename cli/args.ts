@@ -60,20 +60,73 @@ Options:
                           --sink-url URL (required) and --target URL (required)
 
 Other commands:
-  npm run k6 -- history [--csv | --trend] [--scenario S] [--promo-type T] [--promo-name N] [--file PATH] [--sink URL]
-  npm run k6 -- compare <baseline> <candidate> [--json] [--file PATH] [--sink URL] [--no-color]
+  npm run k6 -- history [--csv | --trend] [--scenario S] [--promo-type T] [--promo-name N] [--file PATH | --out-dir DIR | --sink URL]
+  npm run k6 -- compare <baseline> <candidate> [--json] [--file PATH | --out-dir DIR | --sink URL] [--no-color]
   npm run k6 -- report <testid> [--baseline <testid>] [--out FILE] [--pdf] [--sink URL | --out-dir DIR]
   -h, --help              this text
 
 Exit code: k6's own (0 ok, 99 thresholds failed, 103/105/108 stopped or aborted); 99 also when
 the sink stopped the run because a threshold failed on the data of every instance merged.`;
 
+type OptionTypes = Record<string, { type: 'string' | 'boolean'; short?: string }>;
+
+/**
+ * `--vus -3`: a value that starts with a dash is the option's value when it is not an
+ * option itself (node's parseArgs would call it ambiguous), so the value's own check
+ * names the real problem ("--vus must be a whole number of at least 1, not "-3"").
+ */
+export function joinDashValues(argv: readonly string[], options: OptionTypes): string[] {
+  const names = new Set(Object.entries(options).flatMap(([name, o]) => [`--${name}`, ...(o.short ? [`-${o.short}`] : [])]));
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const next = argv[i + 1];
+    const option = arg.startsWith('--') ? options[arg.slice(2)] : undefined;
+    if (option?.type === 'string' && next !== undefined && next.startsWith('-') && next !== '--' && !names.has(next.split('=')[0]!)) {
+      out.push(`${arg}=${next}`);
+      i++;
+    } else out.push(arg);
+  }
+  return out;
+}
+
+/** node's parseArgs error as one sentence: what is wrong, then the options (`lead`: "report takes"). */
+export function optionError(err: unknown, lead: string, options: OptionTypes): CliError {
+  const message = (err as Error).message;
+  const takes = `${lead} ${Object.keys(options).map((o) => `--${o}`).join(', ')}`;
+  const missing = /^Option '(--[\w-]+)(?: <value>)?' argument (?:missing|is ambiguous)/.exec(message);
+  if (missing) return new CliError(`${missing[1]} needs a value.`);
+  const flag = /^Option '(--[\w-]+)' does not take an argument/.exec(message);
+  if (flag) return new CliError(`${flag[1]} takes no value.`);
+  return new CliError(`${message.split('\n')[0]!.replace(/\.\s.*$/, '')}; ${takes}.`);
+}
+
 function oneOf(flag: string, value: string, allowed: readonly string[]): string {
   if (!allowed.includes(value)) throw new CliError(`--${flag} must be one of ${allowed.join(', ')}, not "${value}".`);
   return value;
 }
 
-const OPTION_NAMES = ['--target', '--env', '--intensity', '--promo-type', '--promo-name', '--vus', '--duration', '--min-grade', '--abort-on-fail', '--out-dir', '--sink', '--no-sink', '--instances', '--testid', '--k8s', '--parallelism', '--namespace', '--sink-url', '--help'];
+const RUN_OPTIONS = {
+  target: { type: 'string' },
+  env: { type: 'string' },
+  intensity: { type: 'string' },
+  'promo-type': { type: 'string' },
+  'promo-name': { type: 'string' },
+  vus: { type: 'string' },
+  duration: { type: 'string' },
+  'min-grade': { type: 'string' },
+  'abort-on-fail': { type: 'boolean' },
+  'out-dir': { type: 'string' },
+  sink: { type: 'string' },
+  'no-sink': { type: 'boolean' },
+  instances: { type: 'string' },
+  testid: { type: 'string' },
+  k8s: { type: 'boolean' },
+  parallelism: { type: 'string' },
+  namespace: { type: 'string' },
+  'sink-url': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
 
 export function parseCliArgs(argv: string[]): CliArgs {
   const split = argv.indexOf('--');
@@ -81,35 +134,9 @@ export function parseCliArgs(argv: string[]): CliArgs {
   const extraK6Args = split === -1 ? [] : argv.slice(split + 1);
   let parsed;
   try {
-    parsed = parseArgs({
-      args: own,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        target: { type: 'string' },
-        env: { type: 'string' },
-        intensity: { type: 'string' },
-        'promo-type': { type: 'string' },
-        'promo-name': { type: 'string' },
-        vus: { type: 'string' },
-        duration: { type: 'string' },
-        'out-dir': { type: 'string' },
-        'min-grade': { type: 'string' },
-        'abort-on-fail': { type: 'boolean' },
-        sink: { type: 'string' },
-        'no-sink': { type: 'boolean' },
-        instances: { type: 'string' },
-        testid: { type: 'string' },
-        k8s: { type: 'boolean' },
-        parallelism: { type: 'string' },
-        namespace: { type: 'string' },
-        'sink-url': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
+    parsed = parseArgs({ args: joinDashValues(own, RUN_OPTIONS), allowPositionals: true, strict: true, options: RUN_OPTIONS });
   } catch (err) {
-    const message = (err as Error).message.split('\n')[0]!.replace(/\..*$/, '');
-    throw new CliError(`${message}; the options are ${OPTION_NAMES.join(', ')}.`);
+    throw optionError(err, 'the options are', RUN_OPTIONS);
   }
   const { values, positionals } = parsed;
   if (values.help) return { command: 'help' };

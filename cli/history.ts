@@ -1,7 +1,9 @@
 // `history` and `compare`: the runs the sink recorded, from the history file or
 // from a running sink. Every user mistake is a CliError with one plain sentence.
 import { parseArgs } from 'node:util';
-import { CliError } from './args.ts';
+import { existsSync, readdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { CliError, joinDashValues, optionError } from './args.ts';
 import { comparability, compareRuns, formatComparison } from '../report/compare.ts';
 import { readHistory } from '../contract/history-file.ts';
 import type { HistoryEntry } from '../contract/sink-api.ts';
@@ -13,6 +15,7 @@ export const DEFAULT_HISTORY_FILE = 'results/history.jsonl';
 
 interface Source {
   file?: string;
+  outDir?: string;
   sink?: string;
 }
 
@@ -20,35 +23,61 @@ type OptionSpec = Record<string, { type: 'string' | 'boolean' }>;
 
 function parse(command: string, argv: string[], options: OptionSpec) {
   try {
-    return parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+    return parseArgs({ args: joinDashValues(argv, options), options, allowPositionals: true, strict: true });
   } catch (err) {
-    const message = (err as Error).message.split('\n')[0]!.replace(/\..*$/, '');
-    const names = Object.keys(options).map((o) => `--${o}`);
-    throw new CliError(`${message}; ${command} takes ${names.join(', ')}.`);
+    throw optionError(err, `${command} takes`, options);
   }
 }
 
-function source(values: { file?: string | boolean; sink?: string | boolean }): Source {
+function source(values: { file?: string | boolean; sink?: string | boolean; 'out-dir'?: string | boolean }): Source {
   const file = typeof values.file === 'string' ? values.file : undefined;
   const sink = typeof values.sink === 'string' ? values.sink : undefined;
-  if (file !== undefined && sink !== undefined) throw new CliError('Give either --file or --sink, not both.');
+  const outDir = typeof values['out-dir'] === 'string' ? values['out-dir'] : undefined;
+  if ([file, sink, outDir].filter((x) => x !== undefined).length > 1) throw new CliError('Give one of --file, --out-dir and --sink, not more.');
   if (file === '') throw new CliError('--file needs a path.');
+  if (outDir === '') throw new CliError('--out-dir needs a directory.');
   if (sink !== undefined && !/^https?:\/\/[^\s/]+/.test(sink)) throw new CliError(`--sink must be an http:// or https:// URL, not "${sink}".`);
-  return sink !== undefined ? { sink } : { file: file ?? DEFAULT_HISTORY_FILE };
+  if (sink !== undefined) return { sink };
+  return outDir !== undefined ? { outDir: resolve(outDir) } : { file: file ?? DEFAULT_HISTORY_FILE };
 }
 
 function describe(src: Source): string {
-  return src.sink !== undefined ? `the sink at ${src.sink}` : src.file!;
+  return src.sink !== undefined ? `the sink at ${src.sink}` : (src.outDir ?? src.file!);
+}
+
+/**
+ * The history files of a CLI out dir: its embedded sink's (DIR/history.jsonl), then each
+ * run's own (DIR/<testid>/sink-data/history.jsonl), kept when another sink held DIR.
+ */
+export function outDirHistoryFiles(dir: string): string[] {
+  const own = (() => {
+    try {
+      return readdirSync(dir, { withFileTypes: true })
+        .filter((d) => d.isDirectory())
+        .map((d) => join(dir, d.name, 'sink-data', 'history.jsonl'))
+        .filter((f) => existsSync(f))
+        .sort();
+    } catch {
+      return [];
+    }
+  })();
+  return [join(dir, 'history.jsonl'), ...own];
 }
 
 /** The recorded runs, oldest first. Warnings about skipped lines go to stderr. */
 export async function loadRuns(src: Source, warn: (line: string) => void = (l) => process.stderr.write(l + '\n')): Promise<HistoryEntry[]> {
   if (src.sink === undefined) {
-    try {
-      return (await readHistory(src.file!, warn)).entries;
-    } catch (err) {
-      throw new CliError(`Cannot read the history file ${src.file}: ${(err as Error).message}.`);
+    const files = src.outDir !== undefined ? outDirHistoryFiles(src.outDir) : [src.file!];
+    const entries: HistoryEntry[] = [];
+    for (const file of files) {
+      try {
+        entries.push(...(await readHistory(file, warn)).entries);
+      } catch (err) {
+        throw new CliError(`Cannot read the history file ${file}: ${(err as Error).message}.`);
+      }
     }
+    // Several files: one history, oldest first by the end of each run.
+    return files.length === 1 ? entries : entries.sort((a, b) => a.endedAt.localeCompare(b.endedAt));
   }
   const base = src.sink.replace(/\/+$/, '');
   const headers: Record<string, string> = { accept: 'application/json' };
@@ -136,6 +165,7 @@ export async function historyCommand(argv: string[], out: NodeJS.WritableStream)
     'promo-type': { type: 'string' },
     'promo-name': { type: 'string' },
     file: { type: 'string' },
+    'out-dir': { type: 'string' },
     sink: { type: 'string' },
   });
   if (positionals.length > 0) throw new CliError(`history takes no arguments besides its options, not "${positionals.join(' ')}".`);
@@ -173,6 +203,7 @@ export async function compareCommand(argv: string[], out: NodeJS.WritableStream)
   const { values, positionals } = parse('compare', argv, {
     json: { type: 'boolean' },
     file: { type: 'string' },
+    'out-dir': { type: 'string' },
     sink: { type: 'string' },
     'no-color': { type: 'boolean' },
   });

@@ -3,10 +3,10 @@
 // baseline run, optionally printed to PDF. The runs come from a sink's history and series
 // store (--sink), or from the files a CLI run's embedded sink left in an out dir
 // (history.jsonl and series/<testid>.json; <testid>/sink-data/ when another sink held it).
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { CliError } from './args.ts';
+import { CliError, joinDashValues, optionError } from './args.ts';
 import { loadRuns } from './history.ts';
 import { printToPdf, chromiumBinary } from './pdf.ts';
 import { readHistory } from '../contract/history-file.ts';
@@ -19,8 +19,10 @@ import { loadReportAssets } from '../report/assets.ts';
 export const REPORT_USAGE = `Usage: report <testid> [--baseline <testid>] [--out FILE] [--pdf] [--sink URL | --out-dir DIR]
 
   --baseline ID  compare with this run (the shop without the promo): promo impact and dashed lines
-  --out FILE     the HTML file to write (default report-<testid>.html); --pdf writes FILE's .pdf beside it
-  --pdf          print the report to A4 with headless Chromium (/usr/bin/chromium, or CHROMIUM_BIN)
+  --out FILE     the file to write (default: report.html, or report-vs-<baseline>.html, in the
+                 run's own folder <out dir>/<testid>/); FILE.pdf writes the PDF there and the HTML beside it
+  --pdf          print the report to A4 with headless Chromium (/usr/bin/chromium, or CHROMIUM_BIN),
+                 beside the HTML with .pdf
   --sink URL     read the runs from a running sink (Bearer $SINK_TOKEN if set)
   --out-dir DIR  read them from a CLI run's out dir (default results)`;
 
@@ -45,6 +47,8 @@ const latestOf = (entries: HistoryEntry[], testid: string) => {
 /** Where the runs come from. */
 export interface RunSource {
   describe: string;
+  /** What to try when a run is not there. */
+  hint: string;
   load(testid: string): Promise<ReportRun | null>;
 }
 
@@ -54,6 +58,7 @@ export function sinkSource(url: string): RunSource {
   let runs: Promise<HistoryEntry[]> | null = null;
   return {
     describe: `the sink at ${base}`,
+    hint: '`history --sink URL` lists the runs it recorded.',
     async load(testid) {
       runs ??= loadRuns({ sink: base });
       const entry = latestOf(await runs, testid);
@@ -79,6 +84,8 @@ export function outDirSource(dir: string): RunSource {
   const root = resolve(dir);
   return {
     describe: root,
+    // A run made with --sink is in that sink's history, not in the out dir.
+    hint: `\`history --out-dir ${root}\` lists the runs recorded there; a run reported to a sink of its own (--sink) is in that sink's history: add --sink URL.`,
     async load(testid) {
       for (const dataDir of [root, join(root, testid, 'sink-data')]) {
         const { entries } = await readHistory(join(dataDir, 'history.jsonl'));
@@ -101,29 +108,38 @@ function readSeriesFile(file: string): RunSeriesJson {
   }
 }
 
-/** The report of `testid` (beside `baselineId`'s run) written to `out`; the PDF beside it with `pdf`. */
-export async function writeReport(source: RunSource, testid: string, baselineId: string | null, out: string, pdf: boolean): Promise<{ html: string; pdf: string | null }> {
+/**
+ * Where the report goes: `out` as given (FILE.pdf: the PDF there, the HTML beside it as
+ * FILE.html), else the run's own folder, `<dir>/<testid>/report.html` (report-vs-<baseline>.html
+ * beside a baseline, so the run's own report stays).
+ */
+export function reportPaths(out: string | undefined, dir: string, testid: string, baselineId: string | null, pdf: boolean): { html: string; pdf: string | null } {
+  const file = out ?? join(dir, testid, baselineId ? `report-vs-${baselineId}.html` : 'report.html');
+  if (/\.pdf$/i.test(file)) return { html: file.replace(/\.pdf$/i, '.html'), pdf: file };
+  return { html: file, pdf: pdf ? file.replace(/\.html?$/i, '') + '.pdf' : null };
+}
+
+/** The report of `testid` (beside `baselineId`'s run) written to `paths.html`, and printed to `paths.pdf` when set. */
+export async function writeReport(source: RunSource, testid: string, baselineId: string | null, paths: { html: string; pdf: string | null }): Promise<{ html: string; pdf: string | null }> {
   const [run, baseline] = await Promise.all([source.load(testid), baselineId ? source.load(baselineId) : Promise.resolve(null)]);
   const missing = [run ? null : testid, baselineId && !baseline ? baselineId : null].filter((x): x is string => x !== null);
-  if (missing.length > 0) throw new CliError(`No finished run with testid ${missing.join(' or ')} in ${source.describe}; \`history\` lists the recorded runs.`);
+  if (missing.length > 0) throw new CliError(`No finished run with testid ${missing.join(' or ')} in ${source.describe}; ${source.hint}`);
   // Only like with like: the report's promo impact compares the same scenario and journey, runs whose tests reached the shop.
   const refused = baseline ? comparability(baseline.entry, run!.entry) : null;
   if (refused !== null) throw new CliError(refused);
   const html = renderReportHtml(reportData(run!, baseline), await loadReportAssets());
-  writeFileSync(out, html);
-  if (!pdf) return { html: out, pdf: null };
-  const pdfPath = out.replace(/\.html?$/i, '') + '.pdf';
-  await printToPdf(out, pdfPath);
-  return { html: out, pdf: pdfPath };
+  mkdirSync(dirname(resolve(paths.html)), { recursive: true });
+  writeFileSync(paths.html, html);
+  if (paths.pdf) await printToPdf(paths.html, paths.pdf);
+  return paths;
 }
 
 export async function reportCommand(argv: string[], say: (line: string) => void): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args: joinDashValues(argv, OPTIONS), options: OPTIONS, allowPositionals: true, strict: true });
   } catch (err) {
-    const message = (err as Error).message.split('\n')[0]!.replace(/\..*$/, '');
-    throw new CliError(`${message}; report takes ${Object.keys(OPTIONS).map((o) => `--${o}`).join(', ')}.`);
+    throw optionError(err, 'report takes', OPTIONS);
   }
   const { values, positionals } = parsed;
   if (values.help) {
@@ -138,9 +154,11 @@ export async function reportCommand(argv: string[], say: (line: string) => void)
   if (values.sink !== undefined && !/^https?:\/\/[^\s/]+/.test(values.sink)) throw new CliError(`--sink must be an http:// or https:// URL, not "${values.sink}".`);
   if (values.out === '') throw new CliError('--out needs a file name.');
   if (values['out-dir'] === '') throw new CliError('--out-dir needs a directory.');
-  if (values.pdf) chromiumBinary(); // before any work: a missing Chromium is one sentence
-  const source = values.sink !== undefined ? sinkSource(values.sink) : outDirSource(values['out-dir'] ?? 'results');
-  const written = await writeReport(source, testid, values.baseline ?? null, values.out ?? `report-${testid}.html`, values.pdf === true);
+  const dir = values['out-dir'] ?? 'results';
+  const source = values.sink !== undefined ? sinkSource(values.sink) : outDirSource(dir);
+  const paths = reportPaths(values.out, dir, testid, values.baseline ?? null, values.pdf === true);
+  if (paths.pdf) chromiumBinary(); // before any work: a missing Chromium is one sentence
+  const written = await writeReport(source, testid, values.baseline ?? null, paths);
   say(`report ${resolve(written.html)}`);
   if (written.pdf) say(`pdf ${resolve(written.pdf)}`);
   return 0;

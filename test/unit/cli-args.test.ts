@@ -22,6 +22,13 @@ describe('CLI arguments', () => {
     [['ramp', '--sink', 'sink:9091'], '--sink must be an http:// or https:// URL, not "sink:9091".'],
     [['ramp', '--testid', 'x'], '--testid must look like <slug>_<YYYYMMDD>_<HHMMSS>_<8 hex>, not "x".'],
     [[], 'Name a scenario (smoke, ramp, cache-hit, promo) or a script path.'],
+    // A value that starts with a dash is the value, and its own check names what is wrong.
+    [['ramp', '--vus', '-3'], '--vus must be a whole number of at least 1, not "-3".'],
+    [['ramp', '--duration', '-5s'], '--duration must be a duration such as 30s, 2m or 1m30s, not "-5s".'],
+    [['ramp', '--instances', '-2'], '--instances must be a whole number from 1 to 99, not "-2".'],
+    [['ramp', '--vus'], '--vus needs a value.'],
+    [['ramp', '--target', '--env', 'prod'], '--target needs a value.'],
+    [['ramp', '--abort-on-fail=yes'], '--abort-on-fail takes no value.'],
   ])('rejects %j with one sentence', (argv, message) => {
     expect(() => parseCliArgs(argv)).toThrow(message);
   });

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -285,9 +285,10 @@ describe('compare command', () => {
     expect(await cliError(compareCommand([], sink()))).toBe('compare needs two testids: compare <baseline testid> <candidate testid>.');
     expect(await cliError(compareCommand([BASELINE.testid], sink()))).toBe('compare needs two testids: compare <baseline testid> <candidate testid>.');
     expect(await cliError(compareCommand(['a', 'b', 'c'], sink()))).toBe('compare takes two testids, not 3: a b c.');
-    expect(await cliError(compareCommand(['a', 'b', '--colour'], sink()))).toMatch(/^Unknown option '--colour'; compare takes --json, --file, --sink, --no-color\.$/);
+    expect(await cliError(compareCommand(['a', 'b', '--colour'], sink()))).toMatch(/^Unknown option '--colour'; compare takes --json, --file, --out-dir, --sink, --no-color\.$/);
     expect(await cliError(compareCommand(['a', 'b', '--file'], sink()))).toMatch(/--file/);
-    expect(await cliError(compareCommand(['a', 'b', '--file', file, '--sink', 'http://x'], sink()))).toBe('Give either --file or --sink, not both.');
+    expect(await cliError(compareCommand(['a', 'b', '--file', file, '--sink', 'http://x'], sink()))).toBe('Give one of --file, --out-dir and --sink, not more.');
+    expect(await cliError(compareCommand(['a', 'b', '--out-dir', dir, '--file', file], sink()))).toBe('Give one of --file, --out-dir and --sink, not more.');
     expect(await cliError(compareCommand(['a', 'b', '--sink', 'localhost:9090'], sink()))).toBe('--sink must be an http:// or https:// URL, not "localhost:9090".');
   });
 });
@@ -316,9 +317,26 @@ describe('history command', () => {
     expect(out.text()).toBe(`No runs recorded yet in ${missing}.\n`);
   });
 
+  it('reads the runs of a CLI out dir with --out-dir, those whose embedded sink kept its own history too, for history and compare alike', async () => {
+    // A run whose embedded sink found the out dir taken kept its history in <testid>/sink-data/.
+    const third: HistoryEntry = { ...CANDIDATE, testid: 'third_20261127_100000_9a8b7c6d', endedAt: '2026-11-27T10:05:00.000Z' };
+    mkdirSync(join(dir, third.testid, 'sink-data'), { recursive: true });
+    writeFileSync(join(dir, third.testid, 'sink-data', 'history.jsonl'), `${JSON.stringify(third)}\n`);
+    const out = sink();
+    expect(await historyCommand(['--out-dir', dir], out)).toBe(0);
+    expect(out.text().trimEnd().split('\n').slice(1).map((l) => l.split(' ')[0])).toEqual([BASELINE.testid, CANDIDATE.testid, third.testid]);
+    const compared = sink();
+    expect(await compareCommand([BEFORE.testid, third.testid, '--out-dir', dir, '--json'], compared)).toBe(0);
+    expect(JSON.parse(compared.text())).toEqual(JSON.parse(JSON.stringify(compareRuns(BEFORE, third))));
+    expect(await cliError(compareCommand([BASELINE.testid, 'nope_20261127_000000_00000000', '--out-dir', dir], sink()))).toBe(
+      `No run with testid nope_20261127_000000_00000000 in ${dir}; \`history\` lists the recorded runs.`,
+    );
+  });
+
   it('rejects bad arguments with one plain sentence', async () => {
+    expect(await cliError(historyCommand(['--out-dir', ''], sink()))).toBe('--out-dir needs a directory.');
     expect(await cliError(historyCommand(['extra'], sink()))).toBe('history takes no arguments besides its options, not "extra".');
-    expect(await cliError(historyCommand(['--json'], sink()))).toBe("Unknown option '--json'; history takes --csv, --trend, --scenario, --promo-type, --promo-name, --file, --sink.");
+    expect(await cliError(historyCommand(['--json'], sink()))).toBe("Unknown option '--json'; history takes --csv, --trend, --scenario, --promo-type, --promo-name, --file, --out-dir, --sink.");
     expect(await cliError(historyCommand(['--csv', '--trend'], sink()))).toBe('Give either --csv or --trend, not both.');
     expect(await cliError(historyCommand(['--trend', '--scenario', ''], sink()))).toBe('--scenario needs a scenario name.');
     expect(await cliError(historyCommand(['--sink', 'ftp://x'], sink()))).toBe('--sink must be an http:// or https:// URL, not "ftp://x".');

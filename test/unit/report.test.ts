@@ -2,7 +2,7 @@
 // the two runs), and the HTML's bounds: self-contained, escaped, at most 300 KB for a
 // 5-minute run with the real built script.
 import { describe, expect, it } from 'vitest';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promoImpact } from '../../report/impact.ts';
@@ -10,7 +10,7 @@ import { renderReportHtml } from '../../report/html.ts';
 import { reportData } from '../../report/report-data.ts';
 import { loadReportAssets } from '../../report/assets.ts';
 import { MAX_POINTS } from '../../sink/grade/series.ts';
-import { reportCommand } from '../../cli/report.ts';
+import { reportCommand, reportPaths } from '../../cli/report.ts';
 import { sparkline, trendOf } from '../../report/trend.ts';
 import { CliError } from '../../cli/args.ts';
 import { BASELINE as NOVEMBER_BASELINE } from '../helpers/history-entry.ts';
@@ -119,7 +119,9 @@ describe('`report` given bad arguments', () => {
     [['a', '--sink', 'ftp://x'], '--sink must be an http:// or https:// URL, not "ftp://x".'],
     [['a', '--out', ''], '--out needs a file name.'],
     [['a', '--colour'], "Unknown option '--colour'; report takes --baseline, --out, --pdf, --sink, --out-dir, --help."],
-    [['no_such_run', '--out-dir', '/nonexistent-dir'], 'No finished run with testid no_such_run in /nonexistent-dir; `history` lists the recorded runs.'],
+    [['no_such_run', '--out-dir', '/nonexistent-dir'], 'No finished run with testid no_such_run in /nonexistent-dir; `history --out-dir /nonexistent-dir` lists the runs recorded there; a run reported to a sink of its own (--sink) is in that sink\'s history: add --sink URL.'],
+    [['a', '--vus', '3'], "Unknown option '--vus'; report takes --baseline, --out, --pdf, --sink, --out-dir, --help."],
+    [['a', '--out'], '--out needs a value.'],
   ];
   for (const [argv, message] of cases) {
     it(`says "${message}" for ${JSON.stringify(argv)}`, async () => {
@@ -138,6 +140,34 @@ describe('`report` given bad arguments', () => {
         new CliError(`${file} is not a run's series (Unterminated string in JSON at position 19); move it away to make the report without charts.`),
       );
     } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('where `report` writes', () => {
+  it('into the run’s own folder by default, beside a baseline under another name, and a .pdf --out is the PDF', () => {
+    expect(reportPaths(undefined, 'results', 'a_1', null, false)).toEqual({ html: join('results', 'a_1', 'report.html'), pdf: null });
+    expect(reportPaths(undefined, 'out', 'a_1', 'b_2', true)).toEqual({ html: join('out', 'a_1', 'report-vs-b_2.html'), pdf: join('out', 'a_1', 'report-vs-b_2.pdf') });
+    expect(reportPaths('x.pdf', 'results', 'a_1', null, true)).toEqual({ html: 'x.html', pdf: 'x.pdf' });
+    expect(reportPaths('x.PDF', 'results', 'a_1', null, false)).toEqual({ html: 'x.html', pdf: 'x.PDF' });
+    expect(reportPaths('r.html', 'results', 'a_1', null, true)).toEqual({ html: 'r.html', pdf: 'r.pdf' });
+  });
+
+  it('writes there, making the folder, and nothing in the working directory', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'report-where-'));
+    const cwd = process.cwd();
+    try {
+      writeFileSync(join(dir, 'history.jsonl'), `${JSON.stringify(PROMO)}\n`);
+      process.chdir(dir);
+      const said: string[] = [];
+      await reportCommand([PROMO.testid, '--out-dir', 'runs'], (line) => said.push(line)).catch((err: Error) => said.push(err.message));
+      expect(said[0]).toMatch(/^No finished run/);
+      await reportCommand([PROMO.testid, '--out-dir', '.'], (line) => said.push(line));
+      expect(said[1]).toBe(`report ${join(dir, PROMO.testid, 'report.html')}`);
+      expect(readdirSync(dir).sort()).toEqual([PROMO.testid, 'history.jsonl'].sort());
+    } finally {
+      process.chdir(cwd);
       rmSync(dir, { recursive: true, force: true });
     }
   });
