@@ -181,7 +181,12 @@ const fitFromZero =
 /** Four charts into `container`, one under the other, as wide as it is. */
 export function createRunCharts(container: HTMLElement, options: RunChartsOptions = {}): RunCharts {
   let capacity: CapacityJson | null = null;
-  const width = () => options.width ?? Math.max(280, Math.min(container.clientWidth || 800, 1100));
+  // As wide as the chart's box inside its padding: a phone's 390 px screen takes the whole chart.
+  const width = (holder: HTMLElement) => {
+    const style = getComputedStyle(holder);
+    const inner = holder.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+    return options.width ?? Math.max(240, Math.min(inner || 800, 1100));
+  };
   const height = options.height ?? 200;
   const x: uPlot.Series = { label: 'seconds' };
   const make = (name: ChartName, title: string, own: uPlot.Series[], yRange: uPlot.Range.Function, limits: () => Limit[], baselineLabel: string) => {
@@ -197,7 +202,7 @@ export function createRunCharts(container: HTMLElement, options: RunChartsOption
     container.append(holder);
     const opts: uPlot.Options = {
       title,
-      width: width(),
+      width: width(holder),
       height,
       series: [x, ...series],
       scales: { x: { time: false }, y: { range: yRange } },
@@ -278,7 +283,7 @@ export function createTrendChart(container: HTMLElement, options: { height?: num
   const chart = new uPlot(
     {
       title: 'Past tests: p95 and errors, oldest first',
-      width: Math.max(280, Math.min(container.clientWidth || 800, 1100)),
+      width: Math.max(240, Math.min(container.clientWidth || 800, 1100)),
       height: options.height ?? 200,
       series: [
         { label: 'test', value: (_u, v) => (v == null ? '—' : (shown[v - 1]?.testid ?? String(v))) },

@@ -44,33 +44,59 @@ function show(node: HTMLElement, text: string | null): void {
 
 // ---------------------------------------------------------------- the token
 
-/** Kept for this tab only (sessionStorage); in memory when storage is unavailable. */
-let memoryToken: string | null = null;
+/** Where the token came from: the link the page was opened with, or typed into the dialog. */
+type TokenFrom = 'link' | 'typed';
 
-function storedToken(): string | null {
+/** Kept for this tab only (sessionStorage); in memory when storage is unavailable. */
+let memoryToken: { token: string; from: TokenFrom } | null = null;
+/** The source of the last token the sink refused (401), for the dialog's hint. */
+let refusedFrom: TokenFrom | null = null;
+
+function stored(): { token: string; from: TokenFrom } | null {
   try {
-    return sessionStorage.getItem(TOKEN_KEY) ?? memoryToken;
+    const token = sessionStorage.getItem(TOKEN_KEY);
+    if (token !== null) return { token, from: sessionStorage.getItem(`${TOKEN_KEY}.from`) === 'link' ? 'link' : 'typed' };
   } catch {
-    return memoryToken;
+    // Storage switched off: see memoryToken.
   }
+  return memoryToken;
 }
 
-function storeToken(token: string): void {
-  memoryToken = token;
+function storedToken(): string | null {
+  return stored()?.token ?? null;
+}
+
+function storeToken(token: string, from: TokenFrom): void {
+  memoryToken = { token, from };
   try {
     sessionStorage.setItem(TOKEN_KEY, token);
+    sessionStorage.setItem(`${TOKEN_KEY}.from`, from);
   } catch {
     // Storage switched off: the token lives as long as the page.
   }
 }
 
 function forgetToken(): void {
+  refusedFrom = stored()?.from ?? null;
   memoryToken = null;
   try {
     sessionStorage.removeItem(TOKEN_KEY);
+    sessionStorage.removeItem(`${TOKEN_KEY}.from`);
   } catch {
     // Nothing stored.
   }
+}
+
+/**
+ * The dialog's hint, true to how the page was opened: the command line's link for its own
+ * sink carries the token after #token=, a standalone sink's link does not (whoever started
+ * the sink chose its token), and a token already refused is not where to look again.
+ */
+function tokenHint(): string {
+  const where = "the token the sink was started with (its --token, or SINK_TOKEN)";
+  if (refusedFrom === 'link') return `The sink refused the token in the link this page was opened with. Type ${where}.`;
+  if (refusedFrom === 'typed') return `The sink refused that token. Type ${where}.`;
+  return `This page was opened without a token. Type ${where}; only the link \`npm run k6\` prints for its own embedded sink carries it, after #token=.`;
 }
 
 /**
@@ -83,7 +109,7 @@ function takeTokenFromFragment(): void {
   const params = new URLSearchParams(location.hash.slice(1));
   const token = params.get('token');
   if (token === null) return;
-  if (token !== '') storeToken(token);
+  if (token !== '') storeToken(token, 'link');
   params.delete('token');
   const rest = params.toString();
   history.replaceState(history.state, '', location.pathname + location.search + (rest ? `#${rest}` : ''));
@@ -172,6 +198,11 @@ function renderRun(e: RunEvent): void {
   const canStop = shown === 'running' || shown === 'stopping' || shown === 'waiting';
   const stoppable = (e.registration?.k6Addresses.length ?? 0) > 0;
   el<HTMLButtonElement>('stop').disabled = !(canStop && stoppable);
+  // While the test runs, the stop also sits in the header, which stays on screen.
+  const live = canStop && stoppable && shown !== 'waiting';
+  el('stop-now').hidden = !live;
+  el<HTMLButtonElement>('stop-now').disabled = el<HTMLButtonElement>('stop').disabled;
+  document.body.classList.toggle('live', live);
   const result = el('stop-result');
   if (!canStop && result.dataset.outcome === 'ok') {
     // The stop went through: one sentence says so, instead of "stopping…".
@@ -411,8 +442,7 @@ function stopResult(kind: 'ok' | 'error', text: string): void {
 }
 
 async function sendStop(token: string): Promise<void> {
-  const button = el<HTMLButtonElement>('stop');
-  button.disabled = true;
+  for (const id of ['stop', 'stop-now']) el<HTMLButtonElement>(id).disabled = true;
   stopResult('ok', 'Sending the stop…');
   let res: Response;
   try {
@@ -457,13 +487,16 @@ function setUpStop(): void {
   const input = el<HTMLInputElement>('token-input');
   const error = el('dialog-error');
 
-  el('stop').addEventListener('click', () => {
+  const open = () => {
     input.value = '';
     show(error, null);
     tokenRow.hidden = storedToken() !== null;
+    el('token-help').textContent = tokenHint();
     dialog.showModal();
     (tokenRow.hidden ? el('cancel-stop') : input).focus();
-  });
+  };
+  el('stop').addEventListener('click', open);
+  el('stop-now').addEventListener('click', open);
   el('cancel-stop').addEventListener('click', () => dialog.close());
   const confirm = () => {
     const typed = input.value.trim();
@@ -479,7 +512,7 @@ function setUpStop(): void {
       input.focus();
       return;
     }
-    if (!tokenRow.hidden) storeToken(token);
+    if (!tokenRow.hidden) storeToken(token, 'typed');
     dialog.close();
     void sendStop(token);
   };
