@@ -1,8 +1,9 @@
 // The status page's live charts in a real (headless) Chromium, open throughout a real k6
 // ramp against the demo shop: a point per push, the very points of
-// /api/runs/:testid/series, and a screenshot whose chart area is not blank.
+// /api/runs/:testid/series, requests/s per push interval that add up to k6's count, every
+// scale holding its data, no label drawn over a line, and a chart area that is not blank.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { CHROMIUM_ARGS, pngPixels } from '../helpers/browser.ts';
@@ -12,6 +13,7 @@ import { runCli } from '../../fixtures/processes.ts';
 import { startDemo } from '../helpers/demo.ts';
 import { startSink } from '../helpers/sink.ts';
 import { chartColumns } from '../../report/charts.ts';
+import { chartScales, drawTextOverALine, labelsOverLines } from '../helpers/charts.ts';
 import type { RunSeriesJson } from '../../contract/sink-api.ts';
 
 const k6 = inject('k6Bin');
@@ -51,6 +53,39 @@ describe('the live charts on the status page', () => {
       expect(series.points.length).toBeGreaterThanOrEqual(pushes - 2);
       expect(series.points.length).toBeLessThanOrEqual(pushes);
       expect(problems).toEqual([]);
+
+      // Requests/s per push interval: none on the first point (no spike), and the rates
+      // times their intervals add up to k6's own count of requests.
+      const k6Requests = (JSON.parse(readFileSync(join(ROOT, 'results', testid, 'summary.json'), 'utf8')) as { metrics: { http_reqs: { count: number } } }).metrics.http_reqs.count;
+      const [xs, rates] = (shown as { rps: number[][] }).rps as [number[], Array<number | null>];
+      expect(rates[0]).toBeNull();
+      const counted = rates.reduce<number>((n, r, i) => n + (r ?? 0) * (i === 0 ? 0 : xs[i]! - xs[i - 1]!), series.points[0]!.requests);
+      expect(counted).toBeCloseTo(k6Requests, 6);
+
+      // Every scale holds its data; the response-time axis fits it (a loopback shop's few
+      // milliseconds, not 0–2,000 ms) and says the 1 s and 2 s limits are above it.
+      const scales = await chartScales(page);
+      expect(scales.map((s) => `${s.chart}.${s.scale}`).sort()).toEqual(['errors.x', 'errors.y', 'latency.x', 'latency.y', 'rps.x', 'rps.y', 'users.x', 'users.y']);
+      for (const s of scales) expect(s.min <= s.dataMin && s.dataMax <= s.max, JSON.stringify(s)).toBe(true);
+      const latency = scales.find((s) => s.chart === 'latency' && s.scale === 'y')!;
+      expect(latency.dataMax).toBeLessThan(500);
+      expect(latency.max).toBeLessThanOrEqual(latency.dataMax * 1.1 + 1e-9);
+      expect(await page.getByTestId('chart-note-latency').textContent()).toBe('The 1 s limit (grade A) and the 2 s limit (grade C) are above the top of this chart: every point shown is below them.');
+
+      // No label drawn over a line, on any chart; and the check sees text that is.
+      const decoder = await browser.newPage();
+      await decoder.setContent('<!doctype html><title>pixels</title>');
+      let labels = 0;
+      for (const name of ['users', 'latency', 'errors', 'rps']) {
+        const check = await labelsOverLines(page, name, decoder);
+        expect(check.overlaps).toEqual([]);
+        labels += check.labels.length;
+      }
+      expect(labels).toBeGreaterThanOrEqual(2); // at least the errors chart's 1 % and 5 %
+      const remove = await drawTextOverALine(page, 'users');
+      expect((await labelsOverLines(page, 'users', decoder)).overlaps.length).toBeGreaterThan(0);
+      await remove();
+      await decoder.close();
 
       // "Download report": the run's report, as a file.
       const href = await page.locator('[data-testid="download-report"]').getAttribute('href');
