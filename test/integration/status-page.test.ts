@@ -189,6 +189,11 @@ describe('the status page', () => {
     expect(await text(page, 'tag-promo_type')).toBe('striked price');
     expect(await text(page, 'tag-intensity')).toBe('light');
     expect(await page.getByTestId('stop').isEnabled()).toBe(true);
+    // While it runs, the stop is on screen without scrolling (the header's), even scrolled down.
+    await page.evaluate(() => window.scrollTo(0, document.documentElement.scrollHeight));
+    const box = (await page.getByTestId('stop-now').boundingBox())!;
+    expect(box.y >= 0 && box.y + box.height <= 900).toBe(true);
+    await page.evaluate(() => window.scrollTo(0, 0));
   });
 
   it('turns the light from green to red when the shop starts failing', async () => {
@@ -225,21 +230,54 @@ describe('the status page', () => {
     expect(await text(page, 'overhead')).toBe(overheadLine(compareRuns(candidate, baseline)));
   });
 
-  it('refuses a STOP with a wrong token, says so, and the run goes on', async () => {
+  it('on a 390 px phone: fits the screen, the stop is in view without scrolling, and a wrong token is refused with a hint true to how the page was opened', async () => {
     // Another tab without the token: the dialog asks for it.
-    const context = await browser.newContext();
+    const context = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
     try {
       const other = await context.newPage();
       await other.goto(`${sinkUrl}/?testid=${testid}`);
       await expect.poll(() => other.getByTestId('status').getAttribute('data-status'), { timeout: 10_000 }).toBe('running');
-      await other.getByTestId('stop').click();
+      await expect.poll(() => other.getByTestId('charts-area').isVisible(), { timeout: 10_000 }).toBe(true);
+      expect(await other.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+      // The running test's stop is on screen at the top, and still after scrolling to the bottom.
+      const stopNow = other.getByTestId('stop-now');
+      const inView = async () => {
+        const box = (await stopNow.boundingBox())!;
+        return box.y >= 0 && box.y + box.height <= 844 && box.x >= 0 && box.x + box.width <= 390;
+      };
+      expect(await stopNow.isVisible()).toBe(true);
+      expect(await inView()).toBe(true);
+      await other.evaluate(() => window.scrollTo(0, document.documentElement.scrollHeight));
+      expect(await other.evaluate(() => window.scrollY)).toBeGreaterThan(500);
+      expect(await inView()).toBe(true);
+
+      await stopNow.click();
       await expect.poll(() => other.getByTestId('stop-dialog').isVisible()).toBe(true);
       expect(await text(other, 'stop-dialog')).toContain('Stop the load test now?');
       expect(await text(other, 'stop-which')).toBe(`Spring Sale · ${testid}`);
+      // Opened without a token: the hint says so, and not that the link holds one.
+      expect(await text(other, 'token-help')).toBe(
+        'This page was opened without a token. Type the token the sink was started with (its --token, or SINK_TOKEN); only the link `npm run k6` prints for its own embedded sink carries it, after #token=.',
+      );
       await other.getByTestId('token-input').fill('not-the-right-token');
       await other.getByTestId('confirm-stop').click();
       await expect.poll(() => text(other, 'stop-result'), { timeout: 10_000 }).toMatch(/wrong token/i);
       expect(await other.evaluate(() => sessionStorage.getItem('promo-load-analyzer.sink-token'))).toBeNull();
+      await other.getByTestId('stop').click();
+      expect(await text(other, 'token-help')).toBe('The sink refused that token. Type the token the sink was started with (its --token, or SINK_TOKEN).');
+      await other.getByTestId('cancel-stop').click();
+
+      // Opened with a link whose token is wrong: no question first, then the hint says the link's token was refused.
+      await other.goto('about:blank'); // a change of the fragment alone would not load the page again
+      await other.goto(`${sinkUrl}/?testid=${testid}#token=wrong-token-in-a-link`);
+      await expect.poll(() => other.getByTestId('stop').isEnabled(), { timeout: 10_000 }).toBe(true);
+      await other.getByTestId('stop').click();
+      expect(await other.getByTestId('token-row').isVisible()).toBe(false);
+      await other.getByTestId('confirm-stop').click();
+      await expect.poll(() => text(other, 'stop-result'), { timeout: 10_000 }).toMatch(/wrong token/i);
+      await other.getByTestId('stop').click();
+      expect(await other.getByTestId('token-row').isVisible()).toBe(true);
+      expect(await text(other, 'token-help')).toBe('The sink refused the token in the link this page was opened with. Type the token the sink was started with (its --token, or SINK_TOKEN).');
     } finally {
       await context.close();
     }
@@ -267,6 +305,7 @@ describe('the status page', () => {
     expect(await text(page, 'status')).toBe('Stopped');
     await expect.poll(() => text(page, 'stop-result')).toMatch(/was stopped/);
     expect(await page.getByTestId('stop').isDisabled()).toBe(true);
+    expect(await page.getByTestId('stop-now').isHidden()).toBe(true);
     const row = page.locator(`[data-testid="history-row"][data-run="${testid}"]`);
     await expect.poll(() => row.count(), { timeout: 20_000 }).toBe(1);
     expect(await row.textContent()).toContain('stopped manually');
