@@ -1,9 +1,10 @@
 // The report, from two real k6 runs through the CLI (its embedded sink keeping the history
 // and series in the out dir): a baseline against a fast target, the "promo" against a
 // slower one. The report opens offline in Chromium (no request leaves the page), every
-// chart holds the stored series, its figures are the sink's within the bound of k6's own summary, the promo impact has
-// k6's sign and size, --pdf prints pages with the charts on them, and the sink serves the
-// same file as a download.
+// chart holds the stored series within its scales with no label over a line and legends
+// without empty hover values, no figure of its tables wraps, its figures are the sink's
+// within the bound of k6's own summary, the promo impact has k6's sign and size, --pdf
+// prints pages with the charts on them, and the sink serves the same file as a download.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -19,6 +20,7 @@ import { runCli } from '../../fixtures/processes.ts';
 import { startLatencyTarget } from '../helpers/latency-target.ts';
 import { startSink } from '../helpers/sink.ts';
 import { chartColumns } from '../../report/charts.ts';
+import { chartScales, labelsOverLines } from '../helpers/charts.ts';
 import type { ReportData } from '../../report/report-data.ts';
 import type { RunSeriesJson } from '../../contract/sink-api.ts';
 import { readHistory } from '../../contract/history-file.ts';
@@ -71,7 +73,8 @@ describe('the report', () => {
       expect(html).toContain(`<code data-testid="testid">${testid}</code>`);
       expect(html).not.toContain('data-testid="impact"');
     }
-    const res = await runCli(['report', promoId, '--baseline', baselineId, '--out-dir', dir, '--out', join(dir, 'promo.html'), '--pdf'], k6);
+    // --out x.pdf: the PDF there, the HTML beside it.
+    const res = await runCli(['report', promoId, '--baseline', baselineId, '--out-dir', dir, '--out', join(dir, 'promo.pdf'), '--pdf'], k6);
     expect(res.code, res.stderr).toBe(0);
     expect(res.stdout).toBe(`report ${join(dir, 'promo.html')}\npdf ${join(dir, 'promo.pdf')}\n`);
   });
@@ -108,6 +111,31 @@ describe('the report', () => {
       expect(Math.abs(entry.p95Ms! - k6Promo.metrics.http_req_duration['p(95)']!) / k6Promo.metrics.http_req_duration['p(95)']!).toBeLessThanOrEqual(0.0905);
       expect(await text('errors')).toBe(`${(k6Promo.metrics.http_req_failed.value * 100).toFixed(2)} %`);
       expect(await text('requests')).toBe(k6Promo.metrics.http_reqs.count.toLocaleString('en-US'));
+
+      // Every scale holds its data; the legends name the lines without empty hover values.
+      for (const scale of await chartScales(page)) expect(scale.min <= scale.dataMin && scale.dataMax <= scale.max, JSON.stringify(scale)).toBe(true);
+      expect(await page.locator('.u-legend .u-value').count()).toBe(0);
+      expect(await page.locator('.u-legend .u-series').first().textContent()).toBe('users (VUs)');
+      // No label over a line (the report's data: images may be decoded in the page itself).
+      for (const name of ['users', 'latency', 'errors', 'rps']) expect((await labelsOverLines(page, name, page)).overlaps).toEqual([]);
+      // No figure of the per-page and thresholds tables breaks over two lines ("1.1" over "ms"), on screen or printed (A4 less its margins, 186 mm).
+      const wrappedFigures = () =>
+        page.locator('[data-testid="pages"] td.num, [data-testid="thresholds"] td.num').evaluateAll((cells) =>
+          cells
+            .filter((td) => {
+              const range = document.createRange();
+              range.selectNodeContents(td);
+              return new Set([...range.getClientRects()].map((r) => Math.round(r.top))).size > 1;
+            })
+            .map((td) => td.textContent),
+        );
+      expect(await page.locator('[data-testid="pages"] td.num').count()).toBeGreaterThan(0);
+      expect(await wrappedFigures()).toEqual([]);
+      await page.emulateMedia({ media: 'print' });
+      await page.setViewportSize({ width: 703, height: 1000 });
+      expect(await wrappedFigures()).toEqual([]);
+      await page.emulateMedia({ media: 'screen' });
+      await page.setViewportSize({ width: 900, height: 1200 });
 
       const png = await page.locator('[data-testid="charts"]').screenshot();
       const pixels = await pngPixels(page, png);
@@ -161,6 +189,9 @@ describe('the report', () => {
     expect(Math.max(...blue)).toBeGreaterThan(0.0005);
     const words = execFileSync('pdftotext', [join(dir, 'promo.pdf'), '-']).toString();
     for (const title of ['Simultaneous users', 'Response time (ms)', 'Errors (%)', 'Requests per second', 'Promo impact']) expect(words).toContain(title);
+    // The legends print the lines' names, never an empty hover value ("p95: --").
+    expect(words).toContain('users (VUs)');
+    expect(words).not.toMatch(/(seconds|p50|p95|p99|requests\/s|errors %|users \(VUs\)):\s*(--|—)/);
   });
 
   it('is what the sink serves as a download, and a run the sink does not know gets a 404', async () => {
