@@ -11,7 +11,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { CHROMIUM_ARGS, pngPixels } from '../helpers/browser.ts';
 import { ROOT } from '../../build/bundle.ts';
 import { makeTestId } from '../../lib/tags.ts';
@@ -223,7 +223,7 @@ describe('the past tests of the same scenario', () => {
     expect(lines.findIndex((l) => l.startsWith(promoId))).toBeGreaterThan(0);
   });
 
-  it('show on the status page during a new run: the trend chart, a past run drawn beside the charts, and the impact in words', async () => {
+  it('show on the status page during a new run: the trend chart, a past run drawn beside the charts, and the impact in words, the very sentences of its report and PDF', async () => {
     const sink = await startSink({ config: { dataDir: dir } });
     const target = await startLatencyTarget({ kind: 'exponential', meanMs: 40 });
     const page = await browser.newPage({ viewport: { width: 1000, height: 900 } });
@@ -261,6 +261,28 @@ describe('the past tests of the same scenario', () => {
       expect(problems).toEqual([]);
       // For docs/report.md (docs/images/ holds a copy).
       writeFileSync(join(ROOT, 'results', 'screenshots', 'status-page-trend.png'), await page.screenshot({ fullPage: true }));
+
+      // The report of the same run beside the same baseline, and its PDF, say what the page says.
+      const said = async (p: Page) => ({
+        verdict: (await p.getByTestId('verdict').textContent())!.trim(),
+        capacity: (await p.getByTestId('capacity').textContent())!.trim(),
+        impact: await p.locator('[data-testid="impact-sentences"] li').allTextContents(),
+      });
+      const onPage = await said(page);
+      expect(onPage.verdict).not.toBe('');
+      expect(onPage.capacity).not.toBe('');
+      expect(onPage.impact.length).toBeGreaterThan(0);
+      const made = await runCli(['report', thirdId, '--baseline', baselineId, '--sink', sink.url, '--out', join(dir, 'third.pdf')], k6);
+      expect(made.code, made.stderr).toBe(0);
+      const reportPage = await browser.newPage();
+      try {
+        await reportPage.goto(pathToFileURL(join(dir, 'third.html')).href);
+        expect(await said(reportPage)).toEqual(onPage);
+      } finally {
+        await reportPage.close();
+      }
+      const pdfWords = execFileSync('pdftotext', [join(dir, 'third.pdf'), '-']).toString().replace(/\s+/g, ' ');
+      for (const sentence of [onPage.verdict, onPage.capacity, ...onPage.impact]) expect(pdfWords).toContain(sentence.replace(/\s+/g, ' '));
     } finally {
       await page.close();
       await sink.close();

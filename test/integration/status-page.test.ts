@@ -12,9 +12,10 @@ import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { CHROMIUM_ARGS } from '../helpers/browser.ts';
 import { SCENARIO_BUNDLE_DIR, ROOT } from '../../build/bundle.ts';
-import { compareRuns, overheadLine } from '../../report/compare.ts';
+import { comparability, compareRuns, overheadLine } from '../../report/compare.ts';
+import { scenarioResults } from '../../report/scenario-results.ts';
 import { buildApp, type SinkApp } from '../../sink/app.ts';
-import type { HistoryEntry } from '../../contract/sink-api.ts';
+import type { HistoryEntry, RunJson } from '../../contract/sink-api.ts';
 import { colourFor, type GradeLetter } from '../../lib/grade.ts';
 import { makeTestId } from '../../lib/tags.ts';
 import { startDemo } from '../helpers/demo.ts';
@@ -35,15 +36,16 @@ function freePort(): Promise<number> {
   });
 }
 
-/** Two finished runs already in the history file, for the comparison view. */
-function pastRun(testid: string, promo: string, p95Ms: number, errorRatio: number, letter: 'A' | 'B', score: number): HistoryEntry {
+/** A finished run already in the history file, for the comparison view: the promo scenario's journey of three pages. */
+function pastRun(testid: string, promo: string, endedAt: string, p95Ms: number, errorRatio: number, letter: 'A' | 'B', score: number, scenario = 'promo'): HistoryEntry {
+  const page = (key: string) => ({ key, requests: 4000, rps: 13.3, p50Ms: p95Ms / 3, p95Ms, p99Ms: p95Ms * 1.5, errorRatio, p95LowMs: p95Ms * 0.98, p95HighMs: p95Ms * 1.02 });
   return {
     testid,
-    scenario: 'promo',
+    scenario,
     tags: { environment: 'preprod', promo_type: promo === 'none' ? 'none' : 'striked_price', promo_name: promo, intensity: 'light' },
     target: 'http://shop.example',
-    startedAt: '2025-03-01T09:00:00.000Z',
-    endedAt: promo === 'none' ? '2025-03-01T09:05:00.000Z' : '2025-03-01T10:05:00.000Z',
+    startedAt: new Date(Date.parse(endedAt) - 300_000).toISOString(),
+    endedAt,
     exitCode: 0,
     exitReason: 'completed',
     requests: 12_000,
@@ -57,11 +59,15 @@ function pastRun(testid: string, promo: string, p95Ms: number, errorRatio: numbe
     iterations: 4000,
     grade: { letter, score, colour: colourFor(letter), text: `${letter} (${score}/100)` },
     breakingPointVus: null,
-    pages: { pageTypes: [{ key: 'product', requests: 12_000, rps: 40, p50Ms: p95Ms / 3, p95Ms, p99Ms: p95Ms * 1.5, errorRatio, p95LowMs: p95Ms * 0.98, p95HighMs: p95Ms * 1.02 }], slowestNames: [] },
+    pages: { pageTypes: ['category', 'homepage', 'product'].map(page), slowestNames: [] },
   };
 }
-const baseline = pastRun(makeTestId('baseline', new Date('2025-03-01T09:00:00Z')), 'none', 400, 0.002, 'A', 95);
-const candidate = pastRun(makeTestId('spring sale', new Date('2025-03-01T10:00:00Z')), 'Spring Sale', 620, 0.003, 'B', 85);
+// Oldest first: a promo run, the shop without a promo, the promo again, and another scenario.
+const earlier = pastRun(makeTestId('spring sale', new Date('2025-03-01T08:00:00Z')), 'Spring Sale', '2025-03-01T08:05:00.000Z', 600, 0.003, 'B', 86);
+const baseline = pastRun(makeTestId('baseline', new Date('2025-03-01T09:00:00Z')), 'none', '2025-03-01T09:05:00.000Z', 400, 0.002, 'A', 95);
+const candidate = pastRun(makeTestId('spring sale', new Date('2025-03-01T10:00:00Z')), 'Spring Sale', '2025-03-01T10:05:00.000Z', 620, 0.003, 'B', 85);
+const otherScenario = pastRun(makeTestId('cache', new Date('2025-03-01T10:30:00Z')), 'none', '2025-03-01T10:35:00.000Z', 300, 0, 'A', 97, 'cache_hit');
+const past = [earlier, baseline, candidate, otherScenario];
 
 let dir: string;
 let shop: Awaited<ReturnType<typeof startDemo>>;
@@ -85,7 +91,7 @@ const litLamps = (p: Page) => p.locator('[data-testid^="lamp-"].on').evaluateAll
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'pla-status-page-'));
   const historyFile = join(dir, 'history.jsonl');
-  writeFileSync(historyFile, [baseline, candidate].map((e) => JSON.stringify(e) + '\n').join(''));
+  writeFileSync(historyFile, past.map((e) => JSON.stringify(e) + '\n').join(''));
   shop = await startDemo();
   // A short live window: the light follows the shop within seconds.
   sink = buildApp({ config: { token: TOKEN, historyFile, windowMs: 5000 } });
@@ -213,21 +219,24 @@ describe('the status page', () => {
     expect(statSync(SCREENSHOT).size).toBeGreaterThan(10_000);
   });
 
-  it('compares two past runs with build/compare.ts', async () => {
+  it('compares only runs of one scenario and journey, in words first; none while the viewed run goes on', async () => {
     await expect.poll(() => page.getByTestId('compare').isVisible()).toBe(true);
-    expect(await page.getByTestId('history-row').count()).toBe(2);
-    // Defaults: the viewed run is the candidate, and it has not finished: the page says so.
+    expect(await page.getByTestId('history-row').count()).toBe(past.length);
+    // By default the viewed run is the candidate: it has not finished, so nothing is compared yet, and the page says why.
     expect(await page.locator('[data-testid="impact-sentences"] li').allTextContents()).toEqual([`The run ${testid} has not finished yet, so there is nothing to compare.`]);
-    // Picked: the older run as the baseline, the newer as the candidate.
-    await page.getByTestId('baseline').selectOption({ index: 1 });
-    await page.getByTestId('candidate').selectOption({ index: 0 });
-    expect(await text(page, 'overhead')).toBe(overheadLine(compareRuns(baseline, candidate)));
+    // Picked by hand: the shop without the promo against the promo, per page type.
+    const key = (e: HistoryEntry) => `${e.testid}@${e.endedAt}`;
+    await page.getByTestId('baseline').selectOption(key(baseline));
+    await page.getByTestId('candidate').selectOption(key(candidate));
+    const comparison = compareRuns(baseline, candidate);
+    expect(await text(page, 'overhead')).toBe(overheadLine(comparison));
+    expect(await page.locator('[data-testid="impact-sentences"] li').allTextContents()).toEqual(comparison.sentences);
     const p95Row = page.locator('[data-testid="comparison"] tr[data-metric="p95 product (ms)"] td');
-    expect(await p95Row.allTextContents()).toEqual(['Response time, p95, product (ms)', '400.0', '620.0', '+220.0', '+55.0 %']);
-    // Swapped: the overhead turns negative.
-    await page.getByTestId('baseline').selectOption({ index: 0 });
-    await page.getByTestId('candidate').selectOption({ index: 1 });
-    expect(await text(page, 'overhead')).toBe(overheadLine(compareRuns(candidate, baseline)));
+    expect((await p95Row.allTextContents()).slice(0, 4)).toEqual(['Response time, p95, product (ms)', '400.0', '620.0', '+220.0']);
+    // Another scenario: refused, in one sentence, and no table.
+    await page.getByTestId('candidate').selectOption(key(otherScenario));
+    expect(await page.locator('[data-testid="impact-sentences"] li').allTextContents()).toEqual([comparability(baseline, otherScenario)]);
+    expect(await page.locator('[data-testid="comparison"] tbody tr').count()).toBe(0);
   });
 
   it('on a 390 px phone: fits the screen, the stop is in view without scrolling, and a wrong token is refused with a hint true to how the page was opened', async () => {
@@ -309,6 +318,41 @@ describe('the status page', () => {
     const row = page.locator(`[data-testid="history-row"][data-run="${testid}"]`);
     await expect.poll(() => row.count(), { timeout: 20_000 }).toBe(1);
     expect(await row.textContent()).toContain('stopped manually');
+
+    // The stopped state in words: how it ended and at how many users (k6 ran 4), as the API
+    // and the report say it; no "the site holds" of a test cut short.
+    const run = (await (await api(`/api/runs/${testid}`)).json()) as RunJson;
+    await expect.poll(() => text(page, 'verdict'), { timeout: 10_000 }).toBe(run.verdict.headline);
+    expect(run.verdict.headline).toMatch(/^Stopped by hand at 4 users[;,.]/);
+    expect(run.verdict.ending).toBe(run.verdict.headline);
+    // The promo's own result: the share of visits where it applied (a fifth of the requests failed), as the sink judged it.
+    const results = scenarioResults(run.thresholds).map((r) => r.sentence);
+    expect(results).toHaveLength(1);
+    expect(results[0]).toMatch(/^Visits where the shop applied the promo: [\d.]+ % \(goal: above 95 %, (met|missed)\)\.$/);
+    expect(await page.locator('[data-testid="scenario-results"] li').allTextContents()).toEqual(results);
+    const report = await (await api(`/api/runs/${testid}/report`)).text();
+    expect(report).toContain(`data-testid="verdict">${run.verdict.headline.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;')}</p>`);
+
+    // The default picks, once the run is in the history: it is the candidate, and the baseline
+    // is the latest comparable run without a promo before it: not the promo run after that,
+    // nor the other scenario's.
+    const entries = ((await (await api('/api/history')).json()) as { runs: HistoryEntry[] }).runs;
+    const stopped = entries.find((e) => e.testid === testid)!;
+    const key = (e: HistoryEntry) => `${e.testid}@${e.endedAt}`;
+    await page.reload();
+    await expect.poll(() => page.getByTestId('candidate').inputValue(), { timeout: 10_000 }).toBe(key(stopped));
+    expect(await page.getByTestId('baseline').inputValue()).toBe(key(baseline));
+    expect(await page.locator('[data-testid="impact-sentences"] li').allTextContents()).toEqual(compareRuns(baseline, stopped).sentences);
+    // Viewing a run with no comparable run without a promo before it: the previous comparable run.
+    const other = await browser.newPage();
+    try {
+      await other.goto(`${sinkUrl}/?testid=${baseline.testid}`);
+      await expect.poll(() => other.getByTestId('candidate').inputValue(), { timeout: 10_000 }).toBe(key(baseline));
+      expect(await other.getByTestId('baseline').inputValue()).toBe(key(earlier));
+      expect(await other.locator('[data-testid="impact-sentences"] li').allTextContents()).toEqual(compareRuns(earlier, baseline).sentences);
+    } finally {
+      await other.close();
+    }
     expect(pageErrors).toEqual([]);
   });
 });
