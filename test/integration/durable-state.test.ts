@@ -55,9 +55,11 @@ const storedRequests = (prom: Service, testid: string) => promScalar(prom.url, `
 
 describe('spool cursors bound to their destinations, with two real Prometheus servers', () => {
   it('delivers every sample to both once A is back, after a restart with the URLs swapped, and never gives one’s backlog to the other', async () => {
-    const portA = await freePort();
-    const dataA = mkdtempSync(join(tmpdir(), 'pla-prom-a-'));
     const b = await startPrometheus();
+    // A's port stays free until A starts, so the OS may hand it to B: pick it after B, apart from B's.
+    let portA = await freePort();
+    while (b.url.endsWith(`:${portA}`)) portA = await freePort();
+    const dataA = mkdtempSync(join(tmpdir(), 'pla-prom-a-'));
     const spool = mkdtempSync(join(tmpdir(), 'pla-spool-'));
     const urlA = `http://127.0.0.1:${portA}/api/v1/write`;
     const nameA = prometheusDestination(urlA);
