@@ -12,8 +12,8 @@
  */
 import { performance } from 'node:perf_hooks';
 import { loadK6Recording, replayPush, type K6Recording } from '../fixtures/k6-native-replay.ts';
-import { CONCURRENCY, MB, benchFloatIngest, compareTargets, fmt, printTable, rateOf, sinkLimitArgs, sinkRss, ROUNDS_BUDGET_MS } from './sink-ingest.ts';
-import { startPrometheus, startSinkProcess } from '../fixtures/services.ts';
+import { CONCURRENCY, MB, baselineRatio, benchFloatIngest, compareTargets, fmt, printTable, rateOf, sinkLimitArgs, sinkRss, sinkTargets, ROUNDS_BUDGET_MS } from './sink-ingest.ts';
+import { startPrometheus } from '../fixtures/services.ts';
 
 export const NATIVE_WARMUP_PER_CLIENT = 8;
 export const NATIVE_TIMED_PER_CLIENT = 150;
@@ -69,7 +69,7 @@ export async function benchNativeIngest(w: NativeWorkload): Promise<{ sink: numb
   const args = sinkLimitArgs(Math.max(CONCURRENCY * w.rec.series.length, RSS_SERIES * 1.1));
   const results = await compareTargets(
     [
-      ['sink', () => startSinkProcess({ args })],
+      ...sinkTargets(args),
       ['prometheus', () => startPrometheus()],
     ],
     w.clients,
@@ -80,7 +80,7 @@ export async function benchNativeIngest(w: NativeWorkload): Promise<{ sink: numb
   printTable(results, w.timedSamples, w.totalSamples);
   const sink = rateOf(results, 'sink');
   const prometheus = rateOf(results, 'prometheus');
-  console.log(`  sink / prometheus = ${(sink / prometheus).toFixed(2)} (goal ≥ 4.0)`);
+  console.log(`  sink / prometheus = ${(sink / prometheus).toFixed(2)} (goal ≥ 4.0)${baselineRatio(results)}`);
 
   // Memory: the histogram series of the last recorded push, once per instance, twice over.
   const start = Date.now();

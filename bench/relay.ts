@@ -41,6 +41,7 @@ import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import {
   CONCURRENCY,
+  baselineSinkServer,
   Failures,
   SERIES_PER_REQUEST,
   WARMUP_PER_CLIENT,
@@ -134,7 +135,7 @@ export async function measureRelay(relayName: string, startRelay: (vmWriteUrl: s
     const vmCpuSeconds = processCpuSeconds(vm.pid) - vmCpu0;
 
     let note = '';
-    if (relayName === 'sink') {
+    if (relayName.startsWith('sink')) {
       // The rows are in; the sink must also have acked them and dropped nothing.
       let q = await sinkQueueEmpty(relay);
       const deadline = performance.now() + 10_000;
@@ -179,8 +180,10 @@ export async function benchFloatRelay(): Promise<void> {
   );
   console.log('sink: --prometheus-url <vm>/api/v1/write, in-memory spool (no --spool-dir), --grade-interval 1h, --max-in-flight at its default (4); vmagent: -remoteWrite.url=<vm>/api/v1/write, defaults');
 
+  const baseline = baselineSinkServer();
   const relays: [string, (vmWriteUrl: string) => Promise<Service>][] = [
     ['sink', (url) => startSinkProcess({ args: ['--prometheus-url', url, '--grade-interval', '1h'] })],
+    ...(baseline ? [['sink (baseline)', (url: string) => startSinkProcess({ args: ['--prometheus-url', url, '--grade-interval', '1h'], server: baseline })] as [string, (vmWriteUrl: string) => Promise<Service>]] : []),
     ['vmagent', (url) => startVmagent(url)],
   ];
   const results = new Map<string, Measured[]>(relays.map(([name]) => [name, []]));
@@ -206,7 +209,7 @@ export async function benchFloatRelay(): Promise<void> {
     );
   }
   const lost = [...results.values()].flat().reduce((n, m) => n + (m.sent - m.delivered), 0);
-  console.log(`  ratio ${(rate('sink') / rate('vmagent')).toFixed(2)} sink/vmagent (goal ≥ 1.0)`);
+  console.log(`  ratio ${(rate('sink') / rate('vmagent')).toFixed(2)} sink/vmagent (goal ≥ 1.0)${baseline ? `   sink / sink (baseline) = ${(rate('sink') / rate('sink (baseline)')).toFixed(2)}` : ''}`);
   console.log(`  lost: ${lost} (VictoriaMetrics row counts equal the samples sent, every round, both relays)`);
   console.log(`(bench took ${((performance.now() - benchStart) / 1000).toFixed(0)} s)`);
 }
@@ -227,7 +230,8 @@ export async function benchNativeRelay(w: NativeWorkload): Promise<void> {
   console.log(`\n-- native-histogram relay into Prometheus 2.42: ${describeNative(w)}`);
   console.log('sink: --prometheus-url <prometheus>/api/v1/write, in-memory spool, --grade-interval 1h; direct: the same bodies to the same kind of fresh Prometheus');
   const warmup = w.totalSamples - w.timedSamples;
-  const rounds: { direct: number; relay: number; relayCpu: number; note: string }[] = [];
+  const baseline = baselineSinkServer();
+  const rounds: { direct: number; relay: number; relayCpu: number; baseline: number; baselineCpu: number }[] = [];
   const started = performance.now();
   for (let round = 0; round < MAX_ROUNDS && (round === 0 || performance.now() - started < ROUNDS_BUDGET_MS); round++) {
     const direct = await withService(() => startPrometheus(), async (prom) => {
@@ -243,46 +247,58 @@ export async function benchNativeRelay(w: NativeWorkload): Promise<void> {
         agent.destroy();
       }
     });
-    const relayed = await withService(() => startPrometheus(), async (prom) => {
-      const sink = await startSinkProcess({ args: ['--prometheus-url', prom.writeUrl, '--grade-interval', '1h'] });
-      const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
-      const failures = new Failures();
-      try {
-        await sendAll(agent, sink.writeUrl, w.clients.map((b) => b.slice(0, NATIVE_WARMUP_PER_CLIENT)), failures);
-        const deadline = performance.now() + PROM_DELIVERY_TIMEOUT_MS;
-        while ((await promAppended(prom)) < warmup && performance.now() < deadline) await new Promise((r) => setTimeout(r, POLL_MS));
-        const cpu0 = processCpuSeconds(sink.pid);
-        const t0 = performance.now();
-        await sendAll(agent, sink.writeUrl, w.clients.map((b) => b.slice(NATIVE_WARMUP_PER_CLIENT)), failures);
-        if (failures.count > 0) throw new Error(`sink: ${failures.count} requests refused; the first: ${failures.first}`);
-        let appended = await promAppended(prom);
-        while (appended < w.totalSamples && performance.now() < deadline) {
-          await new Promise((r) => setTimeout(r, POLL_MS));
-          appended = await promAppended(prom);
-        }
-        const seconds = (performance.now() - t0) / 1000;
-        const cpu = processCpuSeconds(sink.pid) - cpu0;
-        if (appended !== w.totalSamples) throw new Error(`sink relay: Prometheus appended ${fmt(appended)} of the ${fmt(w.totalSamples)} samples and histograms sent`);
-        const q = await sinkQueueEmpty(sink);
-        if (q.dropped !== 0 || q.failed !== 0) throw new Error(`sink relay: ${q.dropped} samples dropped, ${q.failed} failed`);
-        return { rate: w.timedSamples / seconds, cpu: (cpu / w.timedSamples) * 1e6 };
-      } finally {
-        agent.destroy();
-        await sink.stop();
-      }
-    });
-    rounds.push({ direct, relay: relayed.rate, relayCpu: relayed.cpu, note: '' });
+    const relayed = await relayNative(w, warmup);
+    const baselined = baseline ? await relayNative(w, warmup, baseline) : null;
+    rounds.push({ direct, relay: relayed.rate, relayCpu: relayed.cpu, baseline: baselined?.rate ?? NaN, baselineCpu: baselined?.cpu ?? NaN });
   }
   const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
   const direct = med(rounds.map((r) => r.direct));
   const relay = med(rounds.map((r) => r.relay));
   console.log(`samples/s, median of ${rounds.length} alternating rounds [each round], on ${availableParallelism()} cores:`);
   console.log(`  prometheus direct   ${fmt(direct).padStart(10)} samples/s   [${rounds.map((r) => fmt(r.direct)).join(', ')}]`);
+  const relayLine = (name: string, rate: (r: (typeof rounds)[number]) => number, cpu: (r: (typeof rounds)[number]) => number) =>
+    console.log(
+      `  ${name.padEnd(19)} ${fmt(med(rounds.map(rate))).padStart(10)} samples/s   [${rounds.map((r) => fmt(rate(r))).join(', ')}]   ` +
+        `(from the first timed send to everything appended by Prometheus; sink ${med(rounds.map(cpu)).toFixed(2)} µs CPU/sample; nothing dropped or failed)`,
+    );
+  relayLine('sink → prometheus', (r) => r.relay, (r) => r.relayCpu);
+  if (baseline) relayLine('baseline → prom.', (r) => r.baseline, (r) => r.baselineCpu);
   console.log(
-    `  sink → prometheus   ${fmt(relay).padStart(10)} samples/s   [${rounds.map((r) => fmt(r.relay)).join(', ')}]   ` +
-      `(from the first timed send to everything appended by Prometheus; sink ${med(rounds.map((r) => r.relayCpu)).toFixed(2)} µs CPU/sample; nothing dropped or failed)`,
+    `  relay / direct = ${(relay / direct).toFixed(2)} (Prometheus is the bottleneck of both)` +
+      (baseline ? `   sink / sink (baseline) = ${(relay / med(rounds.map((r) => r.baseline))).toFixed(2)}` : ''),
   );
-  console.log(`  relay / direct = ${(relay / direct).toFixed(2)} (Prometheus is the bottleneck of both)`);
+}
+
+/** One round of the native relay through a fresh sink (this build, or `server`) into a fresh Prometheus. */
+function relayNative(w: NativeWorkload, warmup: number, server?: string): Promise<{ rate: number; cpu: number }> {
+  return withService(() => startPrometheus(), async (prom) => {
+    const sink = await startSinkProcess({ args: ['--prometheus-url', prom.writeUrl, '--grade-interval', '1h'], server });
+    const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+    const failures = new Failures();
+    try {
+      await sendAll(agent, sink.writeUrl, w.clients.map((b) => b.slice(0, NATIVE_WARMUP_PER_CLIENT)), failures);
+      const deadline = performance.now() + PROM_DELIVERY_TIMEOUT_MS;
+      while ((await promAppended(prom)) < warmup && performance.now() < deadline) await new Promise((r) => setTimeout(r, POLL_MS));
+      const cpu0 = processCpuSeconds(sink.pid);
+      const t0 = performance.now();
+      await sendAll(agent, sink.writeUrl, w.clients.map((b) => b.slice(NATIVE_WARMUP_PER_CLIENT)), failures);
+      if (failures.count > 0) throw new Error(`sink: ${failures.count} requests refused; the first: ${failures.first}`);
+      let appended = await promAppended(prom);
+      while (appended < w.totalSamples && performance.now() < deadline) {
+        await new Promise((r) => setTimeout(r, POLL_MS));
+        appended = await promAppended(prom);
+      }
+      const seconds = (performance.now() - t0) / 1000;
+      const cpu = processCpuSeconds(sink.pid) - cpu0;
+      if (appended !== w.totalSamples) throw new Error(`sink relay: Prometheus appended ${fmt(appended)} of the ${fmt(w.totalSamples)} samples and histograms sent`);
+      const q = await sinkQueueEmpty(sink);
+      if (q.dropped !== 0 || q.failed !== 0) throw new Error(`sink relay: ${q.dropped} samples dropped, ${q.failed} failed`);
+      return { rate: w.timedSamples / seconds, cpu: (cpu / w.timedSamples) * 1e6 };
+    } finally {
+      agent.destroy();
+      await sink.stop();
+    }
+  });
 }
 
 /** Points InfluxDB has written since it started (every database). */

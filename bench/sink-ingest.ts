@@ -22,6 +22,7 @@
  *
  * Prints figures only; throws on a non-2xx answer or a server that does not start.
  */
+import { existsSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
@@ -283,6 +284,32 @@ export function printTable(results: Map<string, Measured[]>, timedSamples: numbe
   }
 }
 
+/**
+ * BENCH_BASELINE_SINK=<another checkout>/dist/sink/server.js adds that build as a target
+ * beside this one, in the same alternating rounds: a change's before and after under the
+ * same load (the machine's load moves figures between runs more than most changes do).
+ */
+export function baselineSinkServer(): string | null {
+  const server = process.env.BENCH_BASELINE_SINK;
+  if (!server) return null;
+  if (!existsSync(server)) throw new Error(`BENCH_BASELINE_SINK is ${server}, which does not exist: build that checkout first (npm run build)`);
+  return server;
+}
+
+/** The sink started with `args`, and the baseline build beside it when one is given. */
+export function sinkTargets(args: string[]): [string, () => Promise<Service>][] {
+  const baseline = baselineSinkServer();
+  return [
+    ['sink', () => startSinkProcess({ args })],
+    ...(baseline ? [['sink (baseline)', () => startSinkProcess({ args, server: baseline })] as [string, () => Promise<Service>]] : []),
+  ];
+}
+
+/** "sink / baseline = 1.02" when a baseline build ran beside this one. */
+export function baselineRatio(results: Map<string, Measured[]>): string {
+  return results.has('sink (baseline)') ? `   sink / sink (baseline) = ${(rateOf(results, 'sink') / rateOf(results, 'sink (baseline)')).toFixed(2)}` : '';
+}
+
 /** Series limits: raised by flag only where the defaults are below what a bench needs. */
 export function sinkLimitArgs(needed: number): string[] {
   const args: string[] = [];
@@ -330,7 +357,7 @@ export async function benchFloatIngest(): Promise<{ sink: number; victoriaMetric
   const args = sinkLimitArgs(Math.max(CONCURRENCY * POOL_PER_CLIENT, RSS_SETS * SERIES_PER_REQUEST));
   const results = await compareTargets(
     [
-      ['sink', () => startSinkProcess({ args })],
+      ...sinkTargets(args),
       ['prometheus', () => startPrometheus()],
       ['victoria-metrics', () => startVictoriaMetrics()],
     ],
@@ -342,7 +369,7 @@ export async function benchFloatIngest(): Promise<{ sink: number; victoriaMetric
   printTable(results, timedSamples, requests * SERIES_PER_REQUEST);
   const sink = rateOf(results, 'sink');
   const victoriaMetrics = rateOf(results, 'victoria-metrics');
-  console.log(`  sink / victoria-metrics = ${(sink / victoriaMetrics).toFixed(2)} (goal ≥ 1.0)   sink / prometheus = ${(sink / rateOf(results, 'prometheus')).toFixed(2)}`);
+  console.log(`  sink / victoria-metrics = ${(sink / victoriaMetrics).toFixed(2)} (goal ≥ 1.0)   sink / prometheus = ${(sink / rateOf(results, 'prometheus')).toFixed(2)}${baselineRatio(results)}`);
   const rss = await sinkRss(args, makeRssBodies(Date.now()), RSS_SETS * SERIES_PER_REQUEST);
   console.log(`  RSS at ${fmt(rss.active)} active float series: ${(rss.rssBytes / MB).toFixed(0)} MB (idle ${(rss.idleBytes / MB).toFixed(0)} MB, peak ${(rss.hwmBytes / MB).toFixed(0)} MB)`);
   return { sink, victoriaMetrics };
