@@ -87,6 +87,62 @@ export interface CapacityJson {
   loadGrew?: boolean;
   /** The shop showed strain without a limit found: latency rose by half or more as the load grew, or its failures passed 1 %, or p95 2 s. */
   strained?: boolean;
+  /** The capacity model of a ramp (issue 22); null without a growing load or for a broken test; absent before issue 22. */
+  forecast?: ForecastJson | null;
+}
+
+/**
+ * The capacity model of a ramp (sink/grade/forecast.ts, docs/capacity.md): the Universal
+ * Scalability Law X(N) = λN / (1 + σ(N−1) + κN(N−1)) fitted to completed ok requests/s (X)
+ * against requests in flight by Little's law (N), each second of the ramp a point, with a
+ * 95 % band from a seeded bootstrap over the points. `kind` 'floor': the ramp never left
+ * the shop's linear part, so there is no peak to give, only "at least lowRps".
+ */
+export interface ForecastJson {
+  kind: 'peak' | 'floor';
+  /** The predicted peak of completed ok requests/s; null for a floor. */
+  peakRps: number | null;
+  /** The users (VUs of the ramp's journey) whose pace at low load asks the shop for peakRps: more only queue. Null for a floor. */
+  peakVus: number | null;
+  /** The band's low end (2.5th percentile of the bootstrap's peaks), or for a floor the floor itself: at least this many requests/s. */
+  lowRps: number | null;
+  /** The band's high end (97.5th percentile); null for a floor. */
+  highRps: number | null;
+  /** The band in users (lowRps and highRps × usersPerRps). */
+  lowVus: number | null;
+  highVus: number | null;
+  /** N*: the requests in flight at the peak, √((1−σ)/κ); null for a floor. */
+  peakConcurrency: number | null;
+  lambda: number;
+  sigma: number;
+  kappa: number;
+  r2: number;
+  /** The seconds of the ramp the fit rests on. */
+  points: number;
+  /** Users per request/s at the ramp's pace with the shop unloaded (its unloaded latency plus the journey's time between requests). */
+  usersPerRps: number;
+}
+
+/** The expected Black Friday peak (`--expect-users N` or `--expect-rps R`): one of the two. */
+export interface ExpectRequest {
+  users?: number;
+  rps?: number;
+}
+
+/**
+ * Will the shop hold the expected peak? `holds` when the expected load is below the
+ * forecast's band, `at-risk` inside it (or past a floor the ramp never went beyond),
+ * `will-not-hold` above it; `unknown` when the run gave no forecast (a broken test, a
+ * steady load). headroomPct: how much more load than expected the shop's predicted peak
+ * (or floor) serves, in % of the expected load; negative when it serves less.
+ */
+export type ExpectationVerdict = 'holds' | 'at-risk' | 'will-not-hold' | 'unknown';
+
+export interface ExpectationJson {
+  users?: number;
+  rps?: number;
+  verdict: ExpectationVerdict;
+  headroomPct: number | null;
 }
 
 /**
@@ -189,6 +245,11 @@ export interface VerdictJson {
   /** "Stopped by hand at 12 of 20 users; the shop held until then."; null while running and when the run ran to its end. */
   ending: string | null;
   endingKind: EndingKind | null;
+  /** The capacity model in words: "Forecast: the shop peaks near …"; absent without a forecast (issue 22). */
+  forecast?: string;
+  /** Will it hold the promo, in words; the headline when the test is not broken. Absent without an expectation (issue 22). */
+  expectation?: string;
+  expectationKind?: ExpectationVerdict;
 }
 
 /** A run's figures at one moment: a point of GET /api/runs/:testid/series. */
@@ -211,6 +272,13 @@ export interface SeriesPointJson {
   shopFailed?: number;
   /** Mean duration of the window's requests (ms): with rps, the requests in flight by Little's law. Absent before issue 21. */
   meanMs?: number | null;
+  /**
+   * The run's request durations so far, summed (ms), and their count (every instance; from
+   * the native histograms, absent without them and before issue 22): between two points,
+   * the requests in flight by Little's law are Δsum / Δt, exactly.
+   */
+  durationSumMs?: number;
+  durationCount?: number;
   /** The grade of the window: letter and score (null while N/A). */
   grade: string;
   score: number | null;
@@ -251,6 +319,8 @@ export interface RunJson {
   ending: EndingJson | null;
   /** The run's sentences (report/sentences.ts). */
   verdict: VerdictJson;
+  /** Will the shop hold the expected peak (from the registration's `expect`); absent without one. */
+  expectation?: ExpectationJson;
 }
 
 /** POST /api/runs: the CLI registers each k6 instance of a run. */
@@ -265,6 +335,8 @@ export interface RegistrationRequest {
   thresholds?: Record<string, Array<string | { threshold: string; abortOnFail?: boolean; delayAbortEval?: string }>>;
   /** The most VUs the run is to reach (its scenarios' peak, from k6 inspect): "stopped at 12 of 20 users". */
   plannedVus?: number;
+  /** The expected Black Friday peak (`--expect-users`, `--expect-rps`): the run says whether the shop will hold it. */
+  expect?: ExpectRequest;
 }
 
 /** What the CLI reads from k6's --summary-export: the exact figures the CLI grades. */
@@ -328,6 +400,8 @@ export interface HistoryEntry {
   ending?: EndingJson;
   /** The run's sentences (report/sentences.ts), as every surface shows them; absent before issue 21 (entryVerdict() words them then). */
   verdict?: VerdictJson;
+  /** Will the shop hold the expected peak the run was given (`--expect-users`, `--expect-rps`); absent without one. */
+  expectation?: ExpectationJson;
 }
 
 /** k6's REST API stops a run with a JSON:API PATCH of its status (PATCH /v1/status). */

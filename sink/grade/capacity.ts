@@ -23,6 +23,7 @@
 // can take the same signals: inFlight, shopErrorRatio, growingLoad, breakingPoint,
 // saturation, strained.
 import { limitsFor } from '../../lib/grade.ts';
+import type { ForecastJson } from '../../contract/sink-api.ts';
 import { POINT_WINDOW_MS, type SeriesPoint } from './series.ts';
 
 const BREAKING_LIMITS = limitsFor('C');
@@ -51,6 +52,8 @@ export interface Capacity {
   loadGrew: boolean;
   /** Signs of strain without a limit found (see strained()). */
   strained: boolean;
+  /** The capacity model of a ramp (forecast.ts); null without a growing load or for a broken test. Set by the run (run-state.ts). */
+  forecast?: ForecastJson | null;
 }
 
 /** Requests in flight at a point by Little's law: completed requests/s × mean duration; null without both. */
@@ -170,7 +173,7 @@ export function breakingPoint(points: readonly SeriesPoint[]): number | null {
 }
 
 /** The points up to the end of the peak (before the ramp down): where the load was at its most. */
-function upToPeak(points: readonly SeriesPoint[]): readonly SeriesPoint[] {
+export function upToPeak(points: readonly SeriesPoint[]): readonly SeriesPoint[] {
   const max = Math.max(0, ...points.map((p) => p.vus));
   let end = points.length - 1;
   while (end > 0 && points[end]!.vus < max) end--;
@@ -283,5 +286,5 @@ export function capacity(points: readonly SeriesPoint[]): Capacity {
 
 /** A run whose test is broken measured nothing of the shop: no limit, no break. */
 export function unmeasured(points: readonly SeriesPoint[]): Capacity {
-  return { breakingPointVus: null, throughputLimitRps: null, throughputLimitVus: null, maxVus: points.reduce((m, p) => Math.max(m, p.vus), 0), peakOkRps: null, loadGrew: false, strained: false };
+  return { breakingPointVus: null, throughputLimitRps: null, throughputLimitVus: null, maxVus: points.reduce((m, p) => Math.max(m, p.vus), 0), peakOkRps: null, loadGrew: false, strained: false, forecast: null };
 }

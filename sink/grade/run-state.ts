@@ -11,12 +11,13 @@ import { HistogramAccumulator } from '../model/histogram-math.ts';
 import { DurationIndex } from './durations.ts';
 import { RunSeries, POINT_WINDOW_MS, type SeriesPoint } from './series.ts';
 import { capacity, unmeasured, type Capacity } from './capacity.ts';
+import { forecast } from './forecast.ts';
 import { failureCauseOf, failureSide, failures } from './failures.ts';
 import { brokenSentence, testIsBroken } from '../../report/sentences.ts';
 import { holds, type ThresholdResult, type ThresholdSpec } from './thresholds.ts';
 import { grade, notApplicable, type Grade } from '../../lib/grade.ts';
 import { RUN_TAG_NAMES } from '../../lib/tags.ts';
-import type { EndingJson, FailureCause, FailureSide, FailuresJson, PageFiguresJson } from '../../contract/sink-api.ts';
+import type { EndingJson, ExpectRequest, FailureCause, FailureSide, FailuresJson, ForecastJson, PageFiguresJson } from '../../contract/sink-api.ts';
 import type { Figures, RunView } from '../model/run-events.ts';
 import { label, matches, type SeriesLabels } from '../model/labels.ts';
 
@@ -144,6 +145,8 @@ export class RunState implements RunView {
 
   /** How the run ended, once its history entry is written (e.g. 'stopped manually'). */
   outcome: string | null = null;
+  /** The expected peak the run was registered with (issue 22): its verdict says whether the shop holds it. */
+  expect: ExpectRequest | null = null;
   /** How the run ended, in the form its sentence is worded from (report/sentences.ts), once its history entry is written. */
   ending: EndingJson | null = null;
   private snapshots: Snapshot[] = [];
@@ -151,6 +154,7 @@ export class RunState implements RunView {
   /** From the series alone, so only worked out when read (not for every batch's notifications). */
   private cachedCapacity: Capacity | null = null;
   private cachedFailures: FailuresJson | null = null;
+  private cachedForecast: { key: string; value: ForecastJson | null } | null = null;
 
   constructor(
     readonly testid: string,
@@ -249,7 +253,21 @@ export class RunState implements RunView {
 
   capacity(): Capacity {
     const points = this.seriesPoints().points;
-    return (this.cachedCapacity ??= this.testBroken ? unmeasured(points) : capacity(points));
+    if (this.cachedCapacity) return this.cachedCapacity;
+    if (this.testBroken) return (this.cachedCapacity = unmeasured(points));
+    const found = capacity(points);
+    return (this.cachedCapacity = { ...found, forecast: found.loadGrew ? this.forecast(points) : null });
+  }
+
+  /**
+   * The ramp's capacity model (forecast.ts): a fit and its bootstrap, worked out again only
+   * when the series has a new point or its last point changed, not on every batch.
+   */
+  private forecast(points: readonly SeriesPoint[]): ForecastJson | null {
+    const last = points[points.length - 1];
+    const key = `${points.length} ${last?.t} ${last?.requests}`;
+    if (this.cachedForecast?.key !== key) this.cachedForecast = { key, value: forecast(points) };
+    return this.cachedForecast.value;
   }
 
   /**
@@ -421,6 +439,8 @@ export class RunState implements RunView {
       failed: this.totalFailed(),
       shopFailed: this.totalFailedOn('shop'),
       meanMs,
+      // Cumulative, so any two points give the requests in flight between them (forecast.ts).
+      ...(this.hasHistogram ? { durationSumMs: this.durations.total.sum * 1000, durationCount: this.durations.total.count } : {}),
       grade: f.grade.letter,
       score: f.grade.score,
     };

@@ -256,6 +256,10 @@ export class HistogramAccumulator {
   get count(): number {
     return this._count;
   }
+  /** The sum of the observations (seconds, for k6's durations). */
+  get sum(): number {
+    return this._sum;
+  }
   get zeroThreshold(): number {
     return this._zeroThreshold;
   }

@@ -123,3 +123,57 @@ export async function startCapacityTarget(limit: CapacityLimit): Promise<Latency
   });
   return { ...(await listening(server, () => served)), capacityRps: (limit.workers * 1000) / limit.serviceMs };
 }
+
+/** A shop whose service time grows with its concurrency as the Universal Scalability Law has it: S₀ alone, and with n requests in service each goes 1 + σ(n−1) + κn(n−1) times slower. */
+export interface ScalabilityLaw {
+  serviceMs: number;
+  sigma: number;
+  kappa: number;
+}
+
+/**
+ * A target whose throughput falls past its peak: every request in service needs S₀ ms of
+ * work and, with n of them in service, each progresses at 1 / (1 + σ(n−1) + κn(n−1)) of
+ * the speed of one alone (processor sharing, worked out again at every arrival and
+ * departure). Its throughput with N in flight is N / (S₀(1 + σ(N−1) + κN(N−1))): the law's,
+ * with λ = 1/S₀, peaking at N* = √((1−σ)/κ) requests in flight.
+ */
+export async function startScalabilityTarget(law: ScalabilityLaw): Promise<LatencyTarget & { peakConcurrency: number; peakRps: number }> {
+  let served = 0;
+  const active: Array<{ left: number; res: ServerResponse }> = [];
+  let last = performance.now();
+  let timer: NodeJS.Timeout | null = null;
+  const slowdown = (n: number) => 1 + law.sigma * (n - 1) + law.kappa * n * (n - 1);
+  /** Every request's remaining work (ms of work alone) goes down by the time since the last event at the speed n requests allow. */
+  const advance = () => {
+    const now = performance.now();
+    const done = (now - last) / slowdown(active.length);
+    last = now;
+    for (const a of active) a.left -= done;
+  };
+  const schedule = () => {
+    if (timer) clearTimeout(timer);
+    timer = null;
+    for (let i = active.length - 1; i >= 0; i--) {
+      if (active[i]!.left > 0.01) continue;
+      const [finished] = active.splice(i, 1);
+      served++;
+      finished!.res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' }).end('<html><body>ok</body></html>');
+    }
+    if (active.length === 0) return;
+    const next = Math.min(...active.map((a) => a.left)) * slowdown(active.length);
+    timer = setTimeout(() => {
+      advance();
+      schedule();
+    }, Math.max(0, next));
+  };
+  const server: Server = createServer((req, res) => {
+    req.resume();
+    advance();
+    active.push({ left: law.serviceMs, res });
+    schedule();
+  });
+  const peakConcurrency = Math.sqrt((1 - law.sigma) / law.kappa);
+  const peakRps = (1000 * peakConcurrency) / (law.serviceMs * slowdown(peakConcurrency));
+  return { ...(await listening(server, () => served)), peakConcurrency, peakRps };
+}
