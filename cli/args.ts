@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { ENVIRONMENTS, INTENSITY_NAMES, PROMO_TYPES, TESTID_PATTERN } from '../lib/tags.ts';
 import { MIN_GRADES } from '../lib/thresholds.ts';
 import { parseDurationMs } from '../lib/env.ts';
+import type { ExpectRequest } from '../contract/sink-api.ts';
 
 export class CliError extends Error {}
 
@@ -30,6 +31,8 @@ export interface RunArgs {
   instances: number;
   /** Print a k6-operator TestRun and its ConfigMap instead of running. */
   k8s?: { parallelism: number; namespace: string; sinkUrl: string };
+  /** The expected Black Friday peak (--expect-users, --expect-rps): the run says whether the shop will hold it. */
+  expect?: ExpectRequest;
   extraK6Args: string[];
 }
 
@@ -55,6 +58,9 @@ Options:
   --no-sink               run k6 without a sink (no live grade, no history)
   --instances N           run N local k6 processes with execution segments, one merged grade
   --testid ID             use this testid (<slug>_<YYYYMMDD>_<HHMMSS>_<8 hex>)
+  --expect-users N        the expected peak in users: the run says whether the shop will hold it
+                          (holds, at risk, will not hold), from its capacity forecast
+  --expect-rps R          the same, in requests per second
   --k8s                   print a k6-operator TestRun and ConfigMap (YAML) instead of running;
                           with --parallelism N (default 1), --namespace NS (default default),
                           --sink-url URL (required) and --target URL (required)
@@ -63,6 +69,7 @@ Other commands:
   npm run k6 -- history [--csv | --trend] [--scenario S] [--promo-type T] [--promo-name N] [--file PATH | --out-dir DIR | --sink URL]
   npm run k6 -- compare <baseline> <candidate> [--json] [--file PATH | --out-dir DIR | --sink URL] [--no-color]
   npm run k6 -- report <testid> [--baseline <testid>] [--out FILE] [--pdf] [--sink URL | --out-dir DIR]
+  npm run k6 -- forecast [--target URL] [--scenario S] [--promo-name N] [--expect-users N | --expect-rps R] [--file PATH | --sink URL]
   -h, --help              this text
 
 Exit code: k6's own (0 ok, 99 thresholds failed, 103/105/108 stopped or aborted); 99 also when
@@ -121,6 +128,8 @@ const RUN_OPTIONS = {
   'no-sink': { type: 'boolean' },
   instances: { type: 'string' },
   testid: { type: 'string' },
+  'expect-users': { type: 'string' },
+  'expect-rps': { type: 'string' },
   k8s: { type: 'boolean' },
   parallelism: { type: 'string' },
   namespace: { type: 'string' },
@@ -162,6 +171,7 @@ export function parseCliArgs(argv: string[]): CliArgs {
   if (values.testid !== undefined && !TESTID_PATTERN.test(values.testid)) {
     throw new CliError(`--testid must look like <slug>_<YYYYMMDD>_<HHMMSS>_<8 hex>, not "${values.testid}".`);
   }
+  const expect = parseExpect(values['expect-users'], values['expect-rps']);
   let k8s: RunArgs['k8s'];
   if (values.k8s) {
     if (values.parallelism !== undefined && !/^[1-9][0-9]{0,4}$/.test(values.parallelism)) {
@@ -193,6 +203,21 @@ export function parseCliArgs(argv: string[]): CliArgs {
     noSink: values['no-sink'] ?? false,
     testid: values.testid,
     instances: values.instances === undefined ? 1 : Number(values.instances),
+    ...(expect ? { expect } : {}),
     extraK6Args,
   };
+}
+
+/** `--expect-users N` or `--expect-rps R` (one of the two): the expected peak; undefined without either. */
+export function parseExpect(users: string | undefined, rps: string | undefined): ExpectRequest | undefined {
+  if (users !== undefined && rps !== undefined) throw new CliError('Give either --expect-users or --expect-rps, not both.');
+  if (users !== undefined) {
+    if (!/^[1-9][0-9]{0,7}$/.test(users)) throw new CliError(`--expect-users must be a whole number of users of at least 1, not "${users}".`);
+    return { users: Number(users) };
+  }
+  if (rps !== undefined) {
+    if (!/^[0-9]{1,9}(\.[0-9]+)?$/.test(rps) || !(Number(rps) > 0)) throw new CliError(`--expect-rps must be a number of requests per second above 0, not "${rps}".`);
+    return { rps: Number(rps) };
+  }
+  return undefined;
 }

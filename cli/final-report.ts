@@ -95,6 +95,7 @@ export function pageLines(pages: PagesJson): string[] {
  * entry): the grade, the run's sentences as every surface shows them (report/sentences.ts),
  * then the figures.
  *
+ *   (Will not hold: the shop tops out near 30 users, fewer than the expected 60 (…).)  with --expect-users
  *   Grade: N/A [grey]  testid=…
  *     The test could not reach the shop: 100 % of requests were refused (connection refused at http://127.0.0.1:9).
  *     p95 0.4 ms   p99 0.9 ms   errors 100.00 %
@@ -104,6 +105,8 @@ export function gradeBlock(e: HistoryEntry, note = ''): string[] {
   const v = entryVerdict(e);
   const fixed = (x: number | null, d: number) => (x === null ? 'n/a' : x.toFixed(d));
   const lines = [
+    // Will it hold the promo (--expect-users, --expect-rps): the answer comes first.
+    ...(v.expectation ? [v.expectation] : []),
     `Grade: ${e.grade.text} [${e.grade.colour}]  testid=${e.testid}${note}`,
     `  ${v.headline}`,
     `  p95 ${fixed(e.p95Ms, 1)} ms   p99 ${fixed(e.p99Ms, 1)} ms   errors ${e.errorRatio === null ? 'n/a' : (e.errorRatio * 100).toFixed(2)} %`,
@@ -112,8 +115,8 @@ export function gradeBlock(e: HistoryEntry, note = ''): string[] {
   return lines;
 }
 
-/** The sentences the headline did not already say: the capacity, and the ending when the breakage took the headline. */
+/** The sentences the headline did not already say: the capacity and its forecast, and the ending when the breakage took the headline. */
 export function verdictLines(e: HistoryEntry): string[] {
   const v = entryVerdict(e);
-  return [v.capacity, v.ending !== v.headline ? v.ending : null].filter((s): s is string => s !== null).map((s) => `  ${s}`);
+  return [v.capacity, v.forecast ?? null, v.ending !== v.headline ? v.ending : null].filter((s): s is string => s !== null).map((s) => `  ${s}`);
 }

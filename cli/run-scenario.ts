@@ -260,7 +260,7 @@ async function register(args: RunArgs, plan: Plan, target: Target, sink: Sink | 
     await sink.client
       .register({
         testid: plan.testid, scenario: plan.script.name, tags: runTags(args), target: target.baseUrl, k6Address: instance.address, abortOnFail: args.abortOnFail,
-        ...(thresholds ? { thresholds } : {}), ...(plannedVus !== undefined ? { plannedVus } : {}),
+        ...(thresholds ? { thresholds } : {}), ...(plannedVus !== undefined ? { plannedVus } : {}), ...(args.expect ? { expect: args.expect } : {}),
       })
       .catch((err: Error) => say(`warning: could not register the run: ${err.message}`));
   }

@@ -144,9 +144,11 @@ export function renderReportHtml(data: ReportData, assets: ReportAssets): string
 <section class="now" aria-label="Verdict">
 ${light(colour)}
 <div class="summary">
+${verdict.expectation ? `<p class="expectation" data-testid="expectation">${escapeHtml(verdict.expectation)}</p>` : ''}
 <p class="grade"><span data-testid="grade-letter">${escapeHtml(e.grade.letter)}</span><span class="dash"> — </span><span data-testid="grade-score">${typeof e.grade.score === 'number' ? `${whole(e.grade.score)}/100` : 'no grade'}</span></p>
 <p class="verdict ${colour}" data-testid="verdict">${escapeHtml(verdict.headline)}</p>
 ${verdict.capacity ? `<p class="capacity" data-testid="capacity">${escapeHtml(verdict.capacity)}</p>` : ''}
+${verdict.forecast ? `<p class="forecast" data-testid="forecast">${escapeHtml(verdict.forecast)}</p>` : ''}
 ${verdict.ending && verdict.ending !== verdict.headline ? `<p class="ending" data-testid="ending">${escapeHtml(verdict.ending)}</p>` : ''}
 </div>
 </section>

@@ -16,8 +16,11 @@
 //   "could not reach" and "the journey is broken" (brokenSentence);
 //   "stopped …" (endingSentence);
 //   "x % slower with the promo" and "no measurable change" (pageChangeSentence, …);
-//   "got slower" / "got faster" / "held" (trendSentence).
-import type { CapacityJson, CapacityKind, EndingJson, FailureCauseJson, FailuresJson, HistoryEntry, VerdictJson } from '../contract/sink-api.ts';
+//   "got slower" / "got faster" / "held" (trendSentence);
+//   "Forecast: … tops out near …" and "Forecast: at least …" (forecastSentence, issue 22);
+//   "Holds", "At risk", "Will not hold", "Cannot tell" (expectationSentence, issue 22;
+//   test/integration/forecast.test.ts).
+import type { CapacityJson, CapacityKind, EndingJson, ExpectationJson, FailureCauseJson, FailuresJson, ForecastJson, HistoryEntry, VerdictJson } from '../contract/sink-api.ts';
 
 // ---------------------------------------------------------------- numbers in words
 
@@ -166,6 +169,55 @@ export function capacitySentence(c: CapacityJson): { kind: CapacityKind; text: s
   }
 }
 
+// ---------------------------------------------------------------- the capacity model
+
+/** Whole users, at least one: "about 30 users" of a forecast. */
+const forecastUsers = (n: number | null) => users(Math.max(1, Math.round(n ?? 0)));
+
+/**
+ * A ramp's capacity model in words (docs/capacity.md, "What a marketer should read"):
+ *   peak:  "Forecast: the shop tops out near 120 requests/s, the pace of about 30 users of this test (95 % likely between 112 and 127 requests/s)."
+ *   floor: "Forecast: at least 24.6 requests/s, the pace of about 10 users of this test: the shop kept up with all the load, so its limit lies further."
+ */
+export function forecastSentence(f: ForecastJson): string {
+  if (f.kind === 'floor') return `Forecast: at least ${rate(f.lowRps!)} requests/s, the pace of about ${forecastUsers(f.lowVus)} of this test: the shop kept up with all the load, so its limit lies further.`;
+  return `Forecast: the shop tops out near ${rate(f.peakRps!)} requests/s, the pace of about ${forecastUsers(f.peakVus)} of this test (95 % likely between ${rate(f.lowRps!)} and ${rate(f.highRps!)} requests/s).`;
+}
+
+/**
+ * Will the shop hold the expected peak (report/forecast.ts's verdict), in words that say the
+ * verdict first:
+ *   holds:         "Holds: the shop should take the expected 20 users, with 50 % headroom (it tops out near 30 users)."
+ *   at-risk:       "At risk: the expected 30 users are within the forecast's margin: the shop tops out near 31 users (95 % likely between 28 and 35)."
+ *                  "At risk: not proven for the expected 50 users: the test reached 20 users (at least 80.0 requests/s) without finding the shop's limit; a ramp past 50 users would tell."
+ *   will-not-hold: "Will not hold: the shop tops out near 30 users, fewer than the expected 60 (95 % likely at most 35)."
+ *   unknown:       "Cannot tell whether the shop holds the expected 60 users: this test gave no capacity forecast; a ramp past them gives one."
+ * `reachedVus`: the most users the test reached (a floor's "the test reached …").
+ */
+export function expectationSentence(e: ExpectationJson, f: ForecastJson | null | undefined, reachedVus: number | null = null): string {
+  const byUsers = e.users !== undefined;
+  const expected = byUsers ? users(e.users!) : `${rate(e.rps!)} requests/s`;
+  const headroom = e.headroomPct === null ? '' : `${Math.round(Math.abs(e.headroomPct))} %`;
+  if (e.verdict === 'unknown' || !f) return `Cannot tell whether the shop holds the expected ${expected}: this test gave no capacity forecast; a ramp past ${byUsers ? 'them' : 'that pace'} gives one.`;
+  const tops = byUsers ? forecastUsers(f.peakVus) : `${rate(f.peakRps!)} requests/s (about ${forecastUsers(f.peakVus)})`;
+  const whole = (n: number | null) => Math.max(1, Math.round(n ?? 0)).toLocaleString('en-US');
+  // The band in the unit of the expectation: "28 and 35 users", "112 and 127 requests/s".
+  const [low, high] = byUsers ? [whole(f.lowVus), forecastUsers(f.highVus)] : [rate(f.lowRps!), `${rate(f.highRps!)} requests/s`];
+  if (f.kind === 'floor') {
+    const floor = `at least ${rate(f.lowRps!)} requests/s`;
+    if (e.verdict === 'holds') return `Holds: the shop took the pace of the expected ${expected} in this test, with at least ${headroom} headroom (${floor}).`;
+    return `At risk: not proven for the expected ${expected}: the test reached ${users(reachedVus ?? f.lowVus ?? 0)} (${floor}) without finding the shop's limit; a ramp past ${expected} would tell.`;
+  }
+  switch (e.verdict) {
+    case 'holds':
+      return `Holds: the shop should take the expected ${expected}, with ${headroom} headroom (it tops out near ${tops}).`;
+    case 'at-risk':
+      return `At risk: the expected ${expected} are within the forecast's margin: the shop tops out near ${tops} (95 % likely between ${low} and ${high}).`;
+    case 'will-not-hold':
+      return `Will not hold: the shop tops out near ${tops}, ${byUsers ? 'fewer' : 'less'} than the expected ${byUsers ? whole(e.users!) : expected} (95 % likely at most ${high}).`;
+  }
+}
+
 // ---------------------------------------------------------------- how the run ended
 
 /** Whether the shop held until the run ended: no break, no strain. */
@@ -234,6 +286,8 @@ export interface VerdictInput {
   ending: EndingJson | null | undefined;
   /** The run is over: the whole run's words, not the live window's. */
   finished: boolean;
+  /** Will the shop hold the expected peak (report/forecast.ts), when the run was given one. */
+  expectation?: ExpectationJson | null;
 }
 
 /**
@@ -248,6 +302,7 @@ export function verdictOf(input: VerdictInput): VerdictJson {
   const ending = endingSentence(input.ending, input.capacity ?? null, broken === null);
   const kind = broken !== null ? 'test_broken' : input.requests > 0 && input.grade.letter !== 'N/A' ? 'graded' : 'no_data';
   const colour = broken !== null ? 'grey' : input.grade.colour;
+  const forecast = measured ? input.capacity!.forecast : null;
   return {
     kind,
     headline: broken ?? ending ?? gradeWords(colour, input.finished),
@@ -256,6 +311,9 @@ export function verdictOf(input: VerdictInput): VerdictJson {
     capacityKind: capacity?.kind ?? null,
     ending,
     endingKind: input.ending?.kind ?? null,
+    // Issue 22's sentences are there only when there is something to say (entries and runs before it have neither).
+    ...(forecast ? { forecast: forecastSentence(forecast) } : {}),
+    ...(input.expectation ? { expectation: expectationSentence(input.expectation, forecast, input.capacity?.maxVus ?? null), expectationKind: input.expectation.verdict } : {}),
   };
 }
 

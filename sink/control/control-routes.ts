@@ -64,6 +64,14 @@ export async function controlRoutes(app: FastifyInstance, options: ControlOption
             k6Address: { type: 'string', pattern: '^[A-Za-z0-9.:\\[\\]-]{1,255}:[0-9]{1,5}$' },
             abortOnFail: { type: 'boolean' },
             plannedVus: { type: 'integer', minimum: 1, maximum: 10_000_000 },
+            // The expected peak: users or requests/s, one of the two.
+            expect: {
+              type: 'object',
+              additionalProperties: false,
+              minProperties: 1,
+              maxProperties: 1,
+              properties: { users: { type: 'integer', minimum: 1, maximum: 10_000_000 }, rps: { type: 'number', exclusiveMinimum: 0, maximum: 1_000_000_000 } },
+            },
             thresholds: {
               type: 'object',
               maxProperties: 200,

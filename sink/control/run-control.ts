@@ -8,7 +8,8 @@ import type { RunState } from '../grade/run-state.ts';
 import { parseThresholds, type ThresholdResult } from '../grade/thresholds.ts';
 import type { RunEvents, RunView } from '../model/run-events.ts';
 import { exitReason, type History } from './history.ts';
-import { K6_STOP_BODY, type EndingJson, type HistoryEntry, type K6SummaryFigures, type RegistrationRequest } from '../../contract/sink-api.ts';
+import { K6_STOP_BODY, type EndingJson, type ExpectRequest, type HistoryEntry, type K6SummaryFigures, type RegistrationRequest } from '../../contract/sink-api.ts';
+import { expectationOf } from '../../report/forecast.ts';
 import { formatGrade, grade, notApplicable } from '../../lib/grade.ts';
 import { brokenSentence, verdictOf } from '../../report/sentences.ts';
 import { iso } from './runs-routes.ts';
@@ -38,6 +39,8 @@ export interface Registration {
    * "Stopped by the guard at N users: …". Nothing sets it yet.
    */
   guardStop: { at: number; detail: string } | null;
+  /** The expected peak (`--expect-users`, `--expect-rps`): the run says whether the shop will hold it. */
+  expect?: ExpectRequest | null;
 }
 
 /** Without a finish call, an ended run is written to the history after this long. */
@@ -86,8 +89,13 @@ export class RunControl {
       plannedVus: null,
       stoppedAtVus: null,
       guardStop: null,
+      expect: null,
     };
     if (input.abortOnFail) registration.abortOnFail = true;
+    if (input.expect !== undefined) {
+      registration.expect = input.expect;
+      this.runs.expectPeak(input.testid, input.expect);
+    }
     if (input.plannedVus !== undefined) registration.plannedVus = input.plannedVus;
     // Each instance of a distributed run registers its own k6 address under the same testid.
     if (input.k6Address && !registration.k6Addresses.includes(input.k6Address)) registration.k6Addresses.push(input.k6Address);
@@ -245,6 +253,8 @@ export function historyEntry(testid: string, run: RunState | undefined, registra
   const abortedBy = registration?.abortedBy ?? run?.abortedBy ?? null;
   const capacity = run?.capacity() ?? { breakingPointVus: null, throughputLimitRps: null, throughputLimitVus: null, maxVus: 0, peakOkRps: null, loadGrew: false, strained: false };
   const ending = endingOf(run, registration);
+  const expect = registration?.expect ?? run?.expect ?? null;
+  const expectation = expect ? expectationOf(capacity.forecast, expect) : null;
   const gradeJson = g ? { letter: g.letter, score: g.score, colour: g.colour, text: formatGrade(g) } : { letter: 'N/A' as const, score: null, colour: 'grey' as const, text: 'N/A' };
   return {
     testid,
@@ -277,7 +287,8 @@ export function historyEntry(testid: string, run: RunState | undefined, registra
     ...(run?.p95Interval() ?? { p95LowMs: null, p95HighMs: null }),
     failures,
     ending,
-    verdict: verdictOf({ grade: gradeJson, requests: final?.requests ?? 0, failures, capacity, ending, finished: true }),
+    verdict: verdictOf({ grade: gradeJson, requests: final?.requests ?? 0, failures, capacity, ending, finished: true, expectation }),
+    ...(expectation ? { expectation } : {}),
   };
 }
 

@@ -7,6 +7,7 @@ import { formatGrade } from '../../lib/grade.ts';
 import { SinkErrors } from '../errors.ts';
 import type { FiguresJson, RunJson } from '../../contract/sink-api.ts';
 import { verdictOf } from '../../report/sentences.ts';
+import { expectationOf } from '../../report/forecast.ts';
 
 /** Dates beyond ±8.64e15 ms cannot be written as ISO strings: a wild timestamp shows as null. */
 export const iso = (ms: number | null | undefined) => (ms === null || ms === undefined || !Number.isFinite(ms) || Math.abs(ms) > 8.64e15 ? null : new Date(ms).toISOString());
@@ -21,6 +22,7 @@ export function runJson(run: RunState): RunJson {
   const finished = run.ended || run.outcome !== null;
   const failures = run.failures();
   const capacity = run.capacity();
+  const expectation = run.expect ? expectationOf(capacity.forecast, run.expect) : null;
   return {
     testid: run.testid,
     status: run.status,
@@ -41,7 +43,8 @@ export function runJson(run: RunState): RunJson {
     abortedAt: iso(run.abortedAt),
     failures,
     ending: run.ending,
-    verdict: verdictOf({ grade: (finished ? whole : live).grade, requests: whole.requests, failures, capacity, ending: run.ending, finished }),
+    verdict: verdictOf({ grade: (finished ? whole : live).grade, requests: whole.requests, failures, capacity, ending: run.ending, finished, expectation }),
+    ...(expectation ? { expectation } : {}),
   };
 }
 

@@ -12,6 +12,7 @@ import { RunState, RUN_TAGS, NO_P95_HINT, MAX_THRESHOLDS_PER_RUN, type RequestGr
 import type { DurationSeries } from './durations.ts';
 import { parseThreshold, type ThresholdSpec } from './thresholds.ts';
 import { RunEvents } from '../model/run-events.ts';
+import type { ExpectRequest } from '../../contract/sink-api.ts';
 
 export const UNTAGGED = 'untagged';
 
@@ -156,6 +157,8 @@ export class RunRegistry {
   private readonly refusalLogged = new Set<string>();
   /** Thresholds registered for runs whose first sample has not come yet. */
   private readonly expectedThresholds = new Map<string, ThresholdSpec[]>();
+  /** Expected peaks (issue 22) registered for runs whose first sample has not come yet. */
+  private readonly expectedPeaks = new Map<string, ExpectRequest>();
   private readonly touchedRuns = new Set<RunState>();
 
   constructor(
@@ -180,6 +183,17 @@ export class RunRegistry {
     this.expectedThresholds.set(testid, [...(this.expectedThresholds.get(testid) ?? []), ...specs]);
     // Registrations of runs that never send anything must not pile up.
     while (this.expectedThresholds.size > this.limits.maxRuns) this.expectedThresholds.delete(this.expectedThresholds.keys().next().value!);
+  }
+
+  /** The run's expected peak (from its registration): the run says whether the shop will hold it. Set now, or when its first sample comes. */
+  expectPeak(testid: string, expect: ExpectRequest): void {
+    const run = this.runs.get(testid);
+    if (run) {
+      run.expect = expect;
+      return;
+    }
+    this.expectedPeaks.set(testid, expect);
+    while (this.expectedPeaks.size > this.limits.maxRuns) this.expectedPeaks.delete(this.expectedPeaks.keys().next().value!);
   }
 
   private addThresholds(run: RunState, specs: ThresholdSpec[]): void {
@@ -272,6 +286,8 @@ export class RunRegistry {
       const expected = this.expectedThresholds.get(testid);
       if (expected) this.addThresholds(run, expected);
       this.expectedThresholds.delete(testid);
+      run.expect = this.expectedPeaks.get(testid) ?? null;
+      this.expectedPeaks.delete(testid);
       this.runs.set(testid, run);
       this.evictRuns();
     }

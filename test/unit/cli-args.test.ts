@@ -10,6 +10,12 @@ describe('CLI arguments', () => {
     });
   });
 
+  it('takes the expected peak in users or in requests per second', () => {
+    expect(parseCliArgs(['ramp', '--expect-users', '5000'])).toMatchObject({ expect: { users: 5000 } });
+    expect(parseCliArgs(['ramp', '--expect-rps', '120.5'])).toMatchObject({ expect: { rps: 120.5 } });
+    expect(parseCliArgs(['ramp'])).not.toHaveProperty('expect');
+  });
+
   it.each([
     [['ramp', '--intensity', 'extreme'], '--intensity must be one of light, medium, heavy, not "extreme".'],
     [['ramp', '--env', 'staging'], '--env must be one of prod, preprod, not "staging".'],
@@ -17,7 +23,7 @@ describe('CLI arguments', () => {
     [['ramp', '--vus', 'many'], '--vus must be a whole number of at least 1, not "many".'],
     [['ramp', '--duration', 'forever'], '--duration must be a duration such as 30s, 2m or 1m30s, not "forever".'],
     [['ramp', '--target', 'shop.example'], '--target must be an http:// or https:// URL, not "shop.example".'],
-    [['ramp', '--bogus'], "Unknown option '--bogus'; the options are --target, --env, --intensity, --promo-type, --promo-name, --vus, --duration, --min-grade, --abort-on-fail, --out-dir, --sink, --no-sink, --instances, --testid, --k8s, --parallelism, --namespace, --sink-url, --help."],
+    [['ramp', '--bogus'], "Unknown option '--bogus'; the options are --target, --env, --intensity, --promo-type, --promo-name, --vus, --duration, --min-grade, --abort-on-fail, --out-dir, --sink, --no-sink, --instances, --testid, --expect-users, --expect-rps, --k8s, --parallelism, --namespace, --sink-url, --help."],
     [['ramp', '--instances', '0'], '--instances must be a whole number from 1 to 99, not "0".'],
     [['ramp', '--sink', 'sink:9091'], '--sink must be an http:// or https:// URL, not "sink:9091".'],
     [['ramp', '--testid', 'x'], '--testid must look like <slug>_<YYYYMMDD>_<HHMMSS>_<8 hex>, not "x".'],
@@ -29,6 +35,10 @@ describe('CLI arguments', () => {
     [['ramp', '--vus'], '--vus needs a value.'],
     [['ramp', '--target', '--env', 'prod'], '--target needs a value.'],
     [['ramp', '--abort-on-fail=yes'], '--abort-on-fail takes no value.'],
+    [['ramp', '--expect-users', '0'], '--expect-users must be a whole number of users of at least 1, not "0".'],
+    [['ramp', '--expect-users', '5000 users'], '--expect-users must be a whole number of users of at least 1, not "5000 users".'],
+    [['ramp', '--expect-rps', '0'], '--expect-rps must be a number of requests per second above 0, not "0".'],
+    [['ramp', '--expect-users', '500', '--expect-rps', '80'], 'Give either --expect-users or --expect-rps, not both.'],
   ])('rejects %j with one sentence', (argv, message) => {
     expect(() => parseCliArgs(argv)).toThrow(message);
   });

@@ -158,9 +158,11 @@ export class MessageWriter {
     const figures = [`p95 ${entry.p95Ms === null ? 'n/a' : ms(entry.p95Ms)}`, `errors ${entry.errorRatio === null ? 'n/a' : pct(entry.errorRatio)}`, `${entry.requests} requests`].join(', ');
     // The run's own words when it has more to say than its grade: why the test is broken, how it ended early.
     const sentences = [verdict.broken, verdict.ending].filter((x): x is string => x !== null);
+    // Will it hold the promo (--expect-users, --expect-rps): the answer comes first.
+    const expectation = verdict.expectation ? [verdict.expectation] : [];
     const draft: Draft = {
-      notification: this.notification(level, 'completed', entry.testid, entry.tags ?? {}, entry.target, gradeText, [`${subject.start} ${outcome} with Grade ${gradeText}: ${figures}, testid ${entry.testid}.`, ...sentences].join(' ')),
-      headline: `run ${outcome} on {subject}`,
+      notification: this.notification(level, 'completed', entry.testid, entry.tags ?? {}, entry.target, gradeText, [...expectation, `${subject.start} ${outcome} with Grade ${gradeText}: ${figures}, testid ${entry.testid}.`, ...sentences].join(' ')),
+      headline: `${expectation.length > 0 ? `${expectation[0]} — ` : ''}run ${outcome} on {subject}`,
       after: [`Grade ${gradeText}`, figures, ...sentences],
     };
     return { notification: draft.notification, slack: slackMessage(draft, subject) };

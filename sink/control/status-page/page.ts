@@ -171,6 +171,8 @@ function renderRun(e: RunEvent): void {
   setLight(colour, g.score === null ? 'no grade' : `${colour}, grade ${g.letter}`);
   el('grade-letter').textContent = g.letter;
   el('grade-score').textContent = g.score === null ? 'no grade yet' : `${g.score}/100`;
+  // Will it hold the promo (--expect-users, --expect-rps): the answer comes first.
+  show(el('expectation'), e.status === 'waiting' ? null : (e.verdict.expectation ?? null));
   const verdict = el('verdict');
   // The run's own sentence (report/sentences.ts): why the test is broken, how it ended early, or the grade in words.
   verdict.textContent = e.status === 'waiting' ? 'Waiting for the first figures…' : e.verdict.headline;
@@ -333,7 +335,7 @@ function renderDetails(e: RunEvent): void {
     return;
   }
   details.hidden = false;
-  el('capacity').textContent = e.verdict.capacity ?? '';
+  el('capacity').textContent = [e.verdict.capacity, e.verdict.forecast].filter(Boolean).join(' ');
   show(el('aborted'), e.abortedBy ? `Stopped early: the goal ${e.abortedBy.metric} ${e.abortedBy.threshold} failed at ${thresholdValue(e.abortedBy)} over ${count(e.abortedBy.requests, 'request')}.` : null);
   const list = el('thresholds');
   list.replaceChildren(
