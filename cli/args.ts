@@ -69,7 +69,7 @@ Other commands:
   npm run k6 -- history [--csv | --trend] [--scenario S] [--promo-type T] [--promo-name N] [--file PATH | --out-dir DIR | --sink URL]
   npm run k6 -- compare <baseline> <candidate> [--json] [--file PATH | --out-dir DIR | --sink URL] [--no-color]
   npm run k6 -- report <testid> [--baseline <testid>] [--out FILE] [--pdf] [--sink URL | --out-dir DIR]
-  npm run k6 -- forecast [--target URL] [--scenario S] [--promo-name N] [--expect-users N | --expect-rps R] [--file PATH | --sink URL]
+  npm run k6 -- forecast [--target URL] [--scenario S] [--promo-name N] [--expect-users N | --expect-rps R] [--file PATH | --out-dir DIR | --sink URL]
   -h, --help              this text
 
 Exit code: k6's own (0 ok, 99 thresholds failed, 103/105/108 stopped or aborted); 99 also when

@@ -4,11 +4,13 @@ import { K6NotFoundError } from './k6-binary.ts';
 import { runScenario, k8sYaml } from './run-scenario.ts';
 import { historyCommand, compareCommand } from './history.ts';
 import { reportCommand } from './report.ts';
+import { forecastCommand } from './forecast.ts';
 
 async function main(argv: string[]): Promise<number> {
   if (argv[0] === 'history') return historyCommand(argv.slice(1), process.stdout);
   if (argv[0] === 'compare') return compareCommand(argv.slice(1), process.stdout);
   if (argv[0] === 'report') return reportCommand(argv.slice(1), (line) => process.stdout.write(line + '\n'));
+  if (argv[0] === 'forecast') return forecastCommand(argv.slice(1), process.stdout);
   const args = parseCliArgs(argv);
   if (args.command === 'help') {
     process.stdout.write(USAGE + '\n');

@@ -29,7 +29,7 @@ function parse(command: string, argv: string[], options: OptionSpec) {
   }
 }
 
-function source(values: { file?: string | boolean; sink?: string | boolean; 'out-dir'?: string | boolean }): Source {
+export function source(values: { file?: string | boolean; sink?: string | boolean; 'out-dir'?: string | boolean }): Source {
   const file = typeof values.file === 'string' ? values.file : undefined;
   const sink = typeof values.sink === 'string' ? values.sink : undefined;
   const outDir = typeof values['out-dir'] === 'string' ? values['out-dir'] : undefined;
@@ -41,7 +41,7 @@ function source(values: { file?: string | boolean; sink?: string | boolean; 'out
   return outDir !== undefined ? { outDir: resolve(outDir) } : { file: file ?? DEFAULT_HISTORY_FILE };
 }
 
-function describe(src: Source): string {
+export function describe(src: Source): string {
   return src.sink !== undefined ? `the sink at ${src.sink}` : (src.outDir ?? src.file!);
 }
 
