@@ -2,7 +2,7 @@
 // at scrape time, never on the write path) and the sink's health.
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { RunRegistry } from './grade/runs.ts';
-import { withheldWhy, type Figures } from './model/run-events.ts';
+import { forecastBounds, withheldWhy, type Figures } from './model/run-events.ts';
 import type { Capacity } from './grade/capacity.ts';
 import type { FanOut } from './fanout/fanout.ts';
 import type { PipelineCounters } from './fanout/pipeline.ts';
@@ -77,6 +77,16 @@ export function registerSinkMetrics(register: Registry, runs: RunRegistry): Sink
   perRunCapacity('promo_breaking_point_vus', 'VUs at which the run broke: errors over 1 % or p95 over 2000 ms in a 5 s window, and staying there.', (c) => c.breakingPointVus);
   perRunCapacity('promo_throughput_limit_rps', 'Requests/s at which throughput stopped growing while VUs still grew (the capacity).', (c) => c.throughputLimitRps);
   perRunCapacity('promo_throughput_limit_vus', 'VUs at the knee, where requests/s stopped growing.', (c) => c.throughputLimitVus);
+  new Gauge({
+    name: 'promo_capacity_forecast_rps',
+    help: 'A ramp\'s capacity forecast (the Universal Scalability Law fitted to its seconds): bound="peak" the predicted peak of ok requests/s, "low" and "high" its 95 % band; a ramp that never left the shop\'s linear part has "low" alone, the floor it showed.',
+    labelNames: ['testid', 'bound'],
+    registers: [register],
+    collect() {
+      this.reset();
+      for (const [testid, run] of runs.runs) for (const [bound, value] of forecastBounds(run.capacity().forecast)) this.set({ testid, bound }, value);
+    },
+  });
   new Gauge({
     name: 'promo_run_info',
     help: 'Always 1; a run\'s standard tags and status as labels.',

@@ -39,6 +39,8 @@ export const influxK6Queries: K6Queries = {
   data: [influx(influxSumRate(M.dataSent, k6Where()), 'sent'), influx(influxSumRate(M.dataReceived, k6Where()), 'received')],
   iterations: [influx(influxSumRate(M.iterations, k6Where()), 'iterations/s')],
   droppedIterations: [influx(influxSumIncrease(M.droppedIterations, k6Where()), 'dropped per interval')],
+  // The sink's forecast lines carry the run's tags (no scenario), as its grade lines do.
+  capacityForecast: [influx(`SELECT last("rps") FROM "${M.capacityForecast}" WHERE ${noScenario} GROUP BY time($__interval), "bound" fill(null)`, '$tag_bound')],
   byUrl: {
     targets: [
       table(influxTotalsBy(M.httpReqs, k6Where(), ['name', 'method'], 'requests')),

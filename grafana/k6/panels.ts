@@ -28,6 +28,8 @@ export interface K6Queries {
   droppedIterations: readonly Target[];
   byUrl: K6Table;
   byStatus: K6Table;
+  /** The sink's capacity forecast of a ramp (promo_capacity_forecast_rps / promo_capacity_forecast), by bound. */
+  capacityForecast: readonly Target[];
 }
 
 export function k6Sections(q: K6Queries): Section[] {
@@ -84,6 +86,21 @@ export function k6Sections(q: K6Queries): Section[] {
             { value: null, color: 'green' },
             { value: 1, color: 'red' },
           ],
+        }),
+      ],
+    },
+    {
+      row: 'Capacity forecast',
+      panels: [
+        timeseriesPanel({
+          title: 'Capacity forecast',
+          description:
+            'The sink\'s capacity model of a ramp: the Universal Scalability Law fitted to requests/s against requests in flight, second by second. peak: the predicted most ok requests/s; low and high: its 95 % band. A ramp that never left the shop\'s linear part has only low, the floor it showed.',
+          targets: q.capacityForecast,
+          unit: 'reqps',
+          min: 0,
+          w: 24,
+          h: 7,
         }),
       ],
     },

@@ -1,7 +1,7 @@
 // The k6 panels in PromQL, over k6's experimental-prometheus-rw series as the sink forwards
 // them to Prometheus. Latency has one query per k6 mode: native histograms
 // (k6_http_req_duration_seconds) and trend stats (k6_http_req_duration_p50/_p95/_p99).
-import { eq, k6, nativeQuantile, sumIncrease, sumRate, type Matcher } from '../shared/promql.ts';
+import { eq, k6, nativeQuantile, re, selector, sumIncrease, sumRate, type Matcher } from '../shared/promql.ts';
 import { prom, type Target } from '../shared/panels.ts';
 import { mergeTable, type K6Queries } from './panels.ts';
 
@@ -45,6 +45,8 @@ export const prometheusK6Queries: K6Queries = {
   data: [prom(sumRate(k6('k6_data_sent_total')), 'sent'), prom(sumRate(k6('k6_data_received_total')), 'received')],
   iterations: [prom(sumRate(k6('k6_iterations_total')), 'iterations/s')],
   droppedIterations: [prom(sumIncrease(k6('k6_dropped_iterations_total')), 'dropped per interval')],
+  // The sink's series carry only testid (and bound), not k6's other labels.
+  capacityForecast: [prom(`max by (bound) (promo_capacity_forecast_rps${selector([re('testid', '$testid')])})`, '{{bound}}')],
   byUrl: {
     targets: [
       instantTable(sumIncrease(reqs(), ['name', 'method'], '$__range')),

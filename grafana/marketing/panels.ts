@@ -73,6 +73,22 @@ export function marketingSections(): Section[] {
       ],
     },
     {
+      row: 'Capacity: will it hold the promo?',
+      panels: [
+        statPanel({
+          title: 'Capacity forecast',
+          description:
+            'The most requests per second the shop can serve, forecast from a ramp (the peak), and the range it lies in with 95 % confidence (low to high). A ramp that never pushed the shop to its limit shows only "low": the shop served at least that much.',
+          targets: [prom(`max by (bound) (promo_capacity_forecast_rps${selector(thisRun)})`, '{{bound}}')],
+          unit: 'reqps',
+          decimals: 1,
+          min: 0,
+          w: 24,
+          h: 5,
+        }),
+      ],
+    },
+    {
       row: 'Speed and errors',
       panels: [
         timeseriesPanel({

@@ -21,6 +21,7 @@ export const INFLUX = {
     iterations: 'iterations',
     droppedIterations: 'dropped_iterations',
     grade: 'promo_grade',
+    capacityForecast: 'promo_capacity_forecast',
   },
   /** Counters, rates and gauges: the value as k6 sent it (cumulative for counters). */
   value: 'value',

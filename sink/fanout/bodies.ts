@@ -8,7 +8,7 @@ import { snappyCompress } from '../codec/snappy.ts';
 import { encodeWriteRequest, type SeriesToEncode } from '../codec/encode-rw1.ts';
 import { InfluxLineEncoder, gradeLines } from './influx-lines.ts';
 import type { DecodedBatch } from '../model/batch.ts';
-import { withheldWhy, type GradeRecord } from '../model/run-events.ts';
+import { forecastBounds, withheldWhy, type GradeRecord } from '../model/run-events.ts';
 import { runTagLabels } from '../../lib/tags.ts';
 
 /** What a spooled record holds. */
@@ -47,6 +47,7 @@ export function gradeSeries(record: GradeRecord): SeriesToEncode[] {
     add('promo_breaking_point_vus', { testid: run.testid }, run.breakingPointVus);
     add('promo_throughput_limit_rps', { testid: run.testid }, run.capacity?.throughputLimitRps ?? null);
     add('promo_throughput_limit_vus', { testid: run.testid }, run.capacity?.throughputLimitVus ?? null);
+    for (const [bound, value] of forecastBounds(run.capacity?.forecast)) add('promo_capacity_forecast_rps', { testid: run.testid, bound }, value);
     // One verdict per threshold over every instance's data: 1 holds, 0 fails; none while nothing is judged.
     for (const th of run.thresholds ?? []) {
       if (th.ok === null) continue;
@@ -98,7 +99,7 @@ export function influxText(records: readonly EncodableRecord[], decode: DecodeBo
       text += encoder.encode(decode(r.payload, r.kind === RecordKind.RW1 ? 1 : 2)).lines;
     } else if (r.kind === RecordKind.GRADE) {
       const g = JSON.parse(r.payload.toString('utf8')) as GradeRecord;
-      text += g.runs.map((run) => gradeLines(run.testid, run.tags, { live: run.live, run: run.run }, g.t, run.thresholds)).join('\n');
+      text += g.runs.map((run) => gradeLines(run.testid, run.tags, { live: run.live, run: run.run }, g.t, run.thresholds, forecastBounds(run.capacity?.forecast))).join('\n');
     }
     if (text.length > 0 && !text.endsWith('\n')) text += '\n';
   }

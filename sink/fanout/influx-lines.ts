@@ -81,6 +81,8 @@ export const HISTOGRAM_QUANTILES: ReadonlyArray<readonly [field: string, q: numb
 /** The grade measurement. */
 export const GRADE_MEASUREMENT = 'promo_grade';
 export const THRESHOLD_MEASUREMENT = 'promo_threshold';
+/** A ramp's capacity forecast (issue 22): field rps, tag bound (peak, low, high). */
+export const FORECAST_MEASUREMENT = 'promo_capacity_forecast';
 
 /** Run tags copied onto grade lines (when present and non-empty): the standard tags but testid (lib/tags.ts). */
 export const GRADE_RUN_TAGS = RUN_TAG_NAMES;
@@ -458,6 +460,8 @@ export function gradeLines(
   figures: { live: Figures; run: Figures },
   timestampMs: number,
   thresholds: ReadonlyArray<{ metric: string; threshold: string; ok: boolean | null; value: number | null; requests: number }> = [],
+  /** The run's capacity forecast, bound by bound (model/run-events.ts forecastBounds): a promo_capacity_forecast line each. */
+  forecast: ReadonlyArray<readonly [string, number]> = [],
 ): string {
   const pairs: Array<[string, string]> = [];
   for (const key of GRADE_RUN_TAGS) {
@@ -477,6 +481,11 @@ export function gradeLines(
     let fields = `ok=${th.ok ? 1 : 0},requests=${fmt(th.requests)}`;
     if (th.value !== null && Number.isFinite(th.value)) fields += `,value=${fmt(th.value)}`;
     out += `\n${THRESHOLD_MEASUREMENT}${thTags.map(([k, v]) => `,${escapeTag(k!)}=${escapeTag(v!)}`).join('')} ${fields} ${ts}`;
+  }
+  // promo_capacity_forecast: the forecast's peak and band (field rps), tagged by bound, as promo_capacity_forecast_rps{bound} in Prometheus.
+  for (const [bound, rps] of forecast) {
+    const fTags = [...pairs, ['bound', bound]].sort((a, b) => (a[0]! < b[0]! ? -1 : 1));
+    out += `\n${FORECAST_MEASUREMENT}${fTags.map(([k, v]) => `,${escapeTag(k!)}=${escapeTag(v!)}`).join('')} rps=${fmt(rps)} ${ts}`;
   }
   return out;
 }

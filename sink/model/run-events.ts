@@ -3,7 +3,7 @@
 // graded; run control publishes aborted and finished. Listeners subscribe when they are
 // built (run control, the notifier, the fan-out), so nothing is wired by assigning a
 // callback afterwards, and a listener that fails never fails the publisher.
-import type { CapacityJson, FiguresJson, HistoryEntry, ThresholdResultJson } from '../../contract/sink-api.ts';
+import type { CapacityJson, FiguresJson, ForecastJson, HistoryEntry, ThresholdResultJson } from '../../contract/sink-api.ts';
 import type { Grade } from '../../lib/grade.ts';
 
 /** One window's figures, as the API carries them (contract/sink-api.ts) but with the grade itself. */
@@ -16,6 +16,16 @@ export type Figures = Omit<FiguresJson, 'grade'> & { grade: Grade };
  */
 export function withheldWhy(grade: Pick<Grade, 'letter' | 'reason'>): string {
   return grade.letter === 'N/A' && grade.reason ? grade.reason.split(':')[0]! : '';
+}
+
+/**
+ * A ramp's capacity forecast as the values of promo_capacity_forecast_rps{bound}: the peak
+ * and its band's low and high ends; a floor is a low bound alone ("at least").
+ */
+export function forecastBounds(f: ForecastJson | null | undefined): Array<['peak' | 'low' | 'high', number]> {
+  if (!f) return [];
+  const bounds: Array<['peak' | 'low' | 'high', number | null]> = f.kind === 'peak' ? [['peak', f.peakRps], ['low', f.lowRps], ['high', f.highRps]] : [['low', f.lowRps]];
+  return bounds.filter((b): b is ['peak' | 'low' | 'high', number] => b[1] !== null && Number.isFinite(b[1]));
 }
 
 /** What a listener reads of a run (grading's RunState is one). */
