@@ -143,6 +143,20 @@ function bootstrap(points: readonly ForecastPoint[], fit: UslFit): { low: number
   return { low: quantile(peaks, 0.025), high: quantile(peaks, 0.975) };
 }
 
+/** Seconds a floor's throughput is held over: one second's count swings with k6's push timing, three seldom claim more than the shop served. */
+const SUSTAINED_POINTS = 3;
+
+/** The ok requests/s of each run of SUSTAINED_POINTS seconds (their mean): what the shop kept up, not a second's swing. */
+function sustained(points: readonly ForecastPoint[]): number[] {
+  const out: number[] = [];
+  for (let i = SUSTAINED_POINTS - 1; i < points.length; i++) {
+    let sum = 0;
+    for (let j = i - SUSTAINED_POINTS + 1; j <= i; j++) sum += points[j]!.x;
+    out.push(sum / SUSTAINED_POINTS);
+  }
+  return out;
+}
+
 /** At most this many points go into a fit: a long run's seconds are taken a few at a time. */
 const MAX_FIT_POINTS = 120;
 
@@ -153,7 +167,8 @@ const MAX_FIT_POINTS = 120;
  * seconds' scatter around the curve (1.96 × their RMS residual), so it holds the model's
  * misfit as well as the fit's uncertainty (a hard limit's sharp knee is not the law's
  * smooth curve). Otherwise a floor: the ramp never left the shop's linear part, and the
- * most it served (the 90th percentile of its seconds' ok requests/s) is all it shows.
+ * most it kept up (the 90th percentile of its ok requests/s over three seconds running) is
+ * all it shows.
  */
 export function forecast(series: readonly SeriesPoint[]): ForecastJson | null {
   const all = forecastPoints(series);
@@ -168,7 +183,7 @@ export function forecast(series: readonly SeriesPoint[]): ForecastJson | null {
   const model = { lambda: fit.lambda, sigma: fit.sigma, kappa: fit.kappa, r2: fit.r2, points: points.length, usersPerRps: u };
   const band = reached(fit, maxN) ? bootstrap(points, fit) : null;
   if (band === null || !Number.isFinite(band.high)) {
-    const floor = quantile(points.map((p) => p.x).sort((a, b) => a - b), 0.9);
+    const floor = quantile(sustained(points).sort((a, b) => a - b), 0.9);
     return { kind: 'floor', peakRps: null, peakVus: null, lowRps: floor, highRps: null, lowVus: floor * u, highVus: null, peakConcurrency: null, ...model };
   }
   const scatter = 1.96 * Math.sqrt(fit.sse / Math.max(1, points.length - 3));
