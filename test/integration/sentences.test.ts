@@ -12,7 +12,6 @@
 // "tops out", "broke at", "could not reach", "the journey is broken" and "stopped" must
 // not), and every run goes side by side, in about 32 s.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createServer } from 'node:http';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,7 +19,7 @@ import { ROOT, SCENARIO_BUNDLE_DIR } from '../../build/bundle.ts';
 import { makeTestId } from '../../lib/tags.ts';
 import { runCli, runProcess, type Finished } from '../../fixtures/processes.ts';
 import { freePort } from '../../cli/free-port.ts';
-import { startSink, remoteWriteEnv, pointsText } from '../helpers/sink.ts';
+import { startSink, startWebhookReceiver, remoteWriteEnv, pointsText } from '../helpers/sink.ts';
 import { startCapacityTarget, startLatencyTarget, type LatencyTarget } from '../helpers/latency-target.ts';
 import { errorsPassOnePercentAt, expectWithinBuckets, k6Percentile, readPoints } from '../helpers/k6-samples.ts';
 import { trendOf } from '../../report/trend.ts';
@@ -52,8 +51,7 @@ const SLOWER = { ...PAGES, medianMs: PAGES.medianMs * FACTOR };
 let dir: string;
 let sink: Awaited<ReturnType<typeof startSink>>;
 const targets: LatencyTarget[] = [];
-const notifications: Array<{ event: string; message: string; testid: string }> = [];
-let receiver: ReturnType<typeof createServer>;
+let receiver: Awaited<ReturnType<typeof startWebhookReceiver>>;
 
 /** The runs of the table, by name. */
 const ids = {
@@ -106,16 +104,8 @@ async function sentencesOf(name: Name): Promise<string> {
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'pla-sentences-'));
-  receiver = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c) => (body += c));
-    req.on('end', () => {
-      notifications.push(JSON.parse(body));
-      res.writeHead(200).end();
-    });
-  });
-  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
-  sink = await startSink({ config: { token: TOKEN, dataDir: dir, webhookUrl: `http://127.0.0.1:${(receiver.address() as { port: number }).port}/hook` } });
+  receiver = await startWebhookReceiver();
+  sink = await startSink({ config: { token: TOKEN, dataDir: dir, webhookUrl: receiver.url } });
   const target = async (t: Promise<LatencyTarget>) => {
     const started = await t;
     targets.push(started);
@@ -243,7 +233,7 @@ describe('a broken test is not a broken shop', () => {
     expect(metrics).not.toContain(`promo_breaking_point_vus{testid="${ids.refused}"}`);
     // The notification of its end says it in the same words.
     await sink.app.sink.notifier!.drain(10_000);
-    expect(notifications.find((n) => n.testid === ids.refused && n.event === 'completed')?.message).toContain(sentence);
+    expect(receiver.notifications.find((n) => n.testid === ids.refused && n.event === 'completed')?.message).toContain(sentence);
   });
 
   it('says the journey is broken when every product page answered 404, on a steady load that never had a breaking point', async () => {
@@ -269,8 +259,8 @@ describe('every ending in words', () => {
     expect(stopCli.stdout).toMatch(new RegExp(`^Grade: .+\\n  ${sentence.replace(/[.()]/g, '\\$&')}$`, 'm'));
     expect(readFileSync(join(dir, ids.stopped, 'report.html'), 'utf8')).toContain(`data-testid="verdict">${sentence}</p>`);
     await sink.app.sink.notifier!.drain(10_000);
-    expect(notifications.find((n) => n.testid === ids.stopped && n.event === 'aborted')?.message).toContain(sentence);
-    expect(notifications.find((n) => n.testid === ids.stopped && n.event === 'completed')?.message).toContain(sentence);
+    expect(receiver.notifications.find((n) => n.testid === ids.stopped && n.event === 'aborted')?.message).toContain(sentence);
+    expect(receiver.notifications.find((n) => n.testid === ids.stopped && n.event === 'completed')?.message).toContain(sentence);
   });
 });
 
