@@ -1,0 +1,81 @@
+// The capacity model's arithmetic and its verdict's words, against figures whose answer is
+// known: the law's fit on points drawn from the law itself, and the expected peak against a
+// forecast on each side of its band. Whether real ramps give the right model and the right
+// sentence is test/integration/forecast.test.ts.
+import { describe, expect, it } from 'vitest';
+import { fitUsl, usl, uslPeak } from '../../sink/grade/usl.ts';
+import { expectationOf } from '../../report/forecast.ts';
+import { expectationSentence, forecastSentence } from '../../report/sentences.ts';
+import type { ForecastJson } from '../../contract/sink-api.ts';
+
+const LAW = { lambda: 10, sigma: 0.05, kappa: 0.02 };
+
+/** A small seeded generator: the same scatter every run. */
+function scatter(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a * 1103515245 + 12345) % 2 ** 31;
+    return a / 2 ** 31 - 0.5;
+  };
+}
+
+describe('the Universal Scalability Law fit', () => {
+  it('recovers the law\'s peak from points drawn from it with 5 % scatter, past the peak', () => {
+    const next = scatter(7);
+    const points = Array.from({ length: 30 }, (_, i) => {
+      const n = 0.5 + i * 0.5;
+      return { n, x: usl(LAW, n) * (1 + 0.1 * next()) };
+    });
+    const fit = fitUsl(points)!;
+    const truth = uslPeak(LAW);
+    expect(Math.abs(uslPeak(fit).n - truth.n) / truth.n).toBeLessThan(0.1);
+    expect(Math.abs(uslPeak(fit).x - truth.x) / truth.x).toBeLessThan(0.05);
+    expect(fit.r2).toBeGreaterThan(0.9);
+  });
+
+  it('keeps σ and κ at zero or more for a shop that scales linearly, and has no peak then', () => {
+    const fit = fitUsl(Array.from({ length: 10 }, (_, i) => ({ n: i + 1, x: 8 * (i + 1) })))!;
+    expect(fit.sigma).toBeGreaterThanOrEqual(0);
+    expect(fit.kappa).toBeGreaterThanOrEqual(0);
+    expect(uslPeak(fit).n).toBeGreaterThan(10);
+  });
+});
+
+const PEAK: ForecastJson = {
+  kind: 'peak', peakRps: 120, peakVus: 30, lowRps: 110, highRps: 130, lowVus: 27.5, highVus: 32.5, peakConcurrency: 6,
+  lambda: 20, sigma: 0.05, kappa: 0.01, r2: 0.95, points: 14, usersPerRps: 0.25,
+};
+const FLOOR: ForecastJson = { ...PEAK, kind: 'floor', peakRps: null, peakVus: null, lowRps: 40, highRps: null, lowVus: 10, highVus: null, peakConcurrency: null };
+
+describe('will it hold the promo', () => {
+  it('holds below the band, is at risk inside it, will not hold above it', () => {
+    expect(expectationOf(PEAK, { users: 20 })).toEqual({ users: 20, verdict: 'holds', headroomPct: 50 });
+    expect(expectationOf(PEAK, { users: 30 }).verdict).toBe('at-risk');
+    expect(expectationOf(PEAK, { rps: 125 }).verdict).toBe('at-risk');
+    expect(expectationOf(PEAK, { users: 40 })).toEqual({ users: 40, verdict: 'will-not-hold', headroomPct: -25 });
+  });
+
+  it('says the shop holds up to a floor and is at risk past it: the ramp never went that far', () => {
+    expect(expectationOf(FLOOR, { users: 8 }).verdict).toBe('holds');
+    expect(expectationOf(FLOOR, { users: 20 }).verdict).toBe('at-risk');
+  });
+
+  it('says "Holds … took the pace" for a floor the expected peak is within, and not past it', () => {
+    const within = expectationSentence(expectationOf(FLOOR, { users: 8 }), FLOOR, 10);
+    expect(within).toBe('Holds: the shop took the pace of the expected 8 users in this test, with at least 25 % headroom (at least 40.0 requests/s).');
+    expect(expectationSentence(expectationOf(FLOOR, { users: 20 }), FLOOR, 10)).not.toMatch(/^Holds/);
+    expect(expectationSentence(expectationOf(PEAK, { users: 20 }), PEAK)).not.toContain('took the pace');
+  });
+
+  it('says "Cannot tell" when the run gave no model, and never when it gave one', () => {
+    const none = expectationOf(null, { users: 60 });
+    expect(none).toEqual({ users: 60, verdict: 'unknown', headroomPct: null });
+    expect(expectationSentence(none, null)).toBe('Cannot tell whether the shop holds the expected 60 users: this test gave no capacity forecast; a ramp past them gives one.');
+    for (const f of [PEAK, FLOOR]) for (const users of [8, 30, 60]) expect(expectationSentence(expectationOf(f, { users }), f, 10)).not.toMatch(/^Cannot tell/);
+  });
+
+  it('words a peak and a floor apart', () => {
+    expect(forecastSentence(PEAK)).toBe('Forecast: the shop tops out near 120 requests/s, the pace of about 30 users of this test (95 % likely between 110 and 130 requests/s).');
+    expect(forecastSentence(FLOOR)).toBe('Forecast: at least 40.0 requests/s, the pace of about 10 users of this test: the shop kept up with all the load, so its limit lies further.');
+  });
+});
