@@ -39,6 +39,8 @@ export const BOOTSTRAP_SEED = 22;
 /** A peak no further than this many times the most requests in flight measured, or one whose throughput the ramp came within NEAR_PEAK of: the ramp reached it. Past it, a floor. */
 const PEAK_REACH = 1.25;
 const NEAR_PEAK = 0.9;
+/** A band whose low end is under this share of its peak is too wide to plan with: a floor instead. */
+const TRUSTED_BAND = 0.5;
 /** Fewer seconds than this on a ramp: no model. */
 const MIN_POINTS = 5;
 
@@ -166,7 +168,9 @@ const MAX_FIT_POINTS = 120;
  * bootstrap bounds it; its band is the bootstrap's 95 % interval of the peak widened by the
  * seconds' scatter around the curve (1.96 × their RMS residual), so it holds the model's
  * misfit as well as the fit's uncertainty (a hard limit's sharp knee is not the law's
- * smooth curve). Otherwise a floor: the ramp never left the shop's linear part, and the
+ * smooth curve). Otherwise a floor: the ramp never left the shop's linear part (or the fit
+ * is no better than that: its peak below what the ramp kept up, or its band's low end under
+ * half its peak), and the
  * most it kept up (the 90th percentile of its ok requests/s over three seconds running) is
  * all it shows.
  */
@@ -181,13 +185,14 @@ export function forecast(series: readonly SeriesPoint[]): ForecastJson | null {
   const maxN = Math.max(...points.map((p) => p.n));
   const peak = uslPeak(fit);
   const model = { lambda: fit.lambda, sigma: fit.sigma, kappa: fit.kappa, r2: fit.r2, points: points.length, usersPerRps: u };
+  const floor = quantile(sustained(points).sort((a, b) => a - b), 0.9);
   const band = reached(fit, maxN) ? bootstrap(points, fit) : null;
-  if (band === null || !Number.isFinite(band.high)) {
-    const floor = quantile(sustained(points).sort((a, b) => a - b), 0.9);
+  const scatter = 1.96 * Math.sqrt(fit.sse / Math.max(1, points.length - 3));
+  const low = band ? Math.max(0, peak.x - Math.hypot(Math.max(0, peak.x - band.low), scatter)) : 0;
+  // A peak the ramp itself served more than, or one whose band reaches down to half of it, says nothing the floor does not.
+  if (band === null || !Number.isFinite(band.high) || peak.x < NEAR_PEAK * floor || low < TRUSTED_BAND * peak.x) {
     return { kind: 'floor', peakRps: null, peakVus: null, lowRps: floor, highRps: null, lowVus: floor * u, highVus: null, peakConcurrency: null, ...model };
   }
-  const scatter = 1.96 * Math.sqrt(fit.sse / Math.max(1, points.length - 3));
-  const low = Math.max(0, peak.x - Math.hypot(Math.max(0, peak.x - band.low), scatter));
   const high = peak.x + Math.hypot(Math.max(0, band.high - peak.x), scatter);
   return {
     kind: 'peak',

@@ -82,7 +82,7 @@ const finished = {} as Record<Name, Finished>;
 const measured = {} as Record<Name, { run: RunJson; series: RunSeriesJson; entry: HistoryEntry }>;
 let receiver: Awaited<ReturnType<typeof startWebhookReceiver>>;
 let forecastCli: { text: Finished; json: Finished };
-let statusPage: Record<string, { expectation: string | null; firstText: string }> = {};
+let statusPage: Record<string, { expectation: string | null; firstText: string; forecast: string | null }> = {};
 let prom: Service;
 let influx: InfluxDB;
 /** The stores' time range: from before the first run to after the last grade landed. */
@@ -134,6 +134,7 @@ async function readStatusPages(names: Name[]): Promise<void> {
       statusPage[ids[name]] = {
         expectation: (await expectation.isVisible()) ? await expectation.textContent() : null,
         firstText: (await page.locator('.summary p:visible').first().textContent()) ?? '',
+        forecast: (await page.getByTestId('forecast').isVisible()) ? await page.getByTestId('forecast').textContent() : null,
       };
     }
   } finally {
@@ -355,9 +356,11 @@ describe('will it hold the promo: each sentence where it must appear and where i
 
   it('says it first on the status page, in real Chromium, and not for a run without an expected peak', () => {
     for (const name of ['cap40', 'cap120'] as const) {
-      expect(statusPage[ids[name]], name).toEqual({ expectation: measured[name].entry.verdict!.expectation, firstText: measured[name].entry.verdict!.expectation });
+      const said = measured[name].entry.verdict!;
+      expect(statusPage[ids[name]], name).toEqual({ expectation: said.expectation, firstText: said.expectation, forecast: said.forecast });
     }
     expect(statusPage[ids.law]!.expectation).toBeNull();
+    expect(statusPage[ids.law]!.forecast).toBe(measured.law.entry.verdict!.forecast);
   });
 
   it('says it first in the report, and in the completed notification', async () => {

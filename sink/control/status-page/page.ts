@@ -335,7 +335,8 @@ function renderDetails(e: RunEvent): void {
     return;
   }
   details.hidden = false;
-  el('capacity').textContent = [e.verdict.capacity, e.verdict.forecast].filter(Boolean).join(' ');
+  el('capacity').textContent = e.verdict.capacity ?? '';
+  show(el('forecast'), e.verdict.forecast ?? null);
   show(el('aborted'), e.abortedBy ? `Stopped early: the goal ${e.abortedBy.metric} ${e.abortedBy.threshold} failed at ${thresholdValue(e.abortedBy)} over ${count(e.abortedBy.requests, 'request')}.` : null);
   const list = el('thresholds');
   list.replaceChildren(
