@@ -35,7 +35,8 @@ const whole = (x: number | null | undefined) => (typeof x === 'number' && Number
 export function forecastText(f: PastForecast, expectation: string | null): string {
   const lines = [`Forecast for ${f.target ?? 'the newest target'} (scenario ${f.scenario}; journey: ${f.journey.join(', ') || 'no page types'}), from ${f.runs.length} past ramp${f.runs.length === 1 ? '' : 's'}:`];
   if (expectation) lines.push(`  ${expectation}`);
-  lines.push(`  ${forecastSentence(f.forecast!)}`);
+  // Past ramps that broke found the limit: a floor of theirs is no "kept up with all the load".
+  lines.push(`  ${forecastSentence(f.forecast!, f.forecast!.kind === 'floor' && f.breakVus !== null)}`);
   if (f.breakVus !== null) lines.push(`  The past ramps broke at about ${Math.round(f.breakVus)} users.`);
   lines.push('', '  The runs it rests on, oldest first:');
   const header = ['testid', 'ended (UTC)', 'peak req/s', '95 % band', 'users', 'R²'];
@@ -75,7 +76,7 @@ export async function forecastCommand(argv: string[], out: NodeJS.WritableStream
   }
   const expectation = expect ? expectationOf(f.forecast, expect) : null;
   const reached = Math.max(...f.runs.map((r) => entries.find((e) => e.testid === r.testid)?.maxVus ?? 0));
-  const sentence = expectation ? expectationSentence(expectation, f.forecast, reached) : null;
+  const sentence = expectation ? expectationSentence(expectation, f.forecast, reached, f.forecast.kind === 'floor' && f.breakVus !== null) : null;
   if (values.json) out.write(JSON.stringify({ ...f, ...(expectation ? { expectation: { ...expectation, sentence } } : {}) }, null, 2) + '\n');
   else out.write(forecastText(f, sentence));
   return 0;

@@ -178,8 +178,11 @@ const forecastUsers = (n: number | null) => users(Math.max(1, Math.round(n ?? 0)
  * A ramp's capacity model in words (docs/capacity.md, "What a marketer should read"):
  *   peak:  "Forecast: the shop tops out near 120 requests/s, the pace of about 30 users of this test (95 % likely between 112 and 127 requests/s)."
  *   floor: "Forecast: at least 24.6 requests/s, the pace of about 10 users of this test: the shop kept up with all the load, so its limit lies further."
+ *   a floor of a ramp that found the shop's limit (`limitFound`: it broke or topped out, capacitySentence), whose seconds the law could not fit:
+ *          "Forecast: no model of the shop's limit from this ramp; it served at least 24.6 requests/s, the pace of about 10 users of this test."
  */
-export function forecastSentence(f: ForecastJson): string {
+export function forecastSentence(f: ForecastJson, limitFound = false): string {
+  if (f.kind === 'floor' && limitFound) return `Forecast: no model of the shop's limit from this ramp; it served at least ${rate(f.lowRps!)} requests/s, the pace of about ${forecastUsers(f.lowVus)} of this test.`;
   if (f.kind === 'floor') return `Forecast: at least ${rate(f.lowRps!)} requests/s, the pace of about ${forecastUsers(f.lowVus)} of this test: the shop kept up with all the load, so its limit lies further.`;
   return `Forecast: the shop tops out near ${rate(f.peakRps!)} requests/s, the pace of about ${forecastUsers(f.peakVus)} of this test (95 % likely between ${rate(f.lowRps!)} and ${rate(f.highRps!)} requests/s).`;
 }
@@ -192,9 +195,11 @@ export function forecastSentence(f: ForecastJson): string {
  *                  "At risk: not proven for the expected 50 users: the test reached 20 users (at least 80.0 requests/s) without finding the shop's limit; a ramp past 50 users would tell."
  *   will-not-hold: "Will not hold: the shop tops out near 30 users, fewer than the expected 60 (95 % likely at most 35)."
  *   unknown:       "Cannot tell whether the shop holds the expected 60 users: this test gave no capacity forecast; a ramp past them gives one."
+ *                  past a floor when the ramp found the limit but the law could not fit it (`limitFound`):
+ *                  "At risk: not proven for the expected 50 users: the test found the shop's limit, but no model of it (at least 80.0 requests/s); a longer ramp past 50 users would tell."
  * `reachedVus`: the most users the test reached (a floor's "the test reached …").
  */
-export function expectationSentence(e: ExpectationJson, f: ForecastJson | null | undefined, reachedVus: number | null = null): string {
+export function expectationSentence(e: ExpectationJson, f: ForecastJson | null | undefined, reachedVus: number | null = null, limitFound = false): string {
   const byUsers = e.users !== undefined;
   const expected = byUsers ? users(e.users!) : `${rate(e.rps!)} requests/s`;
   const headroom = e.headroomPct === null ? '' : `${Math.round(Math.abs(e.headroomPct))} %`;
@@ -206,6 +211,7 @@ export function expectationSentence(e: ExpectationJson, f: ForecastJson | null |
   if (f.kind === 'floor') {
     const floor = `at least ${rate(f.lowRps!)} requests/s`;
     if (e.verdict === 'holds') return `Holds: the shop took the pace of the expected ${expected} in this test, with at least ${headroom} headroom (${floor}).`;
+    if (limitFound) return `At risk: not proven for the expected ${expected}: the test found the shop's limit, but no model of it (${floor}); a longer ramp past ${expected} would tell.`;
     return `At risk: not proven for the expected ${expected}: the test reached ${users(reachedVus ?? f.lowVus ?? 0)} (${floor}) without finding the shop's limit; a ramp past ${expected} would tell.`;
   }
   switch (e.verdict) {
@@ -303,6 +309,8 @@ export function verdictOf(input: VerdictInput): VerdictJson {
   const kind = broken !== null ? 'test_broken' : input.requests > 0 && input.grade.letter !== 'N/A' ? 'graded' : 'no_data';
   const colour = broken !== null ? 'grey' : input.grade.colour;
   const forecast = measured ? input.capacity!.forecast : null;
+  // A floor's "the shop kept up with all the load" is not true of a ramp that broke or topped out.
+  const limitFound = capacity?.kind === 'broke' || capacity?.kind === 'limit';
   return {
     kind,
     headline: broken ?? ending ?? gradeWords(colour, input.finished),
@@ -312,8 +320,8 @@ export function verdictOf(input: VerdictInput): VerdictJson {
     ending,
     endingKind: input.ending?.kind ?? null,
     // Issue 22's sentences are there only when there is something to say (entries and runs before it have neither).
-    ...(forecast ? { forecast: forecastSentence(forecast) } : {}),
-    ...(input.expectation ? { expectation: expectationSentence(input.expectation, forecast, input.capacity?.maxVus ?? null), expectationKind: input.expectation.verdict } : {}),
+    ...(forecast ? { forecast: forecastSentence(forecast, limitFound) } : {}),
+    ...(input.expectation ? { expectation: expectationSentence(input.expectation, forecast, input.capacity?.maxVus ?? null, limitFound), expectationKind: input.expectation.verdict } : {}),
   };
 }
 

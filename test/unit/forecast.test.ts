@@ -5,8 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import { fitUsl, usl, uslPeak } from '../../sink/grade/usl.ts';
 import { expectationOf } from '../../report/forecast.ts';
-import { expectationSentence, forecastSentence } from '../../report/sentences.ts';
-import type { ForecastJson } from '../../contract/sink-api.ts';
+import { expectationSentence, forecastSentence, verdictOf } from '../../report/sentences.ts';
+import type { CapacityJson, ForecastJson } from '../../contract/sink-api.ts';
 
 const LAW = { lambda: 10, sigma: 0.05, kappa: 0.02 };
 
@@ -77,5 +77,19 @@ describe('will it hold the promo', () => {
   it('words a peak and a floor apart', () => {
     expect(forecastSentence(PEAK)).toBe('Forecast: the shop tops out near 120 requests/s, the pace of about 30 users of this test (95 % likely between 110 and 130 requests/s).');
     expect(forecastSentence(FLOOR)).toBe('Forecast: at least 40.0 requests/s, the pace of about 10 users of this test: the shop kept up with all the load, so its limit lies further.');
+  });
+
+  it('never says a floor "kept up with all the load" of a ramp that broke or topped out, and says it of one that did neither', () => {
+    const capacity = (c: Partial<CapacityJson>): CapacityJson => ({ breakingPointVus: null, throughputLimitRps: null, throughputLimitVus: null, maxVus: 20, peakOkRps: 40, loadGrew: true, strained: false, forecast: FLOOR, ...c });
+    const run = (c: CapacityJson) => verdictOf({ grade: { letter: 'B', colour: 'green' }, requests: 900, failures: null, capacity: c, ending: null, finished: true, expectation: expectationOf(FLOOR, { users: 50 }) });
+    for (const c of [capacity({ breakingPointVus: 15 }), capacity({ throughputLimitRps: 40, throughputLimitVus: 12 })]) {
+      const v = run(c);
+      expect(v.forecast).toBe('Forecast: no model of the shop\'s limit from this ramp; it served at least 40.0 requests/s, the pace of about 10 users of this test.');
+      expect(v.expectation).toBe('At risk: not proven for the expected 50 users: the test found the shop\'s limit, but no model of it (at least 40.0 requests/s); a longer ramp past 50 users would tell.');
+    }
+    const easy = run(capacity({}));
+    expect(easy.forecast).toMatch(/the shop kept up with all the load/);
+    expect(easy.expectation).toMatch(/without finding the shop's limit/);
+    expect(easy.forecast).not.toMatch(/no model/);
   });
 });
