@@ -39,7 +39,7 @@ export const BOOTSTRAP_SEED = 22;
 /** A peak no further than this many times the most requests in flight measured, or one whose throughput the ramp came within NEAR_PEAK of: the ramp reached it. Past it, a floor. */
 const PEAK_REACH = 1.25;
 const NEAR_PEAK = 0.9;
-/** A band whose low end is under this share of its peak is too wide to plan with: a floor instead. */
+/** A band whose low end is under this share of its peak, or whose high end is over its peak over it (twice), is too wide to plan with: a floor instead. */
 const TRUSTED_BAND = 0.5;
 /** Fewer seconds than this on a ramp: no model. */
 const MIN_POINTS = 5;
@@ -169,8 +169,8 @@ const MAX_FIT_POINTS = 120;
  * seconds' scatter around the curve (1.96 × their RMS residual), so it holds the model's
  * misfit as well as the fit's uncertainty (a hard limit's sharp knee is not the law's
  * smooth curve). Otherwise a floor: the ramp never left the shop's linear part (or the fit
- * is no better than that: its peak below what the ramp kept up, or its band's low end under
- * half its peak), and the
+ * is no better than that: its peak below what the ramp kept up, or its band from under half
+ * its peak or to over twice it), and the
  * most it kept up (the 90th percentile of its ok requests/s over three seconds running) is
  * all it shows.
  */
@@ -189,11 +189,11 @@ export function forecast(series: readonly SeriesPoint[]): ForecastJson | null {
   const band = reached(fit, maxN) ? bootstrap(points, fit) : null;
   const scatter = 1.96 * Math.sqrt(fit.sse / Math.max(1, points.length - 3));
   const low = band ? Math.max(0, peak.x - Math.hypot(Math.max(0, peak.x - band.low), scatter)) : 0;
-  // A peak the ramp itself served more than, or one whose band reaches down to half of it, says nothing the floor does not.
-  if (band === null || !Number.isFinite(band.high) || peak.x < NEAR_PEAK * floor || low < TRUSTED_BAND * peak.x) {
+  const high = band ? peak.x + Math.hypot(Math.max(0, band.high - peak.x), scatter) : Infinity;
+  // A peak the ramp itself served more than, or one whose band reaches down to half of it or up to twice it, says nothing the floor does not.
+  if (band === null || !Number.isFinite(high) || peak.x < NEAR_PEAK * floor || low < TRUSTED_BAND * peak.x || high > peak.x / TRUSTED_BAND) {
     return { kind: 'floor', peakRps: null, peakVus: null, lowRps: floor, highRps: null, lowVus: floor * u, highVus: null, peakConcurrency: null, ...model };
   }
-  const high = peak.x + Math.hypot(Math.max(0, band.high - peak.x), scatter);
   return {
     kind: 'peak',
     peakRps: peak.x,
