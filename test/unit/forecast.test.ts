@@ -4,9 +4,10 @@
 // sentence is test/integration/forecast.test.ts.
 import { describe, expect, it } from 'vitest';
 import { fitUsl, usl, uslPeak } from '../../sink/grade/usl.ts';
+import { forecast } from '../../sink/grade/forecast.ts';
 import { expectationOf } from '../../report/forecast.ts';
 import { expectationSentence, forecastSentence, verdictOf } from '../../report/sentences.ts';
-import type { CapacityJson, ForecastJson } from '../../contract/sink-api.ts';
+import type { CapacityJson, ForecastJson, SeriesPointJson } from '../../contract/sink-api.ts';
 
 const LAW = { lambda: 10, sigma: 0.05, kappa: 0.02 };
 
@@ -38,6 +39,56 @@ describe('the Universal Scalability Law fit', () => {
     expect(fit.sigma).toBeGreaterThanOrEqual(0);
     expect(fit.kappa).toBeGreaterThanOrEqual(0);
     expect(uslPeak(fit).n).toBeGreaterThan(10);
+  });
+});
+
+/**
+ * A ramp's series against a shop of C/S = 100 requests/s (S 50 ms a request, VUs thinking
+ * 200 ms between requests: saturated from 25 VUs), VUs from 2 to `topVus` over 15 s, as the
+ * sink keeps it with native histograms (summed durations at every point). `noise` scatters
+ * each second's throughput and requests in flight apart (seeded), as a busy machine's
+ * pushes do.
+ */
+function rampSeries(topVus: number, noise = 0, seed = 3): SeriesPointJson[] {
+  const next = scatter(seed);
+  const points: SeriesPointJson[] = [];
+  let requests = 0;
+  let sumMs = 0;
+  for (let i = 0; i <= 15; i++) {
+    const vus = Math.round(2 + ((topVus - 2) * Math.min(i, 12)) / 12);
+    const x = Math.min(vus / 0.25, 100) * (1 + noise * next());
+    const n = (vus / 0.25 <= 100 ? (vus / 0.25) * 0.05 : vus - 100 * 0.2) * (1 + noise * next());
+    if (i > 0) {
+      requests += x;
+      sumMs += n * 1000;
+    }
+    points.push({ t: i * 1000, vus, rps: x, okRps: x, p50Ms: null, p95Ms: null, p99Ms: null, errorRatio: 0, checksRate: null, requests, failed: 0, durationSumMs: sumMs, durationCount: requests, grade: 'A', score: 100 });
+  }
+  return points;
+}
+
+describe('the capacity model of a ramp', () => {
+  it('predicts C/S within 10 % from a ramp past saturation, with a band that holds it, the same band every time', () => {
+    const f = forecast(rampSeries(50))!;
+    expect(f.kind).toBe('peak');
+    expect(Math.abs(f.peakRps! - 100) / 100).toBeLessThanOrEqual(0.1);
+    expect(f.lowRps!).toBeLessThanOrEqual(100);
+    expect(f.highRps!).toBeGreaterThanOrEqual(100);
+    expect(forecast(rampSeries(50))).toEqual(f);
+  });
+
+  it('gives a floor no higher than what the ramp served for a ramp that stays in the linear part', () => {
+    const f = forecast(rampSeries(12))!;
+    expect(f).toMatchObject({ kind: 'floor', peakRps: null, highRps: null });
+    expect(f.lowRps!).toBeGreaterThan(0);
+    expect(f.lowRps!).toBeLessThanOrEqual(48);
+  });
+
+  it('gives a floor, not a peak with a band to several times it, for a noisy ramp in the linear part', () => {
+    // Unguarded, the law fits these seconds a peak near 52 requests/s "95 % likely between 31 and 427".
+    const f = forecast(rampSeries(12, 0.6, 4))!;
+    expect(f).toMatchObject({ kind: 'floor', peakRps: null, highRps: null });
+    expect(f.lowRps!).toBeLessThanOrEqual(48 * 1.3);
   });
 });
 
