@@ -20,9 +20,13 @@ export function instanceVerdicts(summary: { metrics?: Record<string, { threshold
 const pct = (ratio: number | null) => (ratio === null ? 'n/a' : `${(ratio * 100).toFixed(2)} %`);
 const msText = (v: number | null) => (v === null ? 'n/a' : `${v.toFixed(1)} ms`);
 
-/** The line the CLI prints when the sink stopped the run on a merged threshold. */
-export function abortLine(t: ThresholdResultJson): string {
-  return `aborted: the merged threshold ${t.metric} ${t.threshold} failed at ${thresholdValue(t)} over ${count(t.requests, 'request')}; the sink stopped every instance`;
+/**
+ * The line the CLI prints when a merged threshold with abortOnFail failed: the sink stopped
+ * every instance, or `notStopped` says why it stopped nothing.
+ */
+export function abortLine(t: ThresholdResultJson, notStopped: string | null = null): string {
+  const failed = `the merged threshold ${t.metric} ${t.threshold} failed at ${thresholdValue(t)} over ${count(t.requests, 'request')}`;
+  return notStopped === null ? `aborted: ${failed}; the sink stopped every instance` : `failed: ${failed}; ${notStopped}`;
 }
 
 /**

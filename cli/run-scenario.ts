@@ -142,9 +142,9 @@ export async function runScenario(args: RunArgs, options: RunOptions = {}): Prom
     if (args.vus !== undefined && plan.script.name === 'smoke') say(`note: smoke always runs 1 VU; --vus ${args.vus} applies to ramp (its peak), cache-hit and promo.`);
     const started = Date.now();
     const instances = await scope.stage('k6', (defer) => startK6(args, plan, env, sink, options.quiet ?? false, defer));
-    await scope.stage('register', () => register(args, plan, target, sink, inspected, instances, say));
-    const codes = await scope.stage('watch', () => watch(plan.testid, sink, instances, started, say));
-    return await scope.stage('report', () => report(args, plan, sink, instances, codes, say));
+    const control = await scope.stage('register', () => register(args, plan, target, sink, inspected, instances, say));
+    const codes = await scope.stage('watch', () => watch(plan.testid, control === 'stops' ? sink : null, sink, instances, started, say));
+    return await scope.stage('report', () => report(args, plan, sink, control, instances, codes, say));
   } finally {
     await scope.close();
   }
@@ -253,27 +253,50 @@ async function stopProcess(child: ChildProcess, exit: Promise<number>): Promise<
   clearTimeout(timer);
 }
 
-async function register(args: RunArgs, plan: Plan, target: Target, sink: Sink | null, inspected: InspectedOptions | undefined, instances: Instance[], say: Say): Promise<void> {
-  if (!sink) return;
+/** Whether the sink stops the run: it does, it has no token (it stops nothing), or the run is not registered with it. */
+type SinkControl = 'stops' | 'tokenless' | 'unregistered';
+/** What became of the instances when a merged threshold with abortOnFail failed. */
+const ABORT_OUTCOME: Record<SinkControl, string | null> = {
+  stops: null,
+  tokenless: 'the sink has no token, so it stopped nothing',
+  unregistered: 'the run is not registered with the sink, so it stopped nothing',
+};
+
+/**
+ * Registers each instance with the sink, and says whether the sink will stop the run (on
+ * Ctrl-C, or a merged threshold with abortOnFail): a sink without a token stops nothing,
+ * which the run says in one line; it is graded all the same.
+ */
+async function register(args: RunArgs, plan: Plan, target: Target, sink: Sink | null, inspected: InspectedOptions | undefined, instances: Instance[], say: Say): Promise<SinkControl> {
+  if (!sink) return 'unregistered';
   const { thresholds, plannedVus } = inspected ?? {};
+  let control: SinkControl = 'unregistered';
   for (const instance of instances) {
-    await sink.client
+    const reply = await sink.client
       .register({
         testid: plan.testid, scenario: plan.script.name, tags: runTags(args), target: target.baseUrl, k6Address: instance.address, abortOnFail: args.abortOnFail,
         ...(thresholds ? { thresholds } : {}), ...(plannedVus !== undefined ? { plannedVus } : {}), ...(args.expect ? { expect: args.expect } : {}),
       })
-      .catch((err: Error) => say(`warning: could not register the run: ${err.message}`));
+      .catch((err: Error) => (say(`warning: could not register the run: ${err.message}`), null));
+    // A sink from before sinkStops stops what is registered with it.
+    if (reply?.sinkStops === false) control = 'tokenless';
+    else if (reply && control === 'unregistered') control = 'stops';
   }
+  if (control === 'tokenless') say(`note: the sink at ${sink.client.url} has no token, so it will not stop this run: Ctrl-C stops k6 directly, and a merged threshold that fails is reported, not enforced.`);
+  return control;
 }
 
-/** Shows the live grade until every k6 exits; Ctrl-C stops the run (twice: kills k6). Returns the exit codes. */
-async function watch(testid: string, sink: Sink | null, instances: Instance[], started: number, say: Say): Promise<number[]> {
+/**
+ * Shows the live grade until every k6 exits; Ctrl-C stops the run (twice: kills k6), through
+ * `stopper`, the sink that stops it, or directly without one. Returns the exit codes.
+ */
+async function watch(testid: string, stopper: Sink | null, sink: Sink | null, instances: Instance[], started: number, say: Say): Promise<number[]> {
   let stopping = 0;
   const onInterrupt = () => {
     stopping++;
     if (stopping === 1) {
       say('\nstopping the run (Ctrl-C again to kill k6)…');
-      void (sink ? sink.client.stop(testid) : stopDirectly(instances)).catch(() => stopDirectly(instances));
+      void (stopper ? stopper.client.stop(testid) : stopDirectly(instances)).catch(() => stopDirectly(instances));
     } else {
       for (const i of instances) i.child.kill('SIGINT');
     }
@@ -303,7 +326,7 @@ async function watch(testid: string, sink: Sink | null, instances: Instance[], s
 }
 
 /** The final grade and figures, the end of the run told to the sink, and the run's files. */
-async function report(args: RunArgs, plan: Plan, sink: Sink | null, instances: Instance[], codes: number[], say: Say): Promise<RunOutcome> {
+async function report(args: RunArgs, plan: Plan, sink: Sink | null, control: SinkControl, instances: Instance[], codes: number[], say: Say): Promise<RunOutcome> {
   const { testid, runDir } = plan;
   let exitCode = codes.find((c) => c !== 0) ?? 0;
   // One instance: k6's own summary is the record, for the CLI and the sink alike.
@@ -336,7 +359,7 @@ async function report(args: RunArgs, plan: Plan, sink: Sink | null, instances: I
   if (sinkRun) {
     const verdicts = instances.map((i) => (existsSync(i.summaryPath) ? instanceVerdicts(JSON.parse(readFileSync(i.summaryPath, 'utf8'))) : null));
     for (const line of [...thresholdLines(sinkRun.thresholds, verdicts), ...pageLines(sinkRun.pages), ...(finished ? verdictLines(finished) : [])]) say(line);
-    if (sinkRun.abortedBy) say(abortLine(sinkRun.abortedBy));
+    if (sinkRun.abortedBy) say(abortLine(sinkRun.abortedBy, ABORT_OUTCOME[control]));
   }
   const samples = instances.map((i) => i.samplesPath).filter((p) => existsSync(p));
   if (samples.length > 0) await writeDurationCsv(samples, join(runDir, 'http_req_duration.csv'));

@@ -1,5 +1,5 @@
 // The CLI's side of run control: register the run with the sink, follow it, finish it.
-import type { HistoryEntry, K6SummaryFigures, RegistrationRequest, RunJson, RunSeriesJson } from '../contract/sink-api.ts';
+import type { HistoryEntry, K6SummaryFigures, RegistrationReply, RegistrationRequest, RunJson, RunSeriesJson } from '../contract/sink-api.ts';
 
 export class SinkClient {
   constructor(
@@ -23,7 +23,7 @@ export class SinkClient {
     return (text ? JSON.parse(text) : {}) as T;
   }
 
-  register(body: RegistrationRequest) {
+  register(body: RegistrationRequest): Promise<Partial<RegistrationReply>> {
     return this.call('POST', '/api/runs', body);
   }
 

@@ -339,6 +339,31 @@ export interface RegistrationRequest {
   expect?: ExpectRequest;
 }
 
+/** POST /api/runs answers with what the sink keeps of the run's registration. */
+export interface RegistrationReply {
+  testid: string;
+  /** k6 instances registered with a REST API address the sink may stop. */
+  k6Instances: number;
+  /** Whether this sink stops runs at all (it has a token): false, it stops nothing, whatever it is told. */
+  sinkStops: boolean;
+  /** The addresses themselves, only to a caller with the token (k6's REST API has no auth of its own). */
+  k6Addresses?: string[];
+}
+
+/** A run's registration as the event stream shows it (GET /api/runs/:testid/events). */
+export interface RegistrationJson extends RegistrationReply {
+  scenario: string | null;
+  tags: Record<string, string>;
+  target: string | null;
+  registeredAt: number;
+  stopRequestedAt: number | null;
+  finishedAt: number | null;
+  exitCode: number | null;
+  abortOnFail: boolean;
+  k6Summary: K6SummaryFigures | null;
+  abortedBy: ThresholdResultJson | null;
+}
+
 /** What the CLI reads from k6's --summary-export: the exact figures the CLI grades. */
 export interface K6SummaryFigures {
   requests: number;

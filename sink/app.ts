@@ -215,7 +215,10 @@ export function buildApp(deps: SinkDeps = {}): SinkApp {
       : null;
     if (history) app.log.info(`history ${history.path}: ${history.list().length} finished runs`);
     seriesStore = new SeriesStore({ dir: historyFile ? join(dirname(historyFile), 'series') : null, log });
-    control = new RunControl(runs, history, events, log, seriesStore);
+    control = new RunControl(runs, history, events, log, seriesStore, { stops: Boolean(config.token), maxRegistrations: config.maxRuns });
+    if (!config.token) {
+      app.log.warn('no --token: run control is off; the sink stops and starts no k6 instance, whatever it is told (a failed merged threshold is recorded, not enforced), and keeps no k6 address');
+    }
     const registrations = control.registrations;
     notifier = notifierFromConfig(config, log, { events, targetOf: (testid) => registrations.get(testid)?.target ?? null });
     if (notifier) registerNotifierMetrics(registry, notifier);

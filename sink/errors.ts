@@ -30,6 +30,9 @@ export const SinkErrors = {
   HEADERS_TOO_LARGE: createError('SINK_ERR_HEADERS_TOO_LARGE', 'The request headers are larger than %s bytes; the connection is closed.', 431),
   REQUEST_TIMEOUT: createError('SINK_ERR_REQUEST_TIMEOUT', 'The request did not arrive whole within %s s (--request-timeout); the connection is closed.', 408),
   SERIES_UNREADABLE: createError('SINK_ERR_SERIES_UNREADABLE', 'The run %s is in the history, but its stored series %s is not readable (%s); move the file away to see the run without charts.', 500),
+  TOO_MANY_K6_ADDRESSES: createError('SINK_ERR_TOO_MANY_K6_ADDRESSES', 'The run %s already has %s k6 addresses registered, the most a run keeps; this one was not registered.', 409),
+  SPOOL_WRITE_FAILED: createError('SINK_ERR_SPOOL_WRITE_FAILED', 'The sink could not keep the request in its spool (%s), so it took none of it; send it again.', 503),
+  HISTORY_WRITE_FAILED: createError('SINK_ERR_HISTORY_WRITE_FAILED', 'The end of run %s could not be written to the history (%s); the sink tries again every second, and the run is not finished until it is written.', 503),
   SHUTTING_DOWN: createError('SINK_ERR_SHUTTING_DOWN', 'The sink is shutting down; retry against its replacement.', 503),
   INTERNAL: createError('SINK_ERR_INTERNAL', 'Internal error; the sink logged the details.', 500),
 } as const;

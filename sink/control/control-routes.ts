@@ -1,8 +1,8 @@
 // Run control over HTTP: register, stop, finish, start, live events, history.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { spawn } from 'node:child_process';
-import type { RunControl } from './run-control.ts';
-import type { FinishRequest, RegistrationRequest, RunSeriesJson } from '../../contract/sink-api.ts';
+import { registrationJson, type RunControl } from './run-control.ts';
+import type { FinishRequest, RegistrationReply, RegistrationRequest, RunSeriesJson } from '../../contract/sink-api.ts';
 import type { RunRegistry } from '../grade/runs.ts';
 import type { History } from './history.ts';
 import type { SeriesStore } from './series-store.ts';
@@ -41,10 +41,18 @@ function stringEntries(query: object): Record<string, string> {
 export async function controlRoutes(app: FastifyInstance, options: ControlOptions): Promise<void> {
   const { control, runs, credentials } = options;
 
-  /** Writes need the token when one is configured; stopping and starting always do. */
+  /**
+   * One authority for control: with a token, every route that changes a run's state
+   * (register, finish, stop, start) needs it, the bearer token itself (the write
+   * credentials, basic auth, do not control runs). Without one, stopping and starting are
+   * refused (403), and register and finish need the basic-auth credentials when those are
+   * set; run control (control.sinkStops) then stops nothing, whatever it is told.
+   */
+  const withToken = (request: FastifyRequest) => Boolean(credentials.token) && authorized(request.headers.authorization, { token: credentials.token });
   const requireAuth = (strict: boolean) => async (request: FastifyRequest) => {
     if (strict && !credentials.token) throw new SinkErrors.CONTROL_NEEDS_TOKEN();
-    if (!authorized(request.headers.authorization, credentials)) throw new SinkErrors.UNAUTHORIZED('run control');
+    const allowed = credentials.token ? withToken(request) : authorized(request.headers.authorization, credentials);
+    if (!allowed) throw new SinkErrors.UNAUTHORIZED('run control');
   };
 
   app.post<{ Body: RegistrationRequest }>(
@@ -95,10 +103,12 @@ export async function controlRoutes(app: FastifyInstance, options: ControlOption
         },
       },
     },
-    async (request, reply) => {
-      const registration = control.register(request.body);
+    async (request, reply): Promise<RegistrationReply> => {
+      const authenticated = withToken(request);
+      const registration = control.register(request.body, authenticated);
       reply.code(201);
-      return { testid: registration.testid, k6Addresses: registration.k6Addresses };
+      const { testid, k6Instances, sinkStops, k6Addresses } = registrationJson(registration, control.sinkStops, authenticated);
+      return { testid, k6Instances, sinkStops, ...(k6Addresses ? { k6Addresses } : {}) };
     },
   );
 
@@ -145,8 +155,11 @@ export async function controlRoutes(app: FastifyInstance, options: ControlOption
     async (request) => control.finish(request.params.testid, request.body.exitCode, request.body.k6Summary ?? null),
   );
 
+  // The status page's stream is public (EventSource sends no Authorization header): the k6
+  // addresses in it only for a caller with the token, k6's REST API having no auth of its own.
   app.get<{ Params: { testid: string } }>('/api/runs/:testid/events', { schema: { params: testidParam } }, async (request, reply) => {
     const { testid } = request.params;
+    const withAddresses = withToken(request);
     reply.hijack();
     reply.raw.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-store', Connection: 'keep-alive' });
     let last = '';
@@ -164,7 +177,8 @@ export async function controlRoutes(app: FastifyInstance, options: ControlOption
     };
     const send = () => {
       const run = runs.run(testid);
-      const registration = control.registrations.get(testid) ?? null;
+      const known = control.registrations.get(testid);
+      const registration = known ? registrationJson(known, control.sinkStops, withAddresses) : null;
       const payload = JSON.stringify(run ? { ...runJson(run), registration, seriesDelta: seriesDelta(run) } : { testid, status: 'waiting', registration });
       if (payload !== last) reply.raw.write(`data: ${payload}\n\n`);
       else reply.raw.write(': keep-alive\n\n');

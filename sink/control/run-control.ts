@@ -6,9 +6,11 @@ import type { SeriesStore } from './series-store.ts';
 import type { RunRegistry } from '../grade/runs.ts';
 import type { RunState } from '../grade/run-state.ts';
 import { parseThresholds, type ThresholdResult } from '../grade/thresholds.ts';
+import { MAX_THRESHOLDS_PER_RUN } from '../grade/run-state.ts';
+import { SinkErrors } from '../errors.ts';
 import type { RunEvents, RunView } from '../model/run-events.ts';
 import { exitReason, type History } from './history.ts';
-import { K6_STOP_BODY, type EndingJson, type ExpectRequest, type HistoryEntry, type K6SummaryFigures, type RegistrationRequest } from '../../contract/sink-api.ts';
+import { K6_STOP_BODY, type EndingJson, type ExpectRequest, type HistoryEntry, type K6SummaryFigures, type RegistrationJson, type RegistrationRequest } from '../../contract/sink-api.ts';
 import { expectationOf } from '../../report/forecast.ts';
 import { formatGrade, grade, notApplicable } from '../../lib/grade.ts';
 import { brokenSentence, verdictOf } from '../../report/sentences.ts';
@@ -19,16 +21,21 @@ export interface Registration {
   scenario: string | null;
   tags: Record<string, string>;
   target: string | null;
-  /** host:port of each k6 REST API serving this testid (one per instance). */
+  /**
+   * host:port of each k6 REST API serving this testid (one per instance). Only addresses an
+   * authenticated caller registered with a sink that has a token: the only ones it may stop.
+   */
   k6Addresses: string[];
   registeredAt: number;
   stopRequestedAt: number | null;
   finishedAt: number | null;
   exitCode: number | null;
   abortOnFail: boolean;
+  /** The thresholds (`metric threshold`) the registration asked the sink to abort the run on. */
+  abortOn: string[];
   /** k6's own end-of-test figures, sent by the CLI of a single-instance run. */
   k6Summary: K6SummaryFigures | null;
-  /** The merged threshold that failed with abortOnFail: the sink stopped every instance. */
+  /** The merged threshold that failed with abortOnFail (the sink stopped every instance when it may). */
   abortedBy: ThresholdResult | null;
   /** The most VUs the run is to reach (its scenarios' peak), when the CLI said. */
   plannedVus: number | null;
@@ -46,11 +53,38 @@ export interface Registration {
 /** Without a finish call, an ended run is written to the history after this long. */
 const UNREGISTERED_GRACE_MS = 5_000;
 const REGISTERED_GRACE_MS = 60_000;
+/** k6 REST API addresses kept per testid (one per instance of a distributed run). */
+export const MAX_K6_ADDRESSES = 1024;
+
+export interface RunControlOptions {
+  /**
+   * Whether the sink stops runs at all: only with a token (--token). Without one it stops
+   * nothing, whatever it is told: no stop, no merged-threshold abort, no k6 address kept.
+   */
+  stops: boolean;
+  /** Registrations kept; past it the least recently touched goes (counted). */
+  maxRegistrations?: number;
+}
+
+/** What run control refused or forgot, read by the sink's metrics. */
+export interface ControlCounters {
+  evictedRegistrations: number;
+  refusedK6Addresses: number;
+}
 
 export class RunControl {
+  /** By testid, least recently registered or finished first (its eviction order). */
   readonly registrations = new Map<string, Registration>();
-  private readonly written = new Set<string>();
+  readonly counters: ControlCounters = { evictedRegistrations: 0, refusedK6Addresses: 0 };
+  /** Runs whose history entry is written (the run's state goes with it when grading forgets it). */
+  private readonly written = new WeakSet<RunState>();
+  /** History entries being written now: the periodic writer does not write them twice. */
+  private readonly writing = new Set<string>();
+  /** Finish calls whose history entry could not be written: written again every second until it is. */
+  private readonly unwritten = new Map<string, Registration>();
   private readonly timer: NodeJS.Timeout;
+  private readonly stops: boolean;
+  private readonly maxRegistrations: number;
 
   constructor(
     private readonly runs: RunRegistry,
@@ -60,17 +94,29 @@ export class RunControl {
     private readonly log: (line: string) => void,
     /** Where finished runs' series are kept beside the history; none: not kept past the run. */
     private readonly seriesStore: SeriesStore | null = null,
+    options: RunControlOptions = { stops: false },
   ) {
+    this.stops = options.stops;
+    this.maxRegistrations = options.maxRegistrations ?? 1000;
     this.timer = setInterval(() => void this.writeEndedRuns(Date.now()), 1000);
     this.timer.unref();
     events.on('thresholdBreached', ({ run, threshold }) => this.abort(run, threshold));
+  }
+
+  /** Whether this sink stops runs at all (it has a token). */
+  get sinkStops(): boolean {
+    return this.stops;
   }
 
   close(): void {
     clearInterval(this.timer);
   }
 
-  register(input: RegistrationRequest): Registration {
+  /**
+   * Registers a k6 instance of a run. `authenticated`: the caller presented the sink's
+   * token; only such a caller's k6 address is kept, and only by a sink that stops runs.
+   */
+  register(input: RegistrationRequest, authenticated = false): Registration {
     const existing = this.registrations.get(input.testid);
     const registration: Registration = existing ?? {
       testid: input.testid,
@@ -83,6 +129,7 @@ export class RunControl {
       finishedAt: null,
       exitCode: null,
       abortOnFail: input.abortOnFail ?? false,
+      abortOn: [],
       k6Summary: null,
       // Aborted before any instance registered: the ones that register now stop too.
       abortedBy: this.runs.run(input.testid)?.abortedBy ?? null,
@@ -91,6 +138,11 @@ export class RunControl {
       guardStop: null,
       expect: null,
     };
+    const address = authenticated && this.stops && input.k6Address && !registration.k6Addresses.includes(input.k6Address) ? input.k6Address : null;
+    if (address && registration.k6Addresses.length >= MAX_K6_ADDRESSES) {
+      this.counters.refusedK6Addresses++;
+      throw new SinkErrors.TOO_MANY_K6_ADDRESSES(JSON.stringify(input.testid), MAX_K6_ADDRESSES);
+    }
     if (input.abortOnFail) registration.abortOnFail = true;
     if (input.expect !== undefined) {
       registration.expect = input.expect;
@@ -98,14 +150,46 @@ export class RunControl {
     }
     if (input.plannedVus !== undefined) registration.plannedVus = input.plannedVus;
     // Each instance of a distributed run registers its own k6 address under the same testid.
-    if (input.k6Address && !registration.k6Addresses.includes(input.k6Address)) registration.k6Addresses.push(input.k6Address);
-    this.registrations.set(input.testid, registration);
-    this.written.delete(input.testid);
+    if (address) registration.k6Addresses.push(address);
+    this.touch(registration);
+    const run = this.runs.run(input.testid);
+    if (run) this.written.delete(run);
     // Every instance sends the same options.thresholds; the run keeps one copy of each.
-    if (input.thresholds) this.runs.expectThresholds(input.testid, parseThresholds(input.thresholds, registration.abortOnFail));
+    if (input.thresholds) {
+      const specs = parseThresholds(input.thresholds, registration.abortOnFail);
+      for (const spec of specs) {
+        const key = `${spec.metric} ${spec.threshold}`;
+        if (spec.abortOnFail && registration.abortOn.length < MAX_THRESHOLDS_PER_RUN && !registration.abortOn.includes(key)) registration.abortOn.push(key);
+      }
+      this.runs.expectThresholds(input.testid, specs);
+    }
     // An instance that registers after the abort is stopped as well.
-    if (registration.abortedBy && input.k6Address) void this.stopAddresses(input.testid, [input.k6Address]);
+    if (registration.abortedBy && address && this.whyNotStopped(registration, registration.abortedBy) === null) void this.stopAddresses(input.testid, [address]);
     return registration;
+  }
+
+  /** Most recently touched last; past the bound the least recently touched goes. */
+  private touch(registration: Registration): void {
+    this.registrations.delete(registration.testid);
+    this.registrations.set(registration.testid, registration);
+    while (this.registrations.size > this.maxRegistrations) {
+      const oldest = this.registrations.keys().next().value!;
+      this.registrations.delete(oldest);
+      this.unwritten.delete(oldest);
+      this.counters.evictedRegistrations++;
+    }
+  }
+
+  /**
+   * Why the sink does not stop the run on this failed threshold, or null when it does: it
+   * stops only with a token, and only on what the (authenticated) registration asked for.
+   */
+  private whyNotStopped(registration: Registration, threshold: ThresholdResult): string | null {
+    if (!this.stops) return 'the sink has no token, so it stops no k6 instance';
+    if (!registration.abortOnFail && !registration.abortOn.includes(`${threshold.metric} ${threshold.threshold}`)) {
+      return 'its registration did not ask to abort on it, so no k6 instance is stopped';
+    }
+    return null;
   }
 
   /**
@@ -123,15 +207,20 @@ export class RunControl {
     }
     if (registration.abortedBy) return;
     registration.abortedBy = threshold;
+    const refused = this.whyNotStopped(registration, threshold);
+    if (refused) {
+      this.log(`run ${run.testid}: ${abortReason(threshold)}; ${refused}`);
+      return;
+    }
     registration.stoppedAtVus ??= this.runs.run(run.testid)?.currentVus() ?? null;
     this.log(`run ${run.testid}: ${abortReason(threshold)}; stopping its ${registration.k6Addresses.length} k6 instance(s)`);
     if (registration.k6Addresses.length > 0) await this.stopAddresses(run.testid, registration.k6Addresses);
   }
 
-  /** Asks every k6 instance of the run to stop; k6 then flushes, summarises and exits 103. */
+  /** Asks every k6 instance of the run to stop; k6 then flushes, summarises and exits 103. A sink without a token stops nothing. */
   async stop(testid: string): Promise<{ reached: string[]; failed: Array<{ address: string; error: string }> }> {
     const registration = this.registrations.get(testid);
-    if (!registration) return { reached: [], failed: [] };
+    if (!registration || !this.stops) return { reached: [], failed: [] };
     if (registration.stopRequestedAt === null) {
       registration.stopRequestedAt = Date.now();
       registration.stoppedAtVus ??= this.runs.run(testid)?.currentVus() ?? null;
@@ -146,19 +235,42 @@ export class RunControl {
     return { reached: results.filter((r) => r.error === undefined).map((r) => r.address), failed };
   }
 
-  /** The CLI reports k6's exit code: the run is over, write it down. */
+  /**
+   * The CLI reports k6's exit code: the run is over, write it down. The registration is
+   * marked finished only once its history entry is written; when the write fails the call
+   * rejects, and the entry is written again every second until it is.
+   */
   async finish(testid: string, exitCode: number | null, k6Summary: K6SummaryFigures | null = null): Promise<HistoryEntry> {
     const registration = this.registrations.get(testid) ?? this.register({ testid });
-    registration.finishedAt = Date.now();
-    registration.exitCode = exitCode;
-    registration.k6Summary = k6Summary;
-    return this.write(testid, registration);
+    const finished: Registration = { ...registration, finishedAt: Date.now(), exitCode, k6Summary };
+    try {
+      const entry = await this.write(testid, finished);
+      this.unwritten.delete(testid);
+      Object.assign(registration, { finishedAt: finished.finishedAt, exitCode, k6Summary });
+      return entry;
+    } catch (err) {
+      if (!this.unwritten.has(testid)) this.log(`history: the end of run ${testid} could not be written (${(err as Error).message}); trying again every second`);
+      this.unwritten.set(testid, finished);
+      throw new SinkErrors.HISTORY_WRITE_FAILED(JSON.stringify(testid), (err as NodeJS.ErrnoException).code ?? (err as Error).message);
+    }
   }
 
-  /** Runs that ended on their stale markers without a finish call still reach the history. */
+  /** Runs that ended on their stale markers without a finish call still reach the history; failed finishes are written again. */
   private async writeEndedRuns(now: number): Promise<void> {
+    for (const [testid, finished] of this.unwritten) {
+      if (this.writing.has(testid)) continue;
+      try {
+        await this.write(testid, finished);
+        this.unwritten.delete(testid);
+        const registration = this.registrations.get(testid);
+        if (registration) Object.assign(registration, { finishedAt: finished.finishedAt, exitCode: finished.exitCode, k6Summary: finished.k6Summary });
+        this.log(`history: the end of run ${testid} is written now`);
+      } catch {
+        // Logged once, when the finish call failed.
+      }
+    }
     for (const [testid, run] of this.runs.runs) {
-      if (!run.ended || this.written.has(testid)) continue;
+      if (!run.ended || this.written.has(run) || this.writing.has(testid) || this.unwritten.has(testid)) continue;
       const registration = this.registrations.get(testid);
       if (registration?.finishedAt) continue;
       const grace = registration ? REGISTERED_GRACE_MS : UNREGISTERED_GRACE_MS;
@@ -167,23 +279,35 @@ export class RunControl {
     }
   }
 
+  /** Appends the run's history entry; nothing is marked written, nor published, unless the append succeeded. */
   private async write(testid: string, registration: Registration | null): Promise<HistoryEntry> {
-    this.written.add(testid);
-    const run = this.runs.run(testid);
-    const entry = historyEntry(testid, run, registration);
-    if (run) {
-      run.outcome = entry.exitReason;
-      run.ending = entry.ending ?? null;
+    this.writing.add(testid);
+    try {
+      const run = this.runs.run(testid);
+      const entry = historyEntry(testid, run, registration);
+      await this.history?.append(entry);
+      if (run) {
+        this.written.add(run);
+        run.outcome = entry.exitReason;
+        run.ending = entry.ending ?? null;
+      }
+      if (run && this.seriesStore) await this.seriesStore.put(run.seriesJson()).catch((err: Error) => this.log(`series of ${testid}: ${err.message}`));
+      // 'aborted by thresholds' (k6's own), 'aborted by merged threshold …' (the sink's), or a manual stop.
+      if (entry.exitReason === 'stopped manually' || entry.exitReason.startsWith('aborted by')) {
+        void this.events.emit('aborted', { testid, tags: entry.tags, target: entry.target, grade: entry.grade.text, reason: entry.exitReason, ending: entry.verdict?.ending ?? null });
+      }
+      void this.events.emit('finished', entry);
+      return entry;
+    } finally {
+      this.writing.delete(testid);
     }
-    await this.history?.append(entry);
-    if (run && this.seriesStore) await this.seriesStore.put(run.seriesJson()).catch((err: Error) => this.log(`series of ${testid}: ${err.message}`));
-    // 'aborted by thresholds' (k6's own), 'aborted by merged threshold …' (the sink's), or a manual stop.
-    if (entry.exitReason === 'stopped manually' || entry.exitReason.startsWith('aborted by')) {
-      void this.events.emit('aborted', { testid, tags: entry.tags, target: entry.target, grade: entry.grade.text, reason: entry.exitReason, ending: entry.verdict?.ending ?? null });
-    }
-    void this.events.emit('finished', entry);
-    return entry;
   }
+}
+
+/** The registration as the event stream and POST /api/runs show it: k6 addresses only to a caller with the token. */
+export function registrationJson(registration: Registration, sinkStops: boolean, withAddresses: boolean): RegistrationJson {
+  const { k6Addresses, abortOn: _abortOn, ...rest } = registration;
+  return { ...rest, k6Instances: k6Addresses.length, sinkStops, ...(withAddresses ? { k6Addresses: [...k6Addresses] } : {}) };
 }
 
 

@@ -184,6 +184,11 @@ describe('a standalone sink with no flags, killed with SIGKILL and started again
     try {
       const first = await runCli(['smoke', '--target', shop.url, '--sink', url, '--duration', '4s', '--min-grade', 'none', '--out-dir', join(work, 'results')], k6);
       expect(first.code, first.stderr).toBe(0);
+      // A sink without a token stops nothing: the run says so in one line, and is graded all the same.
+      expect(first.stdout.split('\n').filter((line) => line.includes('has no token'))).toEqual([
+        `note: the sink at ${url} has no token, so it will not stop this run: Ctrl-C stops k6 directly, and a merged threshold that fails is reported, not enforced.`,
+      ]);
+      expect(first.stdout).toMatch(/^Grade: [A-F] /m);
       const baseline = printedTestId(first.stdout)!;
       expect(readFileSync(join(work, 'data', 'history.jsonl'), 'utf8')).toContain(baseline);
 

@@ -61,6 +61,6 @@ describe('docs/errors.md', () => {
   it('uses only catalogue codes whose statuses match the documented policy', () => {
     // 5xx is kept for faults that are not the request's; everything about the data is 4xx.
     const serverErrors = rows.filter((r) => r.status >= 500).map((r) => r.code).sort();
-    expect(serverErrors).toEqual(['SINK_ERR_INTERNAL', 'SINK_ERR_SERIES_UNREADABLE', 'SINK_ERR_SHUTTING_DOWN']);
+    expect(serverErrors).toEqual(['SINK_ERR_HISTORY_WRITE_FAILED', 'SINK_ERR_INTERNAL', 'SINK_ERR_SERIES_UNREADABLE', 'SINK_ERR_SHUTTING_DOWN', 'SINK_ERR_SPOOL_WRITE_FAILED']);
   });
 });

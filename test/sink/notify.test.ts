@@ -288,6 +288,7 @@ function registration(testid: string, exitCode: number | null, extra: Partial<Re
     finishedAt: T0 + 60_000,
     exitCode,
     abortOnFail: true,
+    abortOn: [],
     k6Summary: null,
     abortedBy: null,
     plannedVus: null,
@@ -528,7 +529,7 @@ describe('the notifier in the sink', () => {
     const rx = await receiver();
     const events = new RunEvents();
     const runs = new RunRegistry({ ...DEFAULT_CONFIG, windowMs: 30_000 }, () => {}, events);
-    const control = new RunControl(runs, null, events, () => {});
+    const control = new RunControl(runs, null, events, () => {}, null, { stops: true });
     cleanups.push(() => control.close());
     const n = new Notifier({ errorRatioCritical: 0.05, p95WarningMs: 3000, webhookUrl: `${rx.url}/hook`, log: () => {}, backoffBaseMs: 10 }, { events, targetOf: (testid) => control.registrations.get(testid)?.target ?? null });
     cleanups.push(() => n.drain(10_000));

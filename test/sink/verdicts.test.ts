@@ -123,7 +123,7 @@ describe("a run's labels", () => {
 
 describe('how a run ended', () => {
   const registration = (extra: Partial<Registration>): Registration => ({
-    testid: 'x', scenario: 'ramp', tags: {}, target: null, k6Addresses: [], registeredAt: T0, stopRequestedAt: null, finishedAt: T0 + 60_000, exitCode: 0, abortOnFail: false,
+    testid: 'x', scenario: 'ramp', tags: {}, target: null, k6Addresses: [], registeredAt: T0, stopRequestedAt: null, finishedAt: T0 + 60_000, exitCode: 0, abortOnFail: false, abortOn: [],
     k6Summary: null, abortedBy: null, plannedVus: 20, stoppedAtVus: null, guardStop: null, ...extra,
   });
   const f = feed('ending_20261127_080000_00000003');

@@ -72,6 +72,12 @@ describe("the CLI's final report", () => {
     expect(gradeBlock({ ...BASELINE, requests: 1, iterations: 1 })[3]).toContain('1 request   1 iteration');
   });
 
+  it('does not say the sink stopped a run it did not stop', () => {
+    expect(abortLine(p95, 'the sink has no token, so it stopped nothing')).toBe(
+      'failed: the merged threshold http_req_duration p(95)<300 failed at 351.3 ms over 4,000 requests; the sink has no token, so it stopped nothing',
+    );
+  });
+
   it('prints the per-page table with a column per figure', () => {
     const row = { key: 'product', requests: 1200, rps: 40, p50Ms: 12.5, p95Ms: 80, p99Ms: null, errorRatio: 0 };
     expect(pageLines({ pageTypes: [row], slowestNames: [] })).toEqual([

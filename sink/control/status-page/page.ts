@@ -7,11 +7,10 @@
 // Everything from the sink goes into the page with textContent, never as HTML: tag
 // values come from k6 labels, which anyone who can write to the sink chooses.
 import { defaultComparison, overheadLine, tryCompare, verdict as changeVerdict } from '../../../report/compare.ts';
-import type { FiguresJson as Figures, HistoryEntry, RunJson, SeriesPointJson } from '../../../contract/sink-api.ts';
+import type { FiguresJson as Figures, HistoryEntry, RegistrationJson, RunJson, SeriesPointJson } from '../../../contract/sink-api.ts';
 import { createRunCharts, createTrendChart, type RunCharts, type TrendChart } from '../../../report/charts.ts';
 import { trendOf } from '../../../report/trend.ts';
 import { gradeText } from '../../../report/sentences.ts';
-import type { Registration } from '../run-control.ts';
 import { marketingDashboardUrl } from '../../../contract/links.ts';
 import { judgedOnRequests, thresholdValue } from '../../../report/threshold-value.ts';
 import { scenarioResults } from '../../../report/scenario-results.ts';
@@ -19,8 +18,8 @@ import { count } from '../../../report/words.ts';
 
 /** What GET /api/runs/:testid/events sends: the run, or 'waiting' before its first sample. */
 type RunEvent =
-  | (RunJson & { registration: Registration | null; seriesDelta?: { stepMs: number; from: number; points: SeriesPointJson[] } })
-  | { testid: string; status: 'waiting'; registration: Registration | null };
+  | (RunJson & { registration: RegistrationJson | null; seriesDelta?: { stepMs: number; from: number; points: SeriesPointJson[] } })
+  | { testid: string; status: 'waiting'; registration: RegistrationJson | null };
 type Colour = 'green' | 'orange' | 'red' | 'grey';
 type Shown = 'waiting' | 'running' | 'stopping' | 'stopped' | 'ended';
 
@@ -198,7 +197,9 @@ function renderRun(e: RunEvent): void {
   }
 
   const canStop = shown === 'running' || shown === 'stopping' || shown === 'waiting';
-  const stoppable = (e.registration?.k6Addresses.length ?? 0) > 0;
+  // The stream shows how many k6 instances the sink may stop, never where they listen.
+  const sinkStops = e.registration?.sinkStops ?? true;
+  const stoppable = sinkStops && (e.registration?.k6Instances ?? 0) > 0;
   el<HTMLButtonElement>('stop').disabled = !(canStop && stoppable);
   // While the test runs, the stop also sits in the header, which stays on screen.
   const live = canStop && stoppable && shown !== 'waiting';
@@ -219,7 +220,9 @@ function renderRun(e: RunEvent): void {
         : 'The test is over: there is nothing to stop.'
       : stoppable
         ? null
-        : 'This test did not tell the sink where its load generator (k6) listens, so it cannot be stopped from here.',
+        : !sinkStops
+          ? 'This sink runs without a token, so it stops no load test: stop it where it was started (Ctrl-C in the terminal that runs it).'
+          : 'This test did not tell the sink where its load generator (k6) listens, so it cannot be stopped from here.',
   );
   renderDetails(e);
   renderCharts(e);
