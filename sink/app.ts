@@ -6,7 +6,7 @@ import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, ty
 import { Registry } from 'prom-client';
 import { DEFAULT_CONFIG, fileSettingError, historyPath, type SinkConfig } from './config.ts';
 import { RunRegistry } from './grade/runs.ts';
-import { registerSinkMetrics, registerFanOutMetrics, registerNotifierMetrics, type SinkMetrics } from './metrics.ts';
+import { registerSinkMetrics, registerFanOutMetrics, registerNotifierMetrics, registerControlMetrics, type SinkMetrics } from './metrics.ts';
 import { decoderLimits, writeRoute } from './write-route.ts';
 import { DecodePool } from './remote-write/decode-pool.ts';
 import { offLoopBodies, replayEncoder } from './off-loop-bodies.ts';
@@ -215,7 +215,8 @@ export function buildApp(deps: SinkDeps = {}): SinkApp {
       : null;
     if (history) app.log.info(`history ${history.path}: ${history.list().length} finished runs`);
     seriesStore = new SeriesStore({ dir: historyFile ? join(dirname(historyFile), 'series') : null, log });
-    control = new RunControl(runs, history, events, log, seriesStore, { stops: Boolean(config.token), maxRegistrations: config.maxRuns });
+    control = new RunControl(runs, history, events, log, seriesStore, { stops: Boolean(config.token), maxRegistrations: config.maxRegistrations });
+    registerControlMetrics(registry, control);
     if (!config.token) {
       app.log.warn('no --token: run control is off; the sink stops and starts no k6 instance, whatever it is told (a failed merged threshold is recorded, not enforced), and keeps no k6 address');
     }

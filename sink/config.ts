@@ -21,8 +21,10 @@ export interface SinkConfig {
   maxSeriesPerRun: number;
   /** A series with no sample for this long stops counting as active, in ms. */
   seriesTtlMs: number;
-  /** Ended runs kept for /api/runs. */
+  /** Runs kept, open or ended; past it the least recently touched goes. */
   maxRuns: number;
+  /** Run registrations kept (POST /api/runs); past it the least recently touched goes. */
+  maxRegistrations: number;
   logLevel: string;
   /** Prometheus remote-write URLs to forward to (none: embedded mode, grading only). */
   prometheusUrls: string[];
@@ -81,6 +83,7 @@ export const DEFAULT_CONFIG: SinkConfig = {
   maxSeriesPerRun: 200_000,
   seriesTtlMs: 15 * 60_000,
   maxRuns: 1000,
+  maxRegistrations: 256,
   logLevel: 'info',
   prometheusUrls: [],
   prometheusHeaders: [],
@@ -175,6 +178,7 @@ const SETTINGS: Record<string, { key: keyof SinkConfig; env: string; kind: Kind 
   'max-series-per-run': { key: 'maxSeriesPerRun', env: 'SINK_MAX_SERIES_PER_RUN', kind: 'count' },
   'series-ttl': { key: 'seriesTtlMs', env: 'SINK_SERIES_TTL', kind: 'duration' },
   'max-runs': { key: 'maxRuns', env: 'SINK_MAX_RUNS', kind: 'count' },
+  'max-registrations': { key: 'maxRegistrations', env: 'SINK_MAX_REGISTRATIONS', kind: 'count' },
   'log-level': { key: 'logLevel', env: 'SINK_LOG_LEVEL', kind: 'level' },
   'prometheus-url': { key: 'prometheusUrls', env: 'SINK_PROMETHEUS_URL', kind: 'urls' },
   'prometheus-bearer-token': { key: 'prometheusBearerToken', env: 'SINK_PROMETHEUS_BEARER_TOKEN', kind: 'text' },

@@ -7,6 +7,7 @@ import type { Capacity } from './grade/capacity.ts';
 import type { FanOut } from './fanout/fanout.ts';
 import type { PipelineCounters } from './fanout/pipeline.ts';
 import type { Notifier } from './control/notify/notifier.ts';
+import type { RunControl } from './control/run-control.ts';
 import type { DeliveryCounts } from './control/notify/delivery.ts';
 import { RUN_TAG_NAMES, runTagLabels } from '../lib/tags.ts';
 
@@ -119,6 +120,7 @@ export function registerSinkMetrics(register: Registry, runs: RunRegistry): Sink
   counterFrom('sink_out_of_order_samples_total', 'Samples not newer than the series\' latest (late or repeated), skipped by grading: cumulative values carry nothing newer.', () => runs.counters.outOfOrder);
   counterFrom('sink_stale_markers_total', 'Stale markers received.', () => runs.counters.staleMarkers);
   counterFrom('sink_counter_resets_total', 'Counter or histogram resets seen (k6 restarted).', () => runs.counters.counterResets);
+  counterFrom('sink_evicted_runs_total', 'Runs forgotten past --max-runs, open or ended, the least recently touched first, with their series.', () => runs.counters.evictedRuns);
 
   return {
     requests: new Counter({ name: 'sink_write_requests_total', help: 'Accepted remote-write requests, by protocol version.', labelNames: ['version'], registers: [register] }),
@@ -138,6 +140,28 @@ export function registerSinkMetrics(register: Registry, runs: RunRegistry): Sink
       registers: [register],
     }),
   };
+}
+
+/** What run control refused or forgot: registrations past --max-registrations, k6 addresses past a run's 1,024. */
+export function registerControlMetrics(register: Registry, control: RunControl): void {
+  new Counter({
+    name: 'sink_evicted_registrations_total',
+    help: 'Run registrations forgotten past --max-registrations, the least recently registered or finished first.',
+    registers: [register],
+    collect() {
+      this.reset();
+      this.inc(control.counters.evictedRegistrations);
+    },
+  });
+  new Counter({
+    name: 'sink_refused_k6_addresses_total',
+    help: 'k6 REST API addresses not registered because their run already had 1,024 (409 SINK_ERR_TOO_MANY_K6_ADDRESSES).',
+    registers: [register],
+    collect() {
+      this.reset();
+      this.inc(control.counters.refusedK6Addresses);
+    },
+  });
 }
 
 /** Per destination: samples sent, failed, retried and dropped; queue depth; spool bytes; last success. */

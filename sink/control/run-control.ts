@@ -62,7 +62,7 @@ export interface RunControlOptions {
    * nothing, whatever it is told: no stop, no merged-threshold abort, no k6 address kept.
    */
   stops: boolean;
-  /** Registrations kept; past it the least recently touched goes (counted). */
+  /** Registrations kept (--max-registrations); past it the least recently touched goes (counted). */
   maxRegistrations?: number;
 }
 
@@ -97,7 +97,7 @@ export class RunControl {
     options: RunControlOptions = { stops: false },
   ) {
     this.stops = options.stops;
-    this.maxRegistrations = options.maxRegistrations ?? 1000;
+    this.maxRegistrations = options.maxRegistrations ?? 256;
     this.timer = setInterval(() => void this.writeEndedRuns(Date.now()), 1000);
     this.timer.unref();
     events.on('thresholdBreached', ({ run, threshold }) => this.abort(run, threshold));

@@ -5,7 +5,12 @@
 // Series are identified by their label names and values. The index keys them by a
 // hash of those and keeps no identity string (hundreds of bytes per series): the
 // names and values it compares are the label set's own arrays and strings, which the
-// decoder shares between label sets.
+// decoder shares between label sets. The hash is keyed at random when the registry is
+// made (model/keyed-hash.ts), so nobody can send label sets crafted to share a bucket.
+//
+// Bounded, at a cost linear in what comes in: past --max-runs the least recently touched
+// run goes, open or ended, with its series (O(1) to find it, O(its series) to forget them,
+// which its series cost to make), counted in sink_evicted_runs_total.
 import type { DecodedBatch } from '../model/batch.ts';
 import { label, labelsIdentity, type SeriesLabels } from '../model/labels.ts';
 import { RunState, RUN_TAGS, NO_P95_HINT, MAX_THRESHOLDS_PER_RUN, type RequestGroup } from './run-state.ts';
@@ -13,6 +18,7 @@ import type { DurationSeries } from './durations.ts';
 import { parseThreshold, type ThresholdSpec } from './thresholds.ts';
 import { RunEvents } from '../model/run-events.ts';
 import type { ExpectRequest } from '../../contract/sink-api.ts';
+import { KeyedHash } from '../model/keyed-hash.ts';
 
 export const UNTAGGED = 'untagged';
 
@@ -33,8 +39,12 @@ interface SeriesState {
   readonly groupKey: string;
   /** The label set the series was created with: its names and values identify it. */
   readonly labels: SeriesLabels;
+  /** Its key in the index. */
+  readonly hash: number;
   /** The next series in the index with the same hash. */
   nextSameHash: SeriesState | null;
+  /** The next series of the same run (the run's list, for forgetting them with it). */
+  nextInRun: SeriesState | null;
   lastTimestamp: number;
   lastValue: number;
   /** A duration series' place in its run's merged histograms (durations.ts). */
@@ -55,6 +65,8 @@ export interface IngestLimits {
   maxSeriesPerRun: number;
   seriesTtlMs: number;
   maxRuns: number;
+  /** Runs whose registration's thresholds wait for their first sample (as many as registrations are kept). */
+  maxRegistrations: number;
 }
 
 /** Counters of what ingestion did, read by the sink's own metrics. */
@@ -68,6 +80,8 @@ export interface IngestCounters {
   /** Thresholds past a run's MAX_THRESHOLDS_PER_RUN, not judged. */
   refusedThresholds: number;
   counterResets: number;
+  /** Runs forgotten past --max-runs (the least recently touched), open or ended. */
+  evictedRuns: number;
 }
 
 function roleOf(metricName: string): Role {
@@ -114,21 +128,13 @@ function announcedThreshold(labels: SeriesLabels): ThresholdSpec | null {
 /** Roles whose series are grouped by their labels without the metric name. */
 const GROUPED: ReadonlySet<Role> = new Set<Role>(['reqs', 'failed', 'p50', 'p95', 'p99', 'vus', 'checks', 'rate']);
 
-/** 32-bit hash of a label set's names and values (only a bucket selector: matches are compared). */
-function labelsHash(names: readonly string[], values: readonly string[]): number {
-  let h = 0x811c9dc5 ^ names.length;
-  for (let k = 0; k < names.length; k++) {
-    const name = names[k]!;
-    const value = values[k]!;
-    for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193);
-    h = Math.imul(h ^ 0x3d, 0x01000193);
-    for (let i = 0; i < value.length; i++) h = Math.imul(h ^ value.charCodeAt(i), 0x01000193);
-    h = Math.imul(h ^ 0xff, 0x01000193);
-  }
-  h ^= h >>> 15;
-  h = Math.imul(h, 0x85ebca6b);
-  return (h ^ (h >>> 13)) | 0;
-}
+/** Series graded between two looks at the clock, in ingestInSlices(). */
+const SLICE_SERIES = 64;
+/** How long ingestInSlices() grades before it lets the event loop answer others. */
+const SLICE_BUDGET_MS = 10;
+
+/** Lines about single runs (refusals, an N/A grade) logged between two sweeps: a flood of testids must not flood the log too. */
+const RUN_LOG_LINES = 100;
 
 function sameLabels(state: SeriesState, names: readonly string[], values: readonly string[]): boolean {
   const own = state.labels;
@@ -139,11 +145,21 @@ function sameLabels(state: SeriesState, names: readonly string[], values: readon
 
 export class RunRegistry {
   readonly runs = new Map<string, RunState>();
-  /** Every series by labelsHash, colliding ones chained through nextSameHash. */
+  /** Every run, least recently touched first: the next one to go past --max-runs. */
+  private readonly recency = new Set<RunState>();
+  /** Each run's series, most recent first, linked through nextInRun. */
+  private readonly runSeries = new Map<RunState, SeriesState>();
+  /** Every series by the keyed hash of its labels, colliding ones chained through nextSameHash. */
   private readonly series = new Map<number, SeriesState>();
+  private readonly hasher = new KeyedHash();
   private seriesCount = 0;
+  private evictionsLogged = 0;
+  private runLines = 0;
+  /** The hash of the label set stateOf() last looked for and did not find. */
+  private lastMissHash = 0;
+  private runLinesHeld = 0;
   /** Per run, one string per distinct group key. */
-  private readonly groupKeys = new WeakMap<RunState, Map<string, string>>();
+  private readonly groupKeys = new Map<RunState, Map<string, string>>();
   readonly counters: IngestCounters = {
     samples: 0,
     histograms: 0,
@@ -153,6 +169,7 @@ export class RunRegistry {
     refusedSamples: 0,
     refusedThresholds: 0,
     counterResets: 0,
+    evictedRuns: 0,
   };
   private readonly refusalLogged = new Set<string>();
   /** Thresholds registered for runs whose first sample has not come yet. */
@@ -180,9 +197,20 @@ export class RunRegistry {
   expectThresholds(testid: string, specs: ThresholdSpec[]): void {
     const run = this.runs.get(testid);
     if (run) return this.addThresholds(run, specs);
-    this.expectedThresholds.set(testid, [...(this.expectedThresholds.get(testid) ?? []), ...specs]);
-    // Registrations of runs that never send anything must not pile up.
-    while (this.expectedThresholds.size > this.limits.maxRuns) this.expectedThresholds.delete(this.expectedThresholds.keys().next().value!);
+    // Each instance registers the same thresholds: one copy each, and no more than a run keeps.
+    const expected = this.expectedThresholds.get(testid) ?? [];
+    for (const spec of specs) {
+      const key = `${spec.metric} ${spec.threshold}`;
+      const known = expected.find((e) => `${e.metric} ${e.threshold}` === key);
+      if (known) {
+        if (spec.abortOnFail && !known.abortOnFail) expected[expected.indexOf(known)] = { ...known, abortOnFail: true };
+      } else if (expected.length < MAX_THRESHOLDS_PER_RUN) expected.push(spec);
+      else this.counters.refusedThresholds++;
+    }
+    // Most recent last; registrations of runs that never send anything must not pile up.
+    this.expectedThresholds.delete(testid);
+    this.expectedThresholds.set(testid, expected);
+    while (this.expectedThresholds.size > this.limits.maxRegistrations) this.expectedThresholds.delete(this.expectedThresholds.keys().next().value!);
   }
 
   /** The run's expected peak (from its registration): the run says whether the shop will hold it. Set now, or when its first sample comes. */
@@ -193,29 +221,70 @@ export class RunRegistry {
       return;
     }
     this.expectedPeaks.set(testid, expect);
-    while (this.expectedPeaks.size > this.limits.maxRuns) this.expectedPeaks.delete(this.expectedPeaks.keys().next().value!);
+    while (this.expectedPeaks.size > this.limits.maxRegistrations) this.expectedPeaks.delete(this.expectedPeaks.keys().next().value!);
   }
 
   private addThresholds(run: RunState, specs: ThresholdSpec[]): void {
     const refused = run.addThresholds(specs);
     if (refused === 0) return;
     this.counters.refusedThresholds += refused;
-    if (this.refusalLogged.has(`thresholds:${run.testid}`)) return;
-    this.refusalLogged.add(`thresholds:${run.testid}`);
-    this.log(`run ${run.testid} has ${MAX_THRESHOLDS_PER_RUN} thresholds: further ones are not judged (counted in sink_refused_thresholds_total)`);
+    if (!this.firstRefusal(`thresholds:${run.testid}`)) return;
+    this.runLog(`run ${run.testid} has ${MAX_THRESHOLDS_PER_RUN} thresholds: further ones are not judged (counted in sink_refused_thresholds_total)`);
   }
 
   /** Grades the batch. */
   ingest(batch: DecodedBatch): void {
+    this.grade(batch, 0, batch.seriesCount, this.touchedRuns);
+    this.publish(batch, this.touchedRuns);
+  }
+
+  /**
+   * Grades the batch as ingest() does, but a large one in slices, letting the event loop
+   * answer other requests (/-/ready, the status page) whenever a slice made it wait more
+   * than SLICE_BUDGET_MS: a push of thousands of new series or runs does not hold the
+   * sink for its whole length. A k6 push takes a few ms and never waits. Another batch
+   * may be graded in between; the runs touched are heard of once this one is whole.
+   */
+  async ingestInSlices(batch: DecodedBatch): Promise<void> {
+    const n = batch.seriesCount;
+    if (n <= SLICE_SERIES) return this.ingest(batch);
+    const touched = new Set<RunState>();
+    let since = performance.now();
+    const yieldWhenDue = async () => {
+      if (performance.now() - since <= SLICE_BUDGET_MS) return;
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      since = performance.now();
+    };
+    for (let from = 0; from < n; from += SLICE_SERIES) {
+      this.grade(batch, from, Math.min(n, from + SLICE_SERIES), touched);
+      if (from + SLICE_SERIES < n) await yieldWhenDue();
+    }
+    // Thousands of new runs are heard of in slices too (each is graded for its listeners).
+    this.count(batch);
+    let k = 0;
+    for (const run of touched) {
+      this.publishRun(run);
+      if (++k % SLICE_SERIES === 0) await yieldWhenDue();
+    }
+    touched.clear();
+  }
+
+  /** Grades series [from, to) of the batch; the runs they belong to go into `touched`. */
+  private grade(batch: DecodedBatch, from: number, to: number, touched: Set<RunState>): void {
     const { sampleStart, sampleValues, sampleTimestamps, histogramStart } = batch;
     let lastRun: RunState | null = null;
-    for (let i = 0; i < batch.seriesCount; i++) {
+    for (let i = from; i < to; i++) {
       const labels = batch.series[i]!;
       const state = this.stateOf(labels) ?? this.create(labels, sampleStart[i + 1]! - sampleStart[i]! + histogramStart[i + 1]! - histogramStart[i]!);
       if (!state) continue;
       if (state.run !== lastRun) {
         lastRun = state.run;
-        this.touchedRuns.add(lastRun);
+        if (!touched.has(lastRun)) {
+          touched.add(lastRun);
+          // Most recently touched last: O(1) whichever run it is (the next to go past --max-runs is first).
+          this.recency.delete(lastRun);
+          this.recency.add(lastRun);
+        }
       }
       // Histograms first: k6's final push resends a histogram series' last histogram
       // together with a float stale marker, and the marker must have the last word.
@@ -226,28 +295,49 @@ export class RunRegistry {
         else this.sample(state, sampleValues, sampleTimestamps, s);
       }
     }
+  }
+
+  /** The batch is graded: its counts, and the touched and thresholdBreached events of the runs it touched. */
+  private publish(batch: DecodedBatch, touched: Set<RunState>): void {
+    this.count(batch);
+    for (const run of touched) this.publishRun(run);
+    touched.clear();
+  }
+
+  private count(batch: DecodedBatch): void {
     this.counters.samples += batch.sampleCount;
     this.counters.histograms += batch.histogramCount;
-    for (const run of this.touchedRuns) {
-      const abort = run.touched();
-      if (abort) void this.events.emit('thresholdBreached', { run, threshold: abort });
-      void this.events.emit('touched', run);
-      if (!run.naLogged && run.p95Source === null && run.groups.size > 0) {
-        run.naLogged = true;
-        this.log(`run ${run.testid} has no p95 of http_req_duration, so its grade is N/A: ${NO_P95_HINT}`);
-      }
+  }
+
+  /** A run the batch touched: its thresholds judged, and its listeners told. */
+  private publishRun(run: RunState): void {
+    // A run forgotten past --max-runs since (this very batch may have made it): nobody hears of it.
+    if (this.runs.get(run.testid) !== run) return;
+    const abort = run.touched();
+    if (abort) void this.events.emit('thresholdBreached', { run, threshold: abort });
+    void this.events.emit('touched', run);
+    if (!run.naLogged && run.p95Source === null && run.groups.size > 0) {
+      run.naLogged = true;
+      this.runLog(`run ${run.testid} has no p95 of http_req_duration, so its grade is N/A: ${NO_P95_HINT}`);
     }
-    this.touchedRuns.clear();
   }
 
   /** The series' state: from the label set's gradeState when it holds ours, else by identity. */
   private stateOf(labels: SeriesLabels): SeriesState | undefined {
     const known = labels.gradeState as SeriesState | undefined;
     if (known !== undefined && known.owner === this && !known.removed) return known;
-    const state = this.find(labels.names, labels.values, labelsHash(labels.names, labels.values));
+    this.lastMissHash = this.labelsHash(labels.names, labels.values);
+    const state = this.find(labels.names, labels.values, this.lastMissHash);
     // Another object with the same labels (re-decoded, or sent as RW2): remember it here too.
     if (state !== undefined) labels.gradeState = state;
     return state;
+  }
+
+  /** The keyed hash of a label set's names and values (a bucket selector only: matches are compared). */
+  private labelsHash(names: readonly string[], values: readonly string[]): number {
+    const h = this.hasher.begin().word(names.length);
+    for (let k = 0; k < names.length; k++) h.string(names[k]!).string(values[k]!);
+    return h.finish();
   }
 
   private find(names: readonly string[], values: readonly string[], hash: number): SeriesState | undefined {
@@ -273,11 +363,9 @@ export class RunRegistry {
     if (refusal) {
       this.counters.refusedSeries[refusal]++;
       this.counters.refusedSamples += sampleCount;
-      const key = `${refusal}:${testid}`;
-      if (!this.refusalLogged.has(key)) {
-        this.refusalLogged.add(key);
+      if (this.firstRefusal(`${refusal}:${testid}`)) {
         const limit = refusal === 'total_limit' ? `--max-series ${this.limits.maxSeries}` : `--max-series-per-run ${this.limits.maxSeriesPerRun}`;
-        this.log(`refusing new series for run ${testid}: the limit ${limit} is reached; raise it or cut label cardinality (url, name)`);
+        this.runLog(`refusing new series for run ${testid}: the limit ${limit} is reached; raise it or cut label cardinality (url, name)`);
       }
       return null;
     }
@@ -289,6 +377,7 @@ export class RunRegistry {
       run.expect = this.expectedPeaks.get(testid) ?? null;
       this.expectedPeaks.delete(testid);
       this.runs.set(testid, run);
+      this.recency.add(run);
       this.evictRuns();
     }
     // The run's labels from every new series, not only its first: k6's vus series has no
@@ -304,7 +393,8 @@ export class RunRegistry {
       const announced = announcedThreshold(labels);
       if (announced) this.addThresholds(run, [announced]);
     }
-    const hash = labelsHash(labels.names, labels.values);
+    // create() follows the stateOf() that found nothing: the hash is the one it worked out.
+    const hash = this.lastMissHash;
     const state: SeriesState = {
       owner: this,
       removed: false,
@@ -312,7 +402,9 @@ export class RunRegistry {
       role,
       groupKey: GROUPED.has(role) ? this.groupKey(run, labels) : '',
       labels,
+      hash,
       nextSameHash: this.series.get(hash) ?? null,
+      nextInRun: this.runSeries.get(run) ?? null,
       lastTimestamp: -Infinity,
       lastValue: 0,
       duration: role === 'duration_histogram' ? run.durations.add(labels) : null,
@@ -321,6 +413,7 @@ export class RunRegistry {
       holder: null,
     };
     this.series.set(hash, state);
+    this.runSeries.set(run, state);
     this.seriesCount++;
     labels.gradeState = state;
     return state;
@@ -418,6 +511,8 @@ export class RunRegistry {
 
   /** Forgets series not seen for seriesTtlMs (by wall clock) so memory stays bounded. */
   sweep(nowMs: number): void {
+    // The runs' lists are made again from the series that stay.
+    this.runSeries.clear();
     for (const [hash, first] of this.series) {
       let head: SeriesState | null = null;
       let tail: SeriesState | null = null;
@@ -434,6 +529,8 @@ export class RunRegistry {
           else tail.nextSameHash = state;
           tail = state;
           state.nextSameHash = null;
+          state.nextInRun = this.runSeries.get(state.run) ?? null;
+          this.runSeries.set(state.run, state);
         }
         state = next;
       }
@@ -444,16 +541,66 @@ export class RunRegistry {
     for (const run of this.runs.values()) if (run.seriesCount === 0 && !run.ended) run.endedAt = run.lastSampleAt;
     this.evictRuns();
     this.refusalLogged.clear();
+    if (this.runLinesHeld > 0) this.log(`${this.runLinesHeld} more lines about single runs (N/A grades, refusals) were not logged since the last sweep: at most ${RUN_LOG_LINES} a minute`);
+    this.runLines = 0;
+    this.runLinesHeld = 0;
+    if (this.counters.evictedRuns > this.evictionsLogged) {
+      this.log(`forgot ${this.counters.evictedRuns - this.evictionsLogged} runs past --max-runs ${this.limits.maxRuns} since the last such line, the least recently touched first (sink_evicted_runs_total)`);
+      this.evictionsLogged = this.counters.evictedRuns;
+    }
   }
 
+  /** True the first time a refusal is seen since the last sweep. */
+  private firstRefusal(key: string): boolean {
+    if (this.refusalLogged.has(key) || this.refusalLogged.size >= RUN_LOG_LINES) return false;
+    this.refusalLogged.add(key);
+    return true;
+  }
+
+  /** A line about one run, while fewer than RUN_LOG_LINES were logged since the last sweep; the rest are counted. */
+  private runLog(line: string): void {
+    if (this.runLines++ < RUN_LOG_LINES) this.log(line);
+    else this.runLinesHeld++;
+  }
+
+  /** Past --max-runs, the least recently touched run goes, with its series: O(1) to find, O(its series) to forget. */
   private evictRuns(): void {
-    if (this.runs.size <= this.limits.maxRuns) return;
-    // Ended runs go first, oldest first; a running run is never evicted.
-    for (const [testid, run] of this.runs) {
-      if (run.ended) {
-        this.runs.delete(testid);
-        if (this.runs.size <= this.limits.maxRuns) return;
+    while (this.runs.size > this.limits.maxRuns) {
+      const run: RunState = this.recency.values().next().value!;
+      this.recency.delete(run);
+      this.runs.delete(run.testid);
+      for (let state = this.runSeries.get(run) ?? null; state !== null; state = state.nextInRun) this.forget(state);
+      this.runSeries.delete(run);
+      this.expectedThresholds.delete(run.testid);
+      this.expectedPeaks.delete(run.testid);
+      this.groupKeys.delete(run);
+      this.counters.evictedRuns++;
+      if (this.counters.evictedRuns === 1) {
+        this.log(`more than --max-runs ${this.limits.maxRuns} runs: the least recently touched goes, open or ended, with its series (counted in sink_evicted_runs_total)`);
+        this.evictionsLogged = 1;
       }
     }
+  }
+
+  /** Takes a series out of the index (its chain is a few entries long: the hash is keyed). */
+  private forget(state: SeriesState): void {
+    if (state.removed) return;
+    state.removed = true;
+    this.seriesCount--;
+    state.run.seriesCount--;
+    if (state.stale) state.run.staleSeries--;
+    const first = this.series.get(state.hash);
+    if (first === state) {
+      if (state.nextSameHash === null) this.series.delete(state.hash);
+      else this.series.set(state.hash, state.nextSameHash);
+    } else {
+      for (let s = first ?? null; s !== null; s = s.nextSameHash) {
+        if (s.nextSameHash === state) {
+          s.nextSameHash = state.nextSameHash;
+          break;
+        }
+      }
+    }
+    state.nextSameHash = null;
   }
 }

@@ -2,6 +2,7 @@
 // label fields, RW2 by its label refs translated to decoder-wide symbol ids. k6 resends the
 // same label sets on every push, so a hit skips decoding and validating them.
 import type { SeriesLabels } from '../model/labels.ts';
+import { KeyedHash } from '../model/keyed-hash.ts';
 
 /**
  * One generation of the raw-bytes cache: an open-addressing table (linear probing)
@@ -183,9 +184,12 @@ interface RefsEntry {
 
 /**
  * RW2: label refs translated to decoder-wide symbol ids (stable across
- * requests) -> SeriesLabels, bounded like RawLabelCache.
+ * requests) -> SeriesLabels, bounded like RawLabelCache. A client chooses the ids (the
+ * order in which it first sends each symbol), so they are hashed with a key drawn for
+ * this cache (model/keyed-hash.ts): nobody can make label sets share a chain.
  */
 export class RefsLabelCache {
+  private readonly hasher = new KeyedHash();
   private young = new Map<number, RefsEntry>();
   private old = new Map<number, RefsEntry>();
   private youngCount = 0;
@@ -197,6 +201,13 @@ export class RefsLabelCache {
 
   get enabled(): boolean {
     return this.half !== 0;
+  }
+
+  /** The keyed hash of the first n ids: the key get() and set() take. */
+  hash(ids: Int32Array, n: number): number {
+    const h = this.hasher.begin();
+    for (let i = 0; i < n; i++) h.word(ids[i]!);
+    return h.finish();
   }
 
   get(h: number, ids: Int32Array, n: number): SeriesLabels | undefined {
@@ -257,15 +268,3 @@ function sameIds(key: Int32Array, ids: Int32Array, n: number): boolean {
   for (let i = 0; i < n; i++) if (key[i] !== ids[i]) return false;
   return true;
 }
-
-export function hashIds(ids: Int32Array, n: number): number {
-  let h = 0x9e3779b9 ^ n;
-  for (let i = 0; i < n; i++) {
-    h = Math.imul(h ^ ids[i], 0x85ebca6b);
-    h = (h << 13) | (h >>> 19);
-  }
-  h ^= h >>> 15;
-  h = Math.imul(h, 0xc2b2ae35);
-  return h ^ (h >>> 16);
-}
-

@@ -2,12 +2,13 @@
 // while cached, and the interning that lets label sets share their strings.
 import type { ProtoReader } from './wire.ts';
 import { seriesIdentity, type SeriesLabels } from '../model/labels.ts';
+import { KeyedHash } from '../model/keyed-hash.ts';
 
 export const NAME_RE = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
 /** Label names repeat across series; keep one copy of each (found by bytes, without decoding). */
 const NAME_INTERN_MAX = 4096;
-const NAME_SLOTS = 512;
+const NAME_SLOTS = 4096;
 
 interface KnownName {
   readonly bytes: Uint8Array;
@@ -15,16 +16,21 @@ interface KnownName {
   readonly next: KnownName | undefined;
 }
 
-/** One string per distinct label name, looked up by the name's bytes in the reader's buffer. */
+/**
+ * One string per distinct label name, looked up by the name's bytes in the reader's
+ * buffer. The slot is a keyed hash of all the bytes (model/keyed-hash.ts): names a client
+ * makes alike (same length, same first and last byte) do not pile up in one chain.
+ */
 export class LabelNameInterner {
   private slots: (KnownName | undefined)[] = new Array<KnownName | undefined>(NAME_SLOTS).fill(undefined);
   private count = 0;
+  private readonly hasher = new KeyedHash();
 
   /** The label name in buf[start..end) (already validated as ASCII). */
   intern(r: ProtoReader, start: number, end: number): string {
     const buf = r.buf;
     const len = end - start;
-    const slot = (len * 31 + buf[start]! * 7 + buf[end - 1]!) & (NAME_SLOTS - 1);
+    const slot = this.hasher.begin().bytes(buf, start, end).finish() & (NAME_SLOTS - 1);
     search: for (let x = this.slots[slot]; x !== undefined; x = x.next) {
       const b = x.bytes;
       if (b.length !== len) continue;

@@ -5,7 +5,6 @@ import { DecodeError, quoteForMessage } from '../codec/decode-errors.ts';
 import type { DecodedBatch } from '../model/batch.ts';
 import type { SeriesLabels } from '../model/labels.ts';
 import { NAME_RE, makeSeriesLabels } from './labels.ts';
-import { hashIds } from './label-cache.ts';
 import type { DecoderState } from './decoder-state.ts';
 import { readSample } from './sample-message.ts';
 
@@ -188,7 +187,7 @@ export class Rw2Decoder {
     const ids = this.refIds;
     const gids = this.symbolGids;
     for (let k = 0; k < nRefs; k++) ids[k] = gids[refs[k]!]!;
-    const h = hashIds(ids, nRefs);
+    const h = d.byRefs.hash(ids, nRefs);
     const cached = d.byRefs.get(h, ids, nRefs);
     if (cached !== undefined) {
       d.hits++;
