@@ -19,8 +19,9 @@ export interface WriteRouteOptions {
   runs: RunRegistry;
   metrics: SinkMetrics;
   /**
-   * Where the request body goes beside grading (the fan-out); the reply waits for it
-   * (the spool's fsync). It reads the batch's series for their order.
+   * Where the request body goes before grading (the fan-out's spool); the reply waits for
+   * it (the spool's fsync), and grading too: a request is graded only once it is kept.
+   * It reads the batch's series for their order.
    */
   forward?: {
     accept(version: RemoteWriteVersion, weight: number, body: Buffer, batch: DecodedBatch): Promise<void>;
@@ -42,12 +43,19 @@ export function versionFromContentType(header: string | undefined): RemoteWriteV
   throw new SinkErrors.UNSUPPORTED_PROTO(JSON.stringify(proto));
 }
 
+/** Batches kept for reuse by the event loop's decoder (a batch waits for its spool append before it is graded). */
+const SPARE_BATCHES = 8;
+
 export async function writeRoute(app: FastifyInstance, options: WriteRouteOptions): Promise<void> {
   const pool = options.pool;
-  // Without the pool: decoding is synchronous and the batch is consumed before the
-  // handler returns, so one batch's buffers serve every request.
+  // Without the pool: decoding is synchronous, into a batch of its own per request in
+  // flight (it is graded after the spool append), whose buffers serve again afterwards.
   const decoder = pool ? null : new RemoteWriteDecoder(decoderLimits(options));
-  const sharedBatch = new DecodedBatch();
+  const spareBatches: DecodedBatch[] = [];
+  const release = (batch: DecodedBatch) => {
+    if (pool) pool.release(batch);
+    else if (spareBatches.length < SPARE_BATCHES) spareBatches.push(batch);
+  };
 
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: snappyBound(options.maxBodyBytes) }, (_req, body, done) => done(null, body));
@@ -67,28 +75,37 @@ export async function writeRoute(app: FastifyInstance, options: WriteRouteOption
     let batch: DecodedBatch;
     try {
       checkSnappyLength(body, options.maxBodyBytes);
-      batch = pool ? await pool.decode(body, version) : decoder!.decodeSnappy(body, version, sharedBatch);
+      batch = pool ? await pool.decode(body, version) : decoder!.decodeSnappy(body, version, spareBatches.pop());
     } catch (err) {
       if (isDecodeError(err)) throw errorForDecodeReason(err.reason, err.message);
       throw err;
     }
-    // The batch goes to grading and to the fan-out side by side. Grading is synchronous,
-    // and the fan-out reads the batch before its first await: a shared batch is used up
-    // before anything else runs.
-    options.runs.ingest(batch);
+    const decodeMs = performance.now() - started;
     const samples = batch.sampleCount;
     const histograms = batch.histogramCount;
-    // The batch's body: the decode worker may have taken `body` and given it back there.
-    const forwarded = asBuffer(batch.body ?? body);
-    // The fan-out reads the batch's series before it returns its promise.
-    const accepted = options.forward?.accept(version, samples + histograms, forwarded, batch);
+    // Whole or not at all: the body goes into the spool first, and only a request the spool
+    // kept is graded and counted. A failed append (a full disk) is a 503 that leaves nothing
+    // of the request behind, and the sender sends it again.
+    if (options.forward) {
+      // The batch's body: the decode worker may have taken `body` and given it back there.
+      const forwarded = asBuffer(batch.body ?? body);
+      try {
+        // The fan-out reads the batch's series (their order) before its first await.
+        await options.forward.accept(version, samples + histograms, forwarded, batch);
+      } catch (err) {
+        release(batch);
+        throw new SinkErrors.SPOOL_WRITE_FAILED((err as NodeJS.ErrnoException).code ?? (err as Error).message);
+      }
+    }
+    const graded = performance.now();
+    await options.runs.ingestInSlices(batch);
     // Nothing reads the batch from here on: its columns go back to the decode worker.
-    pool?.release(batch);
-    options.metrics.decodeSeconds.observe((performance.now() - started) / 1000);
+    release(batch);
+    // Decoding and grading, not the wait for the spool's fsync.
+    options.metrics.decodeSeconds.observe((decodeMs + performance.now() - graded) / 1000);
     options.metrics.requests.inc({ version: String(version) });
     options.metrics.samples.inc(samples);
     options.metrics.histograms.inc(histograms);
-    await accepted;
     if (version === 2) {
       reply.header('X-Prometheus-Remote-Write-Samples-Written', String(samples));
       reply.header('X-Prometheus-Remote-Write-Histograms-Written', String(histograms));

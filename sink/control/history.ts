@@ -1,10 +1,11 @@
 // The durable history of finished runs: one JSON line per run in an append-only
 // file (results/history.jsonl by default). Appends use O_APPEND and fsync before
 // they resolve, so an acknowledged run survives a crash of the sink or the machine.
-// A crash in the middle of a write can leave a torn last line; reading skips it
-// with a warning, and the next append starts on a fresh line so its own line is
-// intact.
-import { mkdir, open } from 'node:fs/promises';
+// An append is whole or not at all: one that fails (a full disk) is cut back off the
+// file before it rejects, and the run is not marked written. A crash in the middle of
+// a write can still leave a torn last line: the next start cuts it off, with one
+// warning line (and should that fail, the next append starts on a fresh line).
+import { appendFile, mkdir, open, readFile, truncate } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { HistoryEntry } from '../../contract/sink-api.ts';
 import { readHistory } from '../../contract/history-file.ts';
@@ -63,6 +64,7 @@ export class History {
     await mkdir(dirname(path), { recursive: true });
     const lock = await acquireLock(path, 'history file');
     try {
+      await repairTornLine(path, log);
       const { entries } = await readHistory(path, log);
       return new History(path, entries, lock);
     } catch (err) {
@@ -103,12 +105,19 @@ export class History {
       }
       // One write call with O_APPEND: the whole line lands at the end of the file.
       const bytes = Buffer.from(prefix + line, 'utf8');
-      let written = 0;
-      while (written < bytes.length) {
-        const { bytesWritten } = await fh.write(bytes, written, bytes.length - written);
-        written += bytesWritten;
+      try {
+        let written = 0;
+        while (written < bytes.length) {
+          const { bytesWritten } = await fh.write(bytes, written, bytes.length - written);
+          written += bytesWritten;
+        }
+        await fh.sync();
+      } catch (err) {
+        // Whole or not at all: what landed of the line goes (a full disk writes part of it).
+        // Should even that fail, the next start cuts the torn line off.
+        await fh.truncate(size).catch(() => {});
+        throw err;
       }
-      await fh.sync();
       if (size === 0) await syncDir(dirname(this.path));
     } finally {
       await fh.close();
@@ -138,6 +147,43 @@ export class History {
   find(testid: string): HistoryEntry | undefined {
     for (let i = this.entries.length - 1; i >= 0; i--) if (this.entries[i]!.testid === testid) return this.entries[i];
     return undefined;
+  }
+}
+
+/**
+ * A history file that does not end with '\n' lost the end of its last append (a crash, a
+ * full disk): the torn line is cut off, with one warning line. A whole entry that only
+ * lacks its '\n' gets it, silently: nothing was lost.
+ */
+async function repairTornLine(path: string, log: (line: string) => void): Promise<void> {
+  let data: Buffer;
+  try {
+    data = await readFile(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw err;
+  }
+  if (data.length === 0 || data[data.length - 1] === 0x0a) return;
+  const start = data.lastIndexOf(0x0a) + 1;
+  const line = data.subarray(start).toString('utf8');
+  const lineNumber = data.subarray(0, start).filter((b) => b === 0x0a).length + 1;
+  const whole = (() => {
+    try {
+      const value = JSON.parse(line) as { testid?: unknown; endedAt?: unknown };
+      return typeof value?.testid === 'string' && typeof value.endedAt === 'string';
+    } catch {
+      return false;
+    }
+  })();
+  try {
+    if (whole) {
+      await appendFile(path, '\n');
+    } else {
+      await truncate(path, start);
+      log(`history ${path}: the last line (line ${lineNumber}, ${data.length - start} bytes) was cut short by a crash or a full disk during a write; cut it off.`);
+    }
+  } catch (err) {
+    log(`history ${path}: the last line (line ${lineNumber}) was cut short, and could not be cut off (${(err as Error).message}); skipped it.`);
   }
 }
 
