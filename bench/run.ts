@@ -3,12 +3,14 @@
 import { benchPromoVsPlain } from './promo-vs-plain.ts';
 import { benchSinkIngest } from './native-ingest.ts';
 import { benchRelay } from './relay.ts';
+import { benchSinkAbuse } from './sink-abuse.ts';
 import { buildAll } from '../build/build.ts';
 
 const benches: Record<string, () => Promise<void>> = {
   'promo-vs-plain': benchPromoVsPlain,
   'sink-ingest': benchSinkIngest,
   relay: benchRelay,
+  'sink-abuse': benchSinkAbuse,
 };
 
 // The benches start what ships: dist/ as npm run build makes it.

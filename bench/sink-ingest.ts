@@ -140,9 +140,14 @@ export class Failures {
 }
 
 function post(agent: Agent, url: URL, body: Buffer): Promise<{ status: number; text: string }> {
+  return send(agent, url, 'POST', body, HEADERS);
+}
+
+/** One request on the agent; the answer's status and the start of its text. */
+export function send(agent: Agent, url: URL, method: string, body: Buffer, headers: Record<string, string>): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
     const req = request(
-      { agent, hostname: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers: { ...HEADERS, 'Content-Length': body.length } },
+      { agent, hostname: url.hostname, port: url.port, path: url.pathname, method, headers: { ...headers, 'Content-Length': body.length } },
       (res) => {
         let text = '';
         res.setEncoding('utf8');
