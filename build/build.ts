@@ -3,6 +3,7 @@
 // dependencies only; nothing is bundled, compiled or type-stripped when they start.
 //
 //   dist/scenarios/<name>.js       the k6 scenarios (build/bundle.ts)
+//   dist/lib/index.js              lib/ for k6, for users' scenarios where the sources are absent
 //   dist/sink/server.js            the sink (sink/server.ts)
 //   dist/sink/decode-worker.js     its decode worker thread (sink/decode-thread.ts)
 //   dist/sink/codec.wasm           the decoder's WebAssembly part (sink/codec/wasm/codec.as.ts)
@@ -15,7 +16,7 @@ import { build, type BuildOptions } from 'esbuild';
 import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import asc from 'assemblyscript/asc';
-import { bundleScenarios, DIST_DIR, ROOT } from './bundle.ts';
+import { bundleFile, bundleScenarios, DIST_DIR, ROOT } from './bundle.ts';
 
 const NODE_OPTIONS: BuildOptions = {
   bundle: true, // one file per program: its imports from the repository are inlined
@@ -66,8 +67,9 @@ export async function buildAll(): Promise<string[]> {
   ];
   const pageDir = join(DIST_DIR, 'sink', 'status-page');
   const reportDir = join(DIST_DIR, 'report');
-  const [scenarios] = await Promise.all([
+  const [scenarios, lib] = await Promise.all([
     bundleScenarios(),
+    bundleFile(join(ROOT, 'lib', 'index.ts'), join(DIST_DIR, 'lib')),
     ...programs.map(([entry, out]) => build({ ...NODE_OPTIONS, entryPoints: [join(ROOT, entry)], outfile: join(DIST_DIR, out) })),
     build({ ...PAGE_OPTIONS, entryPoints: [join(ROOT, 'sink/control/status-page/page.ts')], outfile: join(pageDir, 'page.js') }),
     build({ ...PAGE_OPTIONS, entryPoints: [join(ROOT, 'report/report-page.ts')], outfile: join(reportDir, 'report-page.js') }),
@@ -81,7 +83,7 @@ export async function buildAll(): Promise<string[]> {
   mkdirSync(reportDir, { recursive: true });
   writeFileSync(join(reportDir, 'report.css'), `${chartCss}\n${readFileSync(join(ROOT, 'report', 'report.css'), 'utf8')}`);
   writeFileSync(join(DIST_DIR, '.built'), `${new Date().toISOString()}\n`);
-  return [...scenarios, ...programs.map(([, out]) => join(DIST_DIR, out)), join(pageDir, 'page.js'), join(reportDir, 'report-page.js'), join(DIST_DIR, 'sink', 'codec.wasm')];
+  return [...scenarios, lib, ...programs.map(([, out]) => join(DIST_DIR, out)), join(pageDir, 'page.js'), join(reportDir, 'report-page.js'), join(DIST_DIR, 'sink', 'codec.wasm')];
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

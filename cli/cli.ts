@@ -5,10 +5,12 @@ import { runScenario, k8sYaml } from './run-scenario.ts';
 import { historyCommand, compareCommand } from './history.ts';
 import { reportCommand } from './report.ts';
 import { forecastCommand } from './forecast.ts';
+import { discoverCommand } from './discover/command.ts';
 
 async function main(argv: string[]): Promise<number> {
   if (argv[0] === 'history') return historyCommand(argv.slice(1), process.stdout);
   if (argv[0] === 'compare') return compareCommand(argv.slice(1), process.stdout);
+  if (argv[0] === 'discover') return discoverCommand(argv.slice(1), (line) => process.stdout.write(line + '\n'));
   if (argv[0] === 'report') return reportCommand(argv.slice(1), (line) => process.stdout.write(line + '\n'));
   if (argv[0] === 'forecast') return forecastCommand(argv.slice(1), process.stdout);
   const args = parseCliArgs(argv);

@@ -33,6 +33,8 @@ export const sinkServer = (): string => join(sinkDistDir(), 'server.js');
 export const reportDistDir = (): string => join(distDir(), 'report');
 export const cliMain = (): string => join(distDir(), 'cli', 'cli.js');
 export const scenarioDistDir = (): string => join(distDir(), 'scenarios');
+/** lib/ bundled for k6 (ESM, k6 external): what a user's scenario imports where the sources are not installed. */
+export const libBundle = (): string => join(distDir(), 'lib', 'index.js');
 /** The scenarios `npm run build` bundled (none when dist/ is not built). */
 export function builtScenarioNames(): string[] {
   const dir = scenarioDistDir();

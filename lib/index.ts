@@ -12,3 +12,6 @@ export * from './promo.ts';
 export * from './summary.ts';
 export * from './options.ts';
 export * from './handle-summary.ts';
+export * from './extract.ts';
+export * from './journey.ts';
+export * from './urls.ts';
