@@ -34,6 +34,18 @@ export interface RunArgs {
   /** The expected Black Friday peak (--expect-users, --expect-rps): the run says whether the shop will hold it. */
   expect?: ExpectRequest;
   extraK6Args: string[];
+  /** A page of the shop (product, category or homepage): discover the journey there first. */
+  url?: string;
+  /** The code the cart takes, for manual_code (discovery tries it, the scenario applies it). */
+  promoCode?: string;
+  /** Whether --promo-type was given (it then overrides what discovery finds). */
+  promoTypeGiven: boolean;
+  /** Hosts besides the target's that discovery and the load may reach. */
+  allowHosts: string[];
+  /** Load a target outside loopback without asking. */
+  yes: boolean;
+  /** Run even when the validation run failed. */
+  force: boolean;
 }
 
 export type CliArgs = RunArgs | { command: 'help' };
@@ -43,7 +55,14 @@ export const USAGE = `Usage: npm run k6 -- <scenario|path.ts> [options] [-- <ext
 Scenarios: smoke, ramp, cache-hit, promo (or a path to your own .ts/.js file)
 
 Options:
-  --target URL            shop to test (default: start the embedded demo shop)
+  --url URL               a page of your shop (product best): discover the journey and the promo,
+                          validate it with 1 VU, then load it (promo, ramp, smoke, cache-hit);
+                          promo without --url or --target discovers the embedded demo shop
+  --promo-code CODE       the code the cart takes (manual_code); discovery checks it is accepted
+  --allow-host HOST       another host discovery and the load may reach (repeatable)
+  --yes                   load a target outside loopback without asking
+  --force                 load even when the validation run failed
+  --target URL            shop to test with the bundled paths (default: the embedded demo shop)
   --env prod|preprod      environment tag (default preprod)
   --intensity light|medium|heavy   load profile (default light)
   --promo-type striked_price|auto_cart|manual_code|none   (default none)
@@ -66,6 +85,7 @@ Options:
                           --sink-url URL (required) and --target URL (required)
 
 Other commands:
+  npm run k6 -- discover <url> [--promo-code CODE] [--promo-type T] [--out FILE] [--allow-host HOST]
   npm run k6 -- history [--csv | --trend] [--scenario S] [--promo-type T] [--promo-name N] [--file PATH | --out-dir DIR | --sink URL]
   npm run k6 -- compare <baseline> <candidate> [--json] [--file PATH | --out-dir DIR | --sink URL] [--no-color]
   npm run k6 -- report <testid> [--baseline <testid>] [--out FILE] [--pdf] [--sink URL | --out-dir DIR]
@@ -115,6 +135,11 @@ function oneOf(flag: string, value: string, allowed: readonly string[]): string 
 
 const RUN_OPTIONS = {
   target: { type: 'string' },
+  url: { type: 'string' },
+  'promo-code': { type: 'string' },
+  'allow-host': { type: 'string', multiple: true },
+  yes: { type: 'boolean' },
+  force: { type: 'boolean' },
   env: { type: 'string' },
   intensity: { type: 'string' },
   'promo-type': { type: 'string' },
@@ -154,6 +179,15 @@ export function parseCliArgs(argv: string[]): CliArgs {
   }
   if (values.target !== undefined && !/^https?:\/\/[^\s/]+/.test(values.target)) {
     throw new CliError(`--target must be an http:// or https:// URL, not "${values.target}".`);
+  }
+  if (values.url !== undefined) {
+    if (!/^https?:\/\/[^\s/]+/.test(values.url)) throw new CliError(`--url must be an http:// or https:// URL, not "${values.url}".`);
+    if (values.target !== undefined) throw new CliError('Give --url (discover the journey) or --target (the bundled paths), not both.');
+    if (!['promo', 'ramp', 'smoke', 'cache-hit'].includes(positionals[0]!)) throw new CliError(`--url goes with promo, ramp, smoke or cache-hit; for ${positionals[0]}, run npm run k6 -- discover <url> first.`);
+    if (values.k8s) throw new CliError('--url does not go with --k8s: discover first (npm run k6 -- discover <url>) and give the scenario it writes.');
+  }
+  for (const h of values['allow-host'] ?? []) {
+    if (!/^[a-z0-9.-]+(:\d{1,5})?$/i.test(h)) throw new CliError(`--allow-host takes a host or host:port, not "${h}".`);
   }
   if (values.vus !== undefined && !/^[1-9][0-9]*$/.test(values.vus)) {
     throw new CliError(`--vus must be a whole number of at least 1, not "${values.vus}".`);
@@ -205,6 +239,12 @@ export function parseCliArgs(argv: string[]): CliArgs {
     instances: values.instances === undefined ? 1 : Number(values.instances),
     ...(expect ? { expect } : {}),
     extraK6Args,
+    url: values.url,
+    promoCode: values['promo-code'],
+    promoTypeGiven: values['promo-type'] !== undefined,
+    allowHosts: (values['allow-host'] ?? []).map((h) => h.toLowerCase()),
+    yes: values.yes ?? false,
+    force: values.force ?? false,
   };
 }
 

@@ -4,7 +4,7 @@
 // final grade and write the run's files. Whatever a stage started is torn down at the end,
 // and when any stage fails.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { constants, tmpdir } from 'node:os';
 import { basename, extname, join, resolve } from 'node:path';
 import { bundleFile } from '../build/k6-bundle.ts';
@@ -26,6 +26,8 @@ import { buildDemoApp } from '../demo/app.ts';
 import { marketingDashboardUrl } from '../contract/links.ts';
 import { k8sManifests, k8sNameFromTestId } from './k8s.ts';
 import { abortLine, gradeBlock, instanceVerdicts, pageLines, scenarioLines, summaryRateThresholds, thresholdLines, verdictLines } from './final-report.ts';
+import { prepareRun } from './discover/run-stage.ts';
+import { confirmTarget, planLine, plannedLoad } from './discover/safety.ts';
 
 export interface RunOutcome {
   exitCode: number;
@@ -132,11 +134,15 @@ export async function runScenario(args: RunArgs, options: RunOptions = {}): Prom
   const say: Say = options.quiet ? () => {} : (line) => process.stdout.write(line + '\n');
   const scope = new RunScope({ afterStage: options.afterStage, warn: say });
   try {
-    const plan = await scope.stage('prepare', () => prepare(args));
+    const prepared = await scope.stage('prepare', () => prepare(args));
     const target = await scope.stage('target', (defer) => startTarget(args, defer));
+    // Discovery and validation (--url, and promo on the demo shop), or the plan and the confirmation.
+    const found = await scope.stage('discover', () => discoverJourney(args, prepared, target, say));
+    args = found.args;
+    const plan = found.plan;
     const sink = await scope.stage('sink', (defer) => startSink(args, plan, defer, say));
     announce(plan.testid, target, sink, say);
-    const env = k6Environment(args, plan.testid, target.baseUrl);
+    const env = { ...k6Environment(args, plan.testid, target.baseUrl), ...found.env };
     // The sink judges the bundle's thresholds on every instance's data: it learns them from k6 itself, with the run's planned peak.
     const inspected = await scope.stage('thresholds', () => (sink ? inspectOptions(plan.k6, plan.bundle, env, args.extraK6Args, say) : undefined));
     if (args.vus !== undefined && plan.script.name === 'smoke') say(`note: smoke always runs 1 VU; --vus ${args.vus} applies to ramp (its peak), cache-hit and promo.`);
@@ -163,9 +169,38 @@ async function prepare(args: RunArgs): Promise<Plan> {
 
 async function startTarget(args: RunArgs, defer: Defer): Promise<Target> {
   if (args.target) return { baseUrl: args.target, demo: false };
+  if (args.url) return { baseUrl: new URL(args.url).origin, demo: false };
   const demo = buildDemoApp({ logger: false });
   defer(() => demo.close());
   return { baseUrl: await demo.listen({ host: '127.0.0.1', port: 0 }), demo: true };
+}
+
+/**
+ * Before anything loads the shop: a run given a URL (and promo on the demo shop) discovers
+ * its journey, writes and validates its scenario (cli/discover/run-stage.ts), which brings
+ * its own testid and folder; any other run prints its planned peak and, outside loopback,
+ * asks for a confirmation.
+ */
+async function discoverJourney(args: RunArgs, plan: Plan, target: Target, say: Say): Promise<{ args: RunArgs; plan: Plan; env: Record<string, string> }> {
+  const prepared = await prepareRun(args, { k6: plan.k6, demoUrl: target.demo ? target.baseUrl : null, say, k6Env: k6Environment });
+  if (!prepared.confirmed) {
+    const load = await plannedLoad(plan.k6, plan.bundle, { ...k6Environment(args, plan.testid, target.baseUrl), ...prepared.env });
+    say(planLine(target.baseUrl, load, args.instances));
+    await confirmTarget(target.baseUrl, load, args.yes, say);
+    return { args, plan, env: prepared.env };
+  }
+  const next = prepared.args;
+  // The folder prepare made for the testid it guessed stays only if something went in it.
+  try {
+    rmdirSync(plan.runDir);
+  } catch {
+    // not empty
+  }
+  const script = scriptEntry(next.script);
+  const testid = next.testid ?? plan.testid;
+  const runDir = join(plan.outDir, testid);
+  mkdirSync(runDir, { recursive: true });
+  return { args: next, plan: { ...plan, script, testid, runDir, bundle: await scriptBundle(script, runDir) }, env: prepared.env };
 }
 
 /**

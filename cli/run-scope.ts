@@ -5,7 +5,7 @@
 // outlives it, not even when a stage throws halfway.
 
 /** The stages of a run, in order (cli/run-scenario.ts). A new stage gets its name here. */
-export const RUN_STAGES = ['prepare', 'target', 'sink', 'thresholds', 'k6', 'register', 'watch', 'report'] as const;
+export const RUN_STAGES = ['prepare', 'target', 'discover', 'sink', 'thresholds', 'k6', 'register', 'watch', 'report'] as const;
 export type RunStage = (typeof RUN_STAGES)[number];
 
 /** Hands the scope the teardown of something a stage just started. */

@@ -22,6 +22,11 @@ export interface Validation {
   failures: string[];
 }
 
+/** The step a check belongs to: the longest step name its name starts with. */
+function stepOfCheck(check: string, stepNames: string[]): string | undefined {
+  return stepNames.filter((s) => check === s || check.startsWith(`${s} `) || check.startsWith(`${s}:`)).sort((a, b) => b.length - a.length)[0];
+}
+
 /** Reads k6's JSON lines (plain or gzipped) into per-step results, in the order given. */
 export async function readValidation(samplesPath: string, stepNames: string[]): Promise<StepResult[]> {
   const steps = new Map<string, StepResult>(stepNames.map((s) => [s, { step: s, requests: [], checks: [], ok: false }]));
@@ -31,7 +36,8 @@ export async function readValidation(samplesPath: string, stepNames: string[]): 
       if (!line.includes('"Point"')) continue;
       const point = JSON.parse(line) as { metric: string; data: { value: number; tags?: Record<string, string> } };
       const tags = point.data.tags ?? {};
-      const step = tags.step;
+      // A discovered scenario tags its steps; the bundled ones tag page_type, and name their checks after it.
+      const step = tags.step ?? (point.metric === 'checks' ? stepOfCheck(tags.check ?? '', stepNames) : tags.page_type);
       if (!step) continue;
       const result = steps.get(step) ?? { step, requests: [], checks: [], ok: false };
       steps.set(step, result);

@@ -41,6 +41,7 @@ const servers = () => process.getActiveResourcesInfo().filter((r) => r === 'TCPS
 const RUNNING: Record<RunStage, { demo: boolean; sink: boolean; k6: boolean }> = {
   prepare: { demo: false, sink: false, k6: false },
   target: { demo: true, sink: false, k6: false },
+  discover: { demo: true, sink: false, k6: false },
   sink: { demo: true, sink: true, k6: false },
   thresholds: { demo: true, sink: true, k6: false },
   k6: { demo: true, sink: true, k6: true },
