@@ -57,20 +57,26 @@ export function offerPrice(node: JsonLdNode): number | null {
   return null;
 }
 
-/** Links that sit in a product card: an element named like a card that also shows a price. */
+/** Links that sit in a product card: an element around the link, named like a card, that also shows a price. */
 export function productCardLinks(page: Page): string[] {
   const { $ } = page;
   const urls = new Set<string>();
   for (const link of page.links) {
-    const card = $(link.element).closest('[class*="product"], [class*="card"], [class*="item"], [class*="tile"], [class*="pod"], li, article');
-    if (card.length === 0 || (card[0] as Element).tagName === 'body') continue;
-    if (card.find('a[href]').length > 12) continue;
-    const text = normaliseText(card.text());
-    if (/\d[\d\s.,]*\s?(€|\$|£|EUR|USD|GBP|CHF)|(€|\$|£)\s?\d/.test(text) && parseMoney(text) !== null) urls.add(link.url);
+    let node = $(link.element).parent();
+    for (let depth = 0; depth < 6 && node.length && !['body', 'main', 'html'].includes((node[0] as Element).tagName); depth++, node = node.parent()) {
+      if (node.find('a[href]').length > 12) break;
+      const el = node[0] as Element;
+      if (!/product|card|item|tile|pod|miniature/i.test(el.attribs.class ?? '') && el.tagName !== 'li' && el.tagName !== 'article') continue;
+      const text = normaliseText(node.text());
+      if (/\d[\d\s.,]*\s?(€|\$|£|EUR|USD|GBP|CHF)|(€|\$|£)\s?\d/.test(text) && parseMoney(text) !== null) {
+        urls.add(link.url);
+        break;
+      }
+    }
   }
+  // Links that add to the cart or only change the page's query are not products.
   const self = page.url.replace(/[?#].*$/, '');
-  urls.delete(self);
-  return [...urls];
+  return [...urls].filter((u) => u.replace(/[?#].*$/, '') !== self && !/[?&](add-to-cart|add_to_cart|addToCart)=/i.test(u));
 }
 
 function consentWall(page: Page): string | undefined {

@@ -32,7 +32,9 @@ export function addToCartForms(page: Page): FormRole[] {
     if (productField && evidence.length > 0) evidence.push(`field ${productField.name}=${productField.value}`);
     // Search and newsletter forms are never it, whatever their button says.
     if (form.method === 'GET' && !ADD_TO_CART_ACTION.test(path(form))) continue;
-    if (evidence.length >= 2 || (evidence.length === 1 && evidence[0]!.startsWith('action'))) out.push({ form, evidence });
+    const byAction = evidence.some((e) => e.startsWith('action'));
+    const byButton = evidence.some((e) => e.startsWith('button'));
+    if (byAction || (byButton && form.method === 'POST') || evidence.length >= 2) out.push({ form, evidence });
   }
   return out;
 }

@@ -9,7 +9,7 @@ import { classifyPage, isSiteRoot, languageRoot, offerPrice, productCardLinks, p
 import { addToCartForms, codeForms, codeInput, quantityField, TOKEN_FIELD } from './forms.ts';
 import { normaliseText, parseMoney, parsePage, typesOf, type Page, type PageForm } from './page.ts';
 import type { PlatformFinding } from './platform.ts';
-import { acceptanceSnippet, cartHoldsProduct, findStrikedPrice, newDiscountLines, type DiscountLine, type StrikedPrice } from './promo.ts';
+import { acceptanceSnippet, cartHoldsProduct, findStrikedPrice, newDiscountLines, pagePromo, type DiscountLine, type PagePromo, type StrikedPrice } from './promo.ts';
 import { replay, withQuantity, type JourneyStep } from './steps.ts';
 import { captureScriptCart } from './browser-capture.ts';
 
@@ -136,6 +136,11 @@ function percentOf(amount: number | null, base: number | null): number | null {
   return amount !== null && base !== null && base > 0 ? Math.round((amount / base) * 100) : null;
 }
 
+/** What discovery prints under a page: the evidence for its type, then the promo it shows by itself. */
+export function evidenceLines(evidence: string[], promo: PagePromo | null): string[] {
+  return [...evidence, ...(promo && promo.type !== 'none' ? [`promo on this page: ${promo.type} (${promo.evidence.join('; ')})`] : [])];
+}
+
 export async function discover(options: DiscoverOptions): Promise<Discovery> {
   const { say } = options;
   const start = new URL(options.url);
@@ -146,7 +151,8 @@ export async function discover(options: DiscoverOptions): Promise<Discovery> {
     const hops = fetched.redirects.length ? `  (${fetched.redirects.map((r) => `${r.status} → ${pathOf(r.to)}`).join(', ')})` : '';
     say(`  ${role.padEnd(11)} ${kind.padEnd(9)} ${pathOf(fetched.url)}${hops}${note}`);
     // The platform is the shop's, not the page's: said once, with the first page.
-    for (const e of c.evidence) if (pages.length === 0 || !e.startsWith('platform ')) say(`${' '.repeat(24)}${e}`);
+    const promo = kind === 'other' ? null : pagePromo(parsePage(fetched.finalUrl, fetched.body), kind);
+    for (const line of evidenceLines(c.evidence.filter((e) => pages.length === 0 || !e.startsWith('platform ')), promo)) say(`${' '.repeat(24)}${line}`);
     pages.push({ role, kind, url: fetched.url, evidence: c.evidence });
   };
   say(`discovering ${options.url}`);

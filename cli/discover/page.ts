@@ -82,8 +82,9 @@ function jsonLdNodes($: CheerioAPI): JsonLdNode[] {
   return out;
 }
 
+/** Whitespace collapsed, icon-font glyphs (private-use characters) dropped. */
 export function normaliseText(text: string): string {
-  return text.replace(/\s+/g, ' ').trim();
+  return text.replace(/[\ue000-\uf8ff]/g, '').replace(/\s+/g, ' ').trim();
 }
 
 export function absolute(base: string, ref: string | undefined): string | null {

@@ -4,6 +4,7 @@
 import type { AnyNode, Element, Text } from 'domhandler';
 import { looksLikeMoney, normaliseText, parseMoney, rawHtml, type Page } from './page.ts';
 import { offerPrice, productNodes } from './classify.ts';
+import { codeForms } from './forms.ts';
 
 export interface StrikedPrice {
   oldPrice: number;
@@ -25,7 +26,9 @@ export interface DiscountLine {
   snippet: string;
 }
 
-const STRIKE_CLASS = /(old|regular|was|compare|list|before|original|strike|crossed|barr)[-_]?price|price[-_]?(old|was|regular|compare|before|strike|list)|price-item--regular|list-price|regular-price|price--compare/i;
+/** A class token naming a former price: old-price, regular-price, price-item--regular, list-price-price, … */
+const STRIKE_TOKEN = /^((old|regular|was|compare|compare-at|list|before|original|strike|crossed|barr)[-_]?price(s|-price)?|price[-_]{1,2}(old|was|regular|compare|before|strike|list)|price-item--regular)$/i;
+const STRIKE_CLASS = { test: (classes: string) => classes.split(/\s+/).some((c) => STRIKE_TOKEN.test(c)) };
 const NEW_PRICE_CLASS = /(special|sale|current|promo|new|final|actual)[-_]?price|price[-_]?(special|sale|current|promo|new|final)|price-item--sale|price-item--last/i;
 const DISCOUNT_CLASS = /discount|reduction|réduction|promo|coupon|voucher|offer|saving|rabatt|remise|rebate/i;
 const DISCOUNT_WORDS = /discount|réduction|remise|rabais|promo|coupon|voucher|bon de|offre|offer|saving|économ|rabatt|gutschein|sconto|descuento|korting/i;
@@ -52,6 +55,17 @@ export function rawTexts(page: Page, el: AnyNode): string[] {
   };
   walk(el);
   return out;
+}
+
+/** The element's text with a space between text nodes: cells and spans do not run together. */
+export function spacedText(el: AnyNode): string {
+  const out: string[] = [];
+  const walk = (node: AnyNode) => {
+    if (node.type === 'text') out.push((node as Text).data);
+    else if ('children' in node && (node as Element).tagName !== 'script' && (node as Element).tagName !== 'style') (node as Element).children.forEach(walk);
+  };
+  walk(el);
+  return normaliseText(out.join(' ')).replace(/([-−–(]) (?=[€$£\d])/g, '$1').replace(/([€$£]) (?=\d)/g, '$1');
 }
 
 /** The raw HTML of an element, or its opening tag and first text when long. */
@@ -116,7 +130,7 @@ export function findStrikedPrice(page: Page): StrikedPrice | null {
     if (newPrice === null) continue;
     const percent = Math.round(((oldPrice - newPrice) / oldPrice) * 100);
     if (percent <= 0 || percent >= 100) continue;
-    const tag = el.tagName === 'del' || el.tagName === 's' || el.tagName === 'strike' ? `<${el.tagName}>` : `.${(el.attribs.class ?? '').split(/\s+/).find((c) => STRIKE_CLASS.test(c)) ?? el.attribs.class}`;
+    const tag = el.tagName === 'del' || el.tagName === 's' || el.tagName === 'strike' ? `<${el.tagName}>` : `.${(el.attribs.class ?? '').split(/\s+/).find((c) => STRIKE_TOKEN.test(c)) ?? el.attribs.class}`;
     return {
       oldPrice,
       newPrice,
@@ -136,10 +150,11 @@ export function discountLines(page: Page): DiscountLine[] {
   for (const el of rows) {
     if ($(el).closest('form').length && $(el).closest('form').find('input[type="text"], input:not([type])').length) continue;
     if ($(el).closest('script, style, noscript, select, option, nav, header, footer').length) continue;
-    const text = normaliseText($(el).text());
+    const text = spacedText(el);
     if (text.length === 0 || text.length > 240) continue;
     const negative = NEGATIVE_AMOUNT.test(text);
-    const named = (DISCOUNT_CLASS.test(classOf(el)) || DISCOUNT_WORDS.test(text)) && MONEY.test(text) && !TOTAL_WORDS.test(text);
+    // A discount named in words but with a positive amount: not a product line (those link to the product).
+    const named = (DISCOUNT_CLASS.test(classOf(el)) || DISCOUNT_WORDS.test(text)) && MONEY.test(text) && !TOTAL_WORDS.test(text) && $(el).find('a[href]').length === 0 && $(el).closest('a[href]').length === 0;
     if (!negative && !named) continue;
     // A line holds its name and its amount: a lone amount cell is part of a row.
     if (looksLikeMoney(text)) continue;
@@ -151,12 +166,12 @@ export function discountLines(page: Page): DiscountLine[] {
   for (const el of leaves) {
     // The row around a name cell holds the amount: read them together.
     const row = el.tagName === 'td' || el.tagName === 'th' || el.tagName === 'dt' ? ($(el).closest('tr, dl')[0] as Element | undefined) ?? el : el;
-    const text = normaliseText($(row).text());
+    const text = spacedText(row);
     const negative = NEGATIVE_AMOUNT.exec(text)?.[0];
     const amount = negative ? parseMoney(negative) : null;
     const pieces = rawTexts(page, row).filter((t) => !looksLikeMoney(t) && t.length >= 3 && !/^[-−–]?\s*\d+([.,]\d+)?\s*%$/.test(t));
-    const label = pieces.map((t) => normaliseText(t)).filter((t) => !DISCOUNT_WORDS.test(t) || t.split(' ').length > 1).sort((a, b) => b.length - a.length)[0] ?? normaliseText(pieces[0] ?? text);
-    const raw = pieces.sort((a, b) => b.length - a.length).find((t) => page.raw.includes(t) && normaliseText(t) === label) ?? pieces.find((t) => page.raw.includes(t));
+    const label = pieces.map((t) => normaliseText(normaliseText(t).replace(NEGATIVE_AMOUNT, ' ')).replace(/\s*[()]\s*$/, '').replace(/\(\s*\)/g, '').trim()).filter((t) => !DISCOUNT_WORDS.test(t) || t.split(' ').length > 1).sort((a, b) => b.length - a.length)[0] ?? normaliseText(pieces[0] ?? text);
+    const raw = pieces.sort((a, b) => b.length - a.length).find((t) => page.raw.includes(t) && normaliseText(t).includes(label)) ?? pieces.find((t) => page.raw.includes(t));
     const cls = row.attribs.class ? `class="${row.attribs.class}"` : null;
     out.push({ text, label, amount, snippet: raw ?? cls ?? text });
   }
@@ -196,4 +211,38 @@ export function cartHoldsProduct(cart: Page, productName: string, productUrl: st
   if (name.length >= 3 && (text.includes(name) || text.includes(name.slice(0, Math.min(20, name.length))))) return true;
   const path = new URL(productUrl).pathname;
   return cart.links.some((l) => new URL(l.url).pathname === path);
+}
+
+export interface PagePromo {
+  type: 'striked_price' | 'auto_cart' | 'manual_code' | 'none';
+  evidence: string[];
+}
+
+/**
+ * The promo one page shows by itself: a struck-through price on a product page (or on the
+ * products a listing shows), a discount line in a cart, else a code form in a cart.
+ */
+export function pagePromo(page: Page, kind: string): PagePromo {
+  if (kind === 'product') {
+    const striked = findStrikedPrice(page);
+    return striked ? { type: 'striked_price', evidence: [striked.evidence] } : { type: 'none', evidence: ['no struck-through price'] };
+  }
+  if (kind === 'category' || kind === 'homepage') {
+    const { $ } = page;
+    const struck = $('del, s, strike, [class]')
+      .toArray()
+      .filter((el) => {
+        const e = el as Element;
+        const text = normaliseText($(e).text());
+        return (['del', 's', 'strike'].includes(e.tagName) || STRIKE_CLASS.test(e.attribs.class ?? '')) && MONEY.test(text) && text.length < 40;
+      });
+    return struck.length > 0 ? { type: 'striked_price', evidence: [`${struck.length} struck-through price${struck.length > 1 ? 's' : ''} among the products listed`] } : { type: 'none', evidence: ['no struck-through price among the products listed'] };
+  }
+  if (kind === 'cart') {
+    const lines = discountLines(page);
+    if (lines.length > 0) return { type: 'auto_cart', evidence: lines.map((l) => `a discount line "${l.label}"${l.amount !== null ? ` (−${l.amount.toFixed(2)})` : ''}`) };
+    const forms = codeForms(page);
+    if (forms.length > 0) return { type: 'manual_code', evidence: [`a promo code form (${forms[0]!.evidence.join('; ')})`] };
+  }
+  return { type: 'none', evidence: [] };
 }
