@@ -68,7 +68,7 @@ export function productCardLinks(page: Page): string[] {
       const el = node[0] as Element;
       if (!/product|card|item|tile|pod|miniature/i.test(el.attribs.class ?? '') && el.tagName !== 'li' && el.tagName !== 'article') continue;
       const text = normaliseText(node.text());
-      if (/\d[\d\s.,]*\s?(€|\$|£|EUR|USD|GBP|CHF)|(€|\$|£)\s?\d/.test(text) && parseMoney(text) !== null) {
+      if (/\d[\d\s.,]*\s?(€|\$|£|EUR|USD|GBP|CHF)|(€|\$|£)\s?\d|\d[.,]\d{2}(?!\d)/.test(text) && parseMoney(text) !== null) {
         urls.add(link.url);
         break;
       }

@@ -203,8 +203,27 @@ export async function discover(options: DiscoverOptions): Promise<Discovery> {
         break;
       }
     }
+    // No breadcrumb: the navigation's links, the first that reads as a category.
+    if (!categoryFound) {
+      const { $ } = product.page;
+      const nav = product.page.links
+        .filter((l) => $(l.element).closest('nav, header, [role="navigation"], [class*="menu" i], [class*="nav" i]').length > 0)
+        .map((l) => l.url)
+        .filter((u, i, all) => all.indexOf(u) === i && client.allows(u) && !isSiteRoot(new URL(u).pathname) && !CART_LINK.test(new URL(u).pathname) && !/login|account|compte|search|recherche|contact|wishlist/i.test(u) && u !== product!.fetched.finalUrl);
+      for (const url of nav.slice(0, 3)) {
+        const fetched = await fetchHtml(client, url, 'category page').catch(() => null);
+        if (!fetched) continue;
+        const page = parsePage(fetched.finalUrl, fetched.body);
+        const cls = classifyPage(page, url, fetched.status);
+        if (cls.kind === 'category') {
+          categoryFound = { fetched, page, cls };
+          show('category', 'category', fetched, { evidence: ['from the navigation', ...cls.evidence] });
+          break;
+        }
+      }
+    }
   } else show('category', 'category', categoryFound.fetched, { evidence: ['the page given'] });
-  if (!categoryFound) say(`  category    none       no breadcrumb link to a category page: the journey goes from the homepage to the product`);
+  if (!categoryFound) say(`  category    none      no breadcrumb or navigation link to a category page: the journey goes from the homepage to the product`);
 
   // The homepage: the site's root in the product's language.
   const homeUrl = origin + languageRoot(new URL(product.fetched.finalUrl).pathname);
