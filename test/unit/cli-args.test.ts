@@ -7,6 +7,7 @@ describe('CLI arguments', () => {
       '--promo-name', 'BF', '--vus', '4', '--duration', '20s', '--out-dir', 'x', '--min-grade', 'A', '--abort-on-fail', '--', '--http-debug'])).toEqual({
       command: 'run', script: 'promo', target: 'http://127.0.0.1:9', environment: 'prod', intensity: 'medium', promoType: 'auto_cart',
       promoName: 'BF', vus: 4, duration: '20s', outDir: 'x', minGrade: 'A', abortOnFail: true, k8s: undefined, sink: undefined, noSink: false, testid: undefined, instances: 1, extraK6Args: ['--http-debug'],
+      url: undefined, promoCode: undefined, promoTypeGiven: true, allowHosts: [], yes: false, force: false,
     });
   });
 
@@ -14,6 +15,11 @@ describe('CLI arguments', () => {
     expect(parseCliArgs(['ramp', '--expect-users', '5000'])).toMatchObject({ expect: { users: 5000 } });
     expect(parseCliArgs(['ramp', '--expect-rps', '120.5'])).toMatchObject({ expect: { rps: 120.5 } });
     expect(parseCliArgs(['ramp'])).not.toHaveProperty('expect');
+  });
+
+  it('reads the discovery options: --url, --promo-code, --allow-host (repeatable), --yes, --force', () => {
+    const args = parseCliArgs(['promo', '--url', 'http://127.0.0.1:9/fr/p/1', '--promo-code', 'BF2026', '--allow-host', 'CDN.example:8443', '--allow-host', 'pay.example', '--yes', '--force']);
+    expect(args).toMatchObject({ url: 'http://127.0.0.1:9/fr/p/1', promoCode: 'BF2026', allowHosts: ['cdn.example:8443', 'pay.example'], yes: true, force: true, promoTypeGiven: false, target: undefined });
   });
 
   it.each([
@@ -39,6 +45,10 @@ describe('CLI arguments', () => {
     [['ramp', '--expect-users', '5000 users'], '--expect-users must be a whole number of users of at least 1, not "5000 users".'],
     [['ramp', '--expect-rps', '0'], '--expect-rps must be a number of requests per second above 0, not "0".'],
     [['ramp', '--expect-users', '500', '--expect-rps', '80'], 'Give either --expect-users or --expect-rps, not both.'],
+    [['promo', '--url', 'shop.example/p/1'], '--url must be an http:// or https:// URL, not "shop.example/p/1".'],
+    [['promo', '--url', 'http://127.0.0.1:9/p/1', '--target', 'http://127.0.0.1:9'], 'Give --url (discover the journey) or --target (the bundled paths), not both.'],
+    [['my.ts', '--url', 'http://127.0.0.1:9/p/1'], '--url goes with promo, ramp, smoke or cache-hit; for my.ts, run npm run k6 -- discover <url> first.'],
+    [['promo', '--allow-host', 'https://cdn.example'], '--allow-host takes a host or host:port, not "https://cdn.example".'],
   ])('rejects %j with one sentence', (argv, message) => {
     expect(() => parseCliArgs(argv)).toThrow(message);
   });
