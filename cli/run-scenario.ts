@@ -23,6 +23,7 @@ import { loadReportAssets } from '../report/assets.ts';
 import { makeTestId, STANDARD_TAG_ENV, STANDARD_TAG_NAMES, type RunTags } from '../lib/tags.ts';
 import { figuresFromSummary, gradeFromSummary, gradeReport, type SummaryData } from '../lib/summary.ts';
 import { buildDemoApp } from '../demo/app.ts';
+import { DEFAULT_CART_RULES } from '../demo/cart.ts';
 import { marketingDashboardUrl } from '../contract/links.ts';
 import { k8sManifests, k8sNameFromTestId } from './k8s.ts';
 import { abortLine, gradeBlock, instanceVerdicts, pageLines, scenarioLines, summaryRateThresholds, thresholdLines, verdictLines } from './final-report.ts';
@@ -182,7 +183,7 @@ async function startTarget(args: RunArgs, defer: Defer): Promise<Target> {
  * asks for a confirmation.
  */
 async function discoverJourney(args: RunArgs, plan: Plan, target: Target, say: Say): Promise<{ args: RunArgs; plan: Plan; env: Record<string, string> }> {
-  const prepared = await prepareRun(args, { k6: plan.k6, demoUrl: target.demo ? target.baseUrl : null, say, k6Env: k6Environment });
+  const prepared = await prepareRun(args, { k6: plan.k6, demo: target.demo ? { url: target.baseUrl, promoCode: DEFAULT_CART_RULES.promoCode } : null, say, k6Env: k6Environment });
   if (!prepared.confirmed) {
     const load = await plannedLoad(plan.k6, plan.bundle, { ...k6Environment(args, plan.testid, target.baseUrl), ...prepared.env });
     say(planLine(target.baseUrl, load, args.instances));

@@ -5,6 +5,8 @@
 // that k6 reads them again from each response. Requests to other hosts are blocked.
 import { existsSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import type { Extract } from '../../lib/extract.ts';
 import { BrowserFetch, BROWSER_USER_AGENT, DiscoveryError, type FetchedPage } from './browser-fetch.ts';
 import { replay, withQuantity, type Body, type JourneyStep, type Read, type Value } from './steps.ts';
@@ -88,6 +90,28 @@ function variableName(what: string, taken: Set<string>): string {
   return name;
 }
 
+/**
+ * Where Chromium's own traffic goes: a proxy on loopback that drops every connection.
+ * The page's requests to other hosts are refused by the route below, but the browser
+ * also calls home by itself (update checks, sign-in, autofill) whatever its flags say;
+ * with this as its proxy, bypassed only for the shop's hosts, none of it leaves.
+ */
+async function blackHole(): Promise<{ url: string; close: () => Promise<void> }> {
+  const server = createServer((socket) => socket.destroy());
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => new Promise((resolve) => server.close(() => resolve())) };
+}
+
+/**
+ * Everything through `proxy` but the shop's own hosts. `<-loopback>` comes first: it sends
+ * loopback through the proxy too (other local services are other hosts), and Chromium
+ * applies it to the rules before it, so the shop's host:port after it stays direct.
+ * (Playwright's own proxy option puts it last, which sends the shop to the proxy too.)
+ */
+export function proxyFlags(proxy: string, allowedHosts: readonly string[]): string[] {
+  return [`--proxy-server=${proxy}`, `--proxy-bypass-list=${['<-loopback>', ...allowedHosts].join(';')}`];
+}
+
 export async function captureScriptCart(args: {
   productUrl: string;
   cartUrl: string | null;
@@ -99,7 +123,11 @@ export async function captureScriptCart(args: {
   const executable = chromiumPath();
   if (!executable) throw new DiscoveryError(`${args.productUrl} adds to the cart through its script, which discovery reads in Chromium: install the Debian package chromium (apt-get install chromium).`);
   const { chromium } = await import('playwright-core');
-  const browser = await chromium.launch({ executablePath: executable, args: CHROMIUM_FLAGS, headless: true });
+  const nowhere = await blackHole();
+  const browser = await chromium.launch({ executablePath: executable, args: [...CHROMIUM_FLAGS, ...proxyFlags(nowhere.url, args.allowedHosts)], headless: true }).catch(async (err: unknown) => {
+    await nowhere.close();
+    throw err;
+  });
   const log: string[] = [];
   const blocked = new Set<string>();
   const seen: Seen[] = [];
@@ -241,5 +269,6 @@ export async function captureScriptCart(args: {
     return { addStep, probe, evidence: addStep.evidence, log };
   } finally {
     await browser.close();
+    await nowhere.close();
   }
 }

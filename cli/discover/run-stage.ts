@@ -37,12 +37,20 @@ export function demoProductUrl(demoUrl: string): string {
 
 export async function prepareRun(
   args: RunArgs,
-  ctx: { k6: string; demoUrl: string | null; say: (line: string) => void; k6Env: (args: RunArgs, testid: string, baseUrl: string) => Record<string, string> },
+  ctx: {
+    k6: string;
+    /** The embedded demo shop, when the run started it: its URL and the code its cart takes. */
+    demo: { url: string; promoCode: string } | null;
+    say: (line: string) => void;
+    k6Env: (args: RunArgs, testid: string, baseUrl: string) => Record<string, string>;
+  },
 ): Promise<PreparedRun> {
   const allow: Record<string, string> = args.allowHosts.length ? { ALLOWED_HOSTS: args.allowHosts.join(',') } : {};
   if (!discovers(args)) return { args, env: allow, confirmed: false };
   const { say } = ctx;
-  const url = args.url ?? demoProductUrl(ctx.demoUrl!);
+  const url = args.url ?? demoProductUrl(ctx.demo!.url);
+  // The demo shop's code is known: promo on the demo tests it, as a user would with --promo-code.
+  if (!args.url && args.promoCode === undefined && ctx.demo) args = { ...args, promoCode: ctx.demo.promoCode };
   const origin = new URL(url).origin;
   // The plan, from the bundle whose load shape the run will have (a discovered promo runs promo's constant load).
   const planArgs = { ...args, target: origin };

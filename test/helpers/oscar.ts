@@ -28,6 +28,8 @@ export interface OscarShop {
    * (waitFor in stores.ts); after a k6 run or a CLI exit it is there.
    */
   accessLog(): string[]; // "METHOD /path STATUS" lines the shop served since start
+  /** The same lines with the User-Agent each request came with: who sent what, in order. */
+  accessEntries(): Array<{ line: string; agent: string }>;
   clearAccessLog(): void;
   /**
    * Read from the shop's own SQLite file by test/fixtures/oscar/baskets.py, not from the
@@ -284,7 +286,8 @@ export async function startOscar(options: StartOptions = {}): Promise<OscarShop>
       '--timeout', '60', '--graceful-timeout', '5',
       // Gunicorn's default control socket is one path per user: two shops would share it.
       '--no-control-socket',
-      '--access-logfile', accessPath, '--access-logformat', '%(m)s %(U)s %(s)s',
+      // The User-Agent after a tab: tests tell discovery's requests (a browser's) from k6's.
+      '--access-logfile', accessPath, '--access-logformat', '%(m)s %(U)s %(s)s\t%(a)s',
       '--error-logfile', '-',
       '--config', join(OSCAR_PROJECT, 'gunicorn.conf.py'),
     ],
@@ -336,6 +339,11 @@ export async function startOscar(options: StartOptions = {}): Promise<OscarShop>
     await until('the oscar shop to answer', async () => (await fetch(`${baseUrl}/`, { redirect: 'manual' }).catch(() => null))?.status === 302, () => alive, () => log);
     await until('gunicorn to log the probe', () => readFileSync(accessPath, 'utf8').includes('GET / 302'), () => alive, () => log);
     let offset = statSync(accessPath).size;
+    const entries = () =>
+      readFileSync(accessPath).subarray(offset).toString('utf8').split('\n').filter((l) => l !== '').map((l) => {
+        const tab = l.indexOf('\t');
+        return tab === -1 ? { line: l, agent: '' } : { line: l.slice(0, tab), agent: l.slice(tab + 1) };
+      });
     const m = install.manifest;
     return {
       baseUrl,
@@ -350,7 +358,8 @@ export async function startOscar(options: StartOptions = {}): Promise<OscarShop>
       products: m.products.map((p) => ({ id: p.id, name: p.name, url: `${baseUrl}${p.path}`, inOffer: p.inOffer })),
       thirdPartyHosts: ['ajax.googleapis.com', 'www.googletagmanager.com'],
       dataDir,
-      accessLog: () => readFileSync(accessPath).subarray(offset).toString('utf8').split('\n').filter((l) => l !== ''),
+      accessLog: () => entries().map((e) => e.line),
+      accessEntries: entries,
       clearAccessLog: () => {
         offset = statSync(accessPath).size;
       },

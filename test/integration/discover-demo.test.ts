@@ -1,0 +1,112 @@
+// A storefront driven by script: the demo shop's product page has no add-to-cart form, its
+// own script posts JSON with the session's CSRF token. Discovery finds that request in
+// Chromium, and k6 replays it with the token read again on every iteration. The oracles:
+// the shop's own cart store (/__admin/carts) and a recording proxy that any request to
+// another host would reach.
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+import { startDemo } from '../helpers/demo.ts';
+import { startRecordingProxy, type RecordingProxy } from '../helpers/recording-proxy.ts';
+import { runCli, printedTestId, type Finished } from '../helpers/processes.ts';
+import type { CartsReport } from '../../demo/app.ts';
+import { CHROMIUM_FLAGS, chromiumPath } from '../../cli/discover/browser-capture.ts';
+
+const k6 = inject('k6Bin');
+const CODE = 'BLACKFRIDAY';
+let shop: Awaited<ReturnType<typeof startDemo>>;
+let proxy: RecordingProxy;
+let dir: string;
+
+beforeAll(async () => {
+  [shop, proxy] = await Promise.all([startDemo(), startRecordingProxy()]);
+  dir = mkdtempSync(join(tmpdir(), 'pla-discover-demo-'));
+});
+afterAll(async () => {
+  await Promise.all([shop?.close(), proxy?.close()]);
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const carts = (): Promise<CartsReport> => shop.admin('GET', 'carts');
+const cli = (args: string[]): Promise<Finished> => runCli(args, k6, { K6_NO_USAGE_REPORT: 'true', ...proxy.env });
+
+describe('the recording proxy', () => {
+  it("receives what Chromium asks of another host when no proxy of its own is set, so that an empty record means discovery's Chromium asked none", async () => {
+    const own = await startRecordingProxy();
+    const browser = await chromium.launch({ executablePath: chromiumPath()!, args: CHROMIUM_FLAGS, env: { ...process.env, ...own.env } });
+    try {
+      const page = await browser.newPage();
+      await page.setContent('<img src="http://www.googletagmanager.com/pixel.gif">');
+      await expect.poll(() => own.seen()).toContain('GET http://www.googletagmanager.com/pixel.gif');
+    } finally {
+      await browser.close();
+      await own.close();
+    }
+  });
+});
+
+describe("the demo shop's script-driven cart", () => {
+  let discovered: Finished;
+  let byDiscovery: CartsReport;
+
+  beforeAll(async () => {
+    await shop.admin('DELETE', 'carts');
+    discovered = await cli(['discover', `${shop.url}/product/1`, '--promo-code', CODE, '--out', join(dir, 'demo.ts')]);
+    byDiscovery = await carts();
+  });
+
+  it('is found through Chromium: the product page has no form, the click sends a JSON POST whose CSRF header is read from the cookie each time', async () => {
+    expect(discovered.code, discovered.stdout + discovered.stderr).toBe(0);
+    expect(await (await fetch(`${shop.url}/product/1`)).text()).not.toMatch(/<form\b/i);
+    expect(discovered.stdout).toMatch(/^ {2}add to cart script +captured in Chromium$/m);
+    expect(discovered.stdout).toContain('clicking "Add to cart" in Chromium sent POST /api/cart/items (application/json), answered 200');
+    expect(discovered.stdout).toContain(`  promo       manual_code Sneaker No. 1: −20 % with the code ${CODE}`);
+    const scenario = readFileSync(join(dir, 'demo.ts'), 'utf8');
+    expect(scenario).toContain("journey.read('add to cart', product, 'the csrf_token cookie', { cookie: 'csrf_token' })");
+    expect(scenario).toMatch(/journey\.call\('add to cart', \{ method: 'POST', url: '\/api\/cart\/items', headers: \{[^}]*'X-Csrf-Token': csrfTokenCookie \}, body: JSON\.stringify\(\{ productId: 1, qty: 2 \}\) \}/);
+    // The code form's hidden token is read from the cart page each time too.
+    expect(scenario).toMatch(/csrf_token: fromPage,\s+code: promoCode,/);
+    expect(byDiscovery.withLinesAndCode).toBeGreaterThan(0);
+  });
+
+  describe('promo --url, replayed in k6', () => {
+    let res: Finished;
+    let metrics: Record<string, { passes?: number; fails?: number; value?: number; count?: number }>;
+    let after: CartsReport;
+
+    beforeAll(async () => {
+      // Carts now: those of the discover above. promo --url makes as many before its load.
+      await shop.admin('DELETE', 'carts');
+      res = await cli(['promo', '--url', `${shop.url}/product/1`, '--promo-code', CODE, '--vus', '2', '--duration', '3s', '--out-dir', dir]);
+      metrics = JSON.parse(readFileSync(join(dir, printedTestId(res.stdout) ?? 'none', 'summary.json'), 'utf8')).metrics;
+      after = await carts();
+    });
+
+    it("passes validation and every check, the captured request answering 200 with a fresh session's token each iteration", () => {
+      expect(res.code, res.stdout + res.stderr).toBe(0);
+      for (const step of ['product page', 'add to cart', 'cart', 'apply code']) expect(res.stdout).toMatch(new RegExp(`^ {2}✓ ${step} `, 'm'));
+      expect(metrics.iterations!.count).toBeGreaterThanOrEqual(4);
+      expect(metrics.checks!.fails).toBe(0);
+      expect(metrics.http_req_failed!.value).toBe(0);
+    });
+
+    it("leaves in the demo's own cart store the line and the code for at least 90 % of k6's iterations", () => {
+      const iterations = metrics.iterations!.count!;
+      // k6 empties the cookie jar between iterations: each one is a new session, with a new
+      // CSRF token that a token read once would not match (the shop answers 403 and keeps no cart).
+      const withLines = after.withLines - byDiscovery.withLines;
+      const withBoth = after.withLinesAndCode - byDiscovery.withLinesAndCode;
+      expect(withLines).toBeGreaterThanOrEqual(Math.ceil(0.9 * iterations));
+      expect(withBoth).toBeGreaterThanOrEqual(Math.ceil(0.9 * iterations));
+      expect(withBoth).toBeLessThanOrEqual(iterations);
+      expect(after.codes[CODE]).toBe(after.withCode);
+      expect(after.evicted).toBe(0);
+    });
+
+    it('sends nothing to another host, from Chromium or from k6', () => {
+      expect(proxy.seen()).toEqual([]);
+    });
+  });
+});
