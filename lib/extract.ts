@@ -41,9 +41,23 @@ export function decodeAttribute(value: string): string {
   return value.indexOf('&') === -1 ? value : value.replace(/&(#?[a-zA-Z0-9]+);/g, (whole, name: string) => ENTITIES[name] ?? whole);
 }
 
+// A pattern per attribute name, compiled once: k6's runtime compiles `new RegExp` anew on
+// every call, which cost more than the reads themselves on every iteration.
+const valuePatterns = new Map<string, RegExp>();
+const presencePatterns = new Map<string, RegExp>();
+
+function cached(cache: Map<string, RegExp>, name: string, source: () => string): RegExp {
+  let re = cache.get(name);
+  if (re === undefined) {
+    re = new RegExp(source(), 'i');
+    cache.set(name, re);
+  }
+  return re;
+}
+
 /** The value of one attribute inside a single tag's text (`<input …>`), or null. */
 export function attribute(tag: string, name: string): string | null {
-  const re = new RegExp(`\\s${name}\\s*=\\s*(?:"([^"]*)"|'([^']*)'|([^\\s"'>]+))`, 'i');
+  const re = cached(valuePatterns, name, () => `\\s${name}\\s*=\\s*(?:"([^"]*)"|'([^']*)'|([^\\s"'>]+))`);
   const m = re.exec(tag);
   if (!m) return null;
   return decodeAttribute(m[1] ?? m[2] ?? m[3] ?? '');
@@ -51,7 +65,7 @@ export function attribute(tag: string, name: string): string | null {
 
 /** Whether a tag has the attribute, with or without a value (`disabled`, `checked`). */
 export function hasAttribute(tag: string, name: string): boolean {
-  return new RegExp(`\\s${name}(?=[\\s=/>])`, 'i').test(tag);
+  return cached(presencePatterns, name, () => `\\s${name}(?=[\\s=/>])`).test(tag);
 }
 
 /** The body from the form whose opening tag holds `marker` up to its `</form>`; the whole body without a marker. */
@@ -69,7 +83,9 @@ export function formSlice(body: string, marker?: string): string | null {
 export function inputValue(body: string, name: string, form?: string): string | null {
   const slice = formSlice(body, form);
   if (slice === null) return null;
-  for (const quoted of [`name="${name}"`, `name='${name}'`, `name=${name}`]) {
+  // Indexed, not for…of over an array: this runs for each token on every iteration.
+  for (let q = 0; q < 3; q++) {
+    const quoted = q === 0 ? `name="${name}"` : q === 1 ? `name='${name}'` : `name=${name}`;
     let at = slice.indexOf(quoted);
     while (at !== -1) {
       const open = slice.lastIndexOf('<', at);

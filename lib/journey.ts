@@ -22,6 +22,21 @@ export interface Call {
 }
 
 const MAX_REDIRECTS = 10;
+/** No params of the caller's: the request's own are built without copying any. */
+const NO_PARAMS: Params = Object.freeze({});
+const NO_EXPECTATIONS: Expectations = Object.freeze({});
+const NO_LABELS: readonly string[] = Object.freeze([]);
+const statusChecks = new Map<number, (r: Response) => boolean>();
+
+/** `(r) => r.status === status`, made once per status: the journey checks one on every request. */
+function statusIs(status: number): (r: Response) => boolean {
+  let fn = statusChecks.get(status);
+  if (fn === undefined) {
+    fn = (r) => r.status === status;
+    statusChecks.set(status, fn);
+  }
+  return fn;
+}
 
 function urlEncode(fields: Record<string, string>): string {
   return Object.entries(fields)
@@ -29,80 +44,135 @@ function urlEncode(fields: Record<string, string>): string {
     .join('&');
 }
 
+/**
+ * The body as text. Each read of `res.body` copies the body out of k6 into a new
+ * JavaScript string (a page of 20 KB with non-ASCII text is decoded again every time), so
+ * the journey reads it once per use, and only when something looks at it.
+ */
 export function responseBody(res: Response): string {
-  return typeof res.body === 'string' ? res.body : '';
+  const body = res.body;
+  return typeof body === 'string' ? body : '';
 }
 
 /** The shop's journey: its base URL and the hosts the load may reach. */
 export class Journey {
   readonly base: string;
   readonly allowedHosts: readonly string[];
+  /** `base/` when the base is an origin: a URL that starts with it is on the shop's own host. */
+  private readonly ownPrefix: string | null;
+  /** The base's origin as resolveUrl writes it (scheme and host in lower case). */
+  private readonly ownOrigin: string | null;
+  private readonly stepTags = new Map<string, { page_type: PageType; step: string }>();
 
   /** `base` is the shop's origin; ALLOWED_HOSTS (comma-separated host[:port]) names other hosts the journey may reach. */
   constructor(base: string, env: Env = k6Env()) {
     this.base = base.replace(/\/+$/, '');
-    const own = splitUrl(this.base)?.host;
+    const own = splitUrl(this.base);
     const extra = (env.ALLOWED_HOSTS ?? '').split(',').map((h) => h.trim().toLowerCase()).filter(Boolean);
-    this.allowedHosts = [...(own ? [own] : []), ...extra];
+    this.allowedHosts = [...(own ? [own.host] : []), ...extra];
+    this.ownPrefix = own && own.path === '/' ? this.base + '/' : null;
+    this.ownOrigin = this.ownPrefix !== null ? own!.origin : null;
+  }
+
+  /** resolveUrl(from, ref), without splitting `from` in the usual case: a path on the shop, from a page of the shop. */
+  resolve(from: string, ref: string): string {
+    if (this.ownPrefix !== null && ref.startsWith('/') && !ref.startsWith('//') && from.startsWith(this.ownPrefix)) return this.ownOrigin + ref;
+    return resolveUrl(from, ref);
   }
 
   url(pathOrUrl: string): string {
-    return /^https?:\/\//i.test(pathOrUrl) ? pathOrUrl : this.base + (pathOrUrl.startsWith('/') ? '' : '/') + pathOrUrl;
+    if (pathOrUrl.startsWith('/')) return this.base + pathOrUrl;
+    if (this.ownPrefix !== null && pathOrUrl.startsWith(this.ownPrefix)) return pathOrUrl;
+    return /^https?:\/\//i.test(pathOrUrl) ? pathOrUrl : this.base + '/' + pathOrUrl;
   }
 
   allows(url: string): boolean {
+    // Every request of a journey on one shop takes the first test; the others split the URL.
+    if (this.ownPrefix !== null && url.startsWith(this.ownPrefix)) return true;
     const host = splitUrl(url)?.host;
     return host !== undefined && this.allowedHosts.includes(host);
+  }
+
+  /** The tags of a step's requests, made once per step: the journey sends them on every iteration. */
+  private tagsOf(step: string, pageType: PageType): { page_type: PageType; step: string } {
+    const key = pageType + '\u0000' + step;
+    let tags = this.stepTags.get(key);
+    if (tags === undefined) {
+      tags = { page_type: pageType, step };
+      this.stepTags.set(key, tags);
+    }
+    return tags;
   }
 
   /**
    * One request and its redirects, followed here rather than by k6: a Location on
    * another host is not followed, and the step's check says so.
    */
-  request(step: string, pageType: PageType, method: string, url: string, body: string | Record<string, string> | null, params: Params = {}): Response | null {
-    const tagged: Params = { ...params, redirects: 0, tags: { ...(params.tags ?? {}), page_type: pageType, step } };
+  request(step: string, pageType: PageType, method: string, url: string, body: string | Record<string, string> | null, params: Params = NO_PARAMS): Response | null {
+    const tags = this.tagsOf(step, pageType);
+    const tagged: Params = params === NO_PARAMS ? { redirects: 0, tags } : { ...params, redirects: 0, tags: params.tags ? { ...params.tags, ...tags } : tags };
+    return this.send(step, method, url, body, tagged);
+  }
+
+  private send(step: string, method: string, url: string, body: string | Record<string, string> | null, tagged: Params): Response | null {
     let target = this.url(url);
     if (!this.allows(target)) {
-      check(null, { [`${step} stays on the shop's hosts`]: () => false }, { step });
+      check(null, { [`${step} stays on the shop's hosts`]: () => false });
       return null;
     }
     let res = http.request(method, target, body as never, tagged);
-    for (let hop = 0; hop < MAX_REDIRECTS && res.status >= 300 && res.status < 400; hop++) {
-      const location = res.headers.Location ?? res.headers.location;
+    // Each read of a response's field goes through k6: the status is read once a response.
+    let status = res.status;
+    for (let hop = 0; hop < MAX_REDIRECTS && status >= 300 && status < 400; hop++) {
+      const headers = res.headers;
+      const location = headers.Location ?? headers.location;
       if (!location) break;
-      target = resolveUrl(res.url, location);
+      target = this.resolve(res.url, location);
       if (!this.allows(target)) {
-        check(res, { [`${step} stays on the shop's hosts`]: () => false }, { step });
+        check(res, { [`${step} stays on the shop's hosts`]: () => false });
         return res;
       }
       // 307 and 308 repeat the request; the others turn it into a GET, as browsers do.
-      const repeat = res.status === 307 || res.status === 308;
+      const repeat = status === 307 || status === 308;
       res = http.request(repeat ? method : 'GET', target, (repeat ? body : null) as never, tagged);
+      status = res.status;
     }
     return res;
   }
 
   /** The step's checks: the status it should end on, and each expected piece of the body. */
-  expect(step: string, res: Response | null, status: number, expectations: Expectations = {}): boolean {
+  expect(step: string, res: Response | null, status: number, expectations: Expectations = NO_EXPECTATIONS): boolean {
     if (res === null) return false;
-    const sets: Record<string, (r: Response) => boolean> = { [`${step} answers ${status}`]: (r) => r.status === status };
-    for (const [label, piece] of Object.entries(expectations)) sets[`${step}: ${label}`] = (r) => responseBody(r).includes(piece);
-    return check(res, sets, { step });
+    const sets: Record<string, (r: Response) => boolean> = {};
+    sets[step + ' answers ' + status] = statusIs(status);
+    // Indexed loops: for…of makes an iterator object per loop in k6's runtime.
+    const labels = expectations === NO_EXPECTATIONS ? NO_LABELS : Object.keys(expectations);
+    if (labels.length > 0) {
+      const body = responseBody(res);
+      for (let i = 0; i < labels.length; i++) {
+        const piece = expectations[labels[i]!]!;
+        sets[step + ': ' + labels[i]] = () => body.includes(piece);
+      }
+    }
+    return check(res, sets);
   }
 
   /** GET a page of the journey. */
-  visit(step: string, path: string, pageType: PageType, expectations: Expectations = {}): Response | null {
+  visit(step: string, path: string, pageType: PageType, expectations: Expectations = NO_EXPECTATIONS): Response | null {
     const res = this.request(step, pageType, 'GET', path, null);
     this.expect(step, res, 200, expectations);
     return res;
   }
 
   /** Sends a form of `page` as a browser would, its `fromPage` fields read from the page now. */
-  submit(step: string, page: Response | null, form: FormSubmission, pageType: PageType, expectations: Expectations = {}): Response | null {
+  submit(step: string, page: Response | null, form: FormSubmission, pageType: PageType, expectations: Expectations = NO_EXPECTATIONS): Response | null {
     const body = page ? responseBody(page) : '';
     const fields: Record<string, string> = {};
     const missing: string[] = [];
-    for (const [name, value] of Object.entries(form.fields)) {
+    const names = Object.keys(form.fields);
+    for (let i = 0; i < names.length; i++) {
+      const name = names[i]!;
+      const value = form.fields[name]!;
       if (value !== fromPage) fields[name] = value;
       else {
         const read = inputValue(body, name, form.form);
@@ -111,35 +181,37 @@ export class Journey {
       }
     }
     if (missing.length > 0 || page === null) {
-      check(page, { [`${step}: the page holds the form's ${missing.join(', ') || 'fields'}`]: () => false }, { step });
+      check(page, { [`${step}: the page holds the form's ${missing.join(', ') || 'fields'}`]: () => false });
       return null;
     }
-    const action = resolveUrl(page.url, form.action);
-    const params: Params = { headers: { Referer: page.url } };
+    const pageUrl = page.url;
+    const action = this.resolve(pageUrl, form.action);
+    const params: Params = { headers: { Referer: pageUrl }, redirects: 0, tags: this.tagsOf(step, pageType) };
     const res =
       form.method === 'GET'
-        ? this.request(step, pageType, 'GET', action + (action.includes('?') ? '&' : '?') + urlEncode(fields), null, params)
-        : this.request(step, pageType, 'POST', action, fields, params);
+        ? this.send(step, 'GET', action + (action.includes('?') ? '&' : '?') + urlEncode(fields), null, params)
+        : this.send(step, 'POST', action, fields, params);
     this.expect(step, res, 200, expectations);
     return res;
   }
 
   /** A request the page's own script sends (captured in Chromium), replayed as it was. */
-  call(step: string, call: Call, pageType: PageType, status: number, expectations: Expectations = {}): Response | null {
-    const res = this.request(step, pageType, call.method, call.url, call.body ?? null, { headers: call.headers ?? {} });
+  call(step: string, call: Call, pageType: PageType, status: number, expectations: Expectations = NO_EXPECTATIONS): Response | null {
+    const res = this.send(step, call.method, call.url, call.body ?? null, { headers: call.headers ?? {}, redirects: 0, tags: this.tagsOf(step, pageType) });
     this.expect(step, res, status, expectations);
     return res;
   }
 
   /** A value the next request needs, read from a response; a check fails when it is not there. */
   read(step: string, res: Response | null, what: string, how: Extract): string {
-    const cookies: Record<string, string> = {};
-    if (res && 'cookie' in how) {
-      const jar = http.cookieJar().cookiesForURL(res.url);
-      for (const [name, values] of Object.entries(jar)) if (values.length > 0) cookies[name] = values[0]!;
+    // Only what `how` reads is copied out of k6: the cookie, the headers or the body.
+    let value: string | null = null;
+    if (res !== null) {
+      if ('cookie' in how) value = http.cookieJar().cookiesForURL(res.url)[how.cookie]?.[0] ?? null;
+      else if ('header' in how) value = extractFrom('', res.headers, how);
+      else value = extractFrom(responseBody(res), {}, how);
     }
-    const value = res ? extractFrom(responseBody(res), res.headers, how, cookies) : null;
-    check(res, { [`${step}: ${what} is found`]: () => value !== null }, { step });
+    check(res, { [`${step}: ${what} is found`]: () => value !== null });
     return value ?? '';
   }
 }

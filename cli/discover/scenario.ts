@@ -42,7 +42,7 @@ function comment(lines: string[], indent = ''): string {
 
 function expectations(expect: Record<string, string>): string {
   const entries = Object.entries(expect);
-  return entries.length === 0 ? '' : `, { ${entries.map(([k, v]) => `${str(k)}: ${str(v)}`).join(', ')} }`;
+  return `{ ${entries.map(([k, v]) => `${str(k)}: ${str(v)}`).join(', ')} }`;
 }
 
 export interface ScenarioSource {
@@ -86,6 +86,15 @@ export function scenarioSource({ command, discovery, promoCode }: ScenarioSource
     out.push("  return Object.entries(fields).map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&');");
     out.push('}');
   }
+  // The expectations are constants, made once rather than on every iteration.
+  const checked = steps.filter((s) => Object.keys(s.expect).length > 0);
+  if (checked.length > 0) {
+    out.push('');
+    out.push("// What the pages must show on every iteration: the promo's expectations, checked under load.");
+    out.push('const expected = {');
+    for (const s of checked) out.push(`  ${formConst(s.name)}: ${expectations(s.expect)},`);
+    out.push('};');
+  }
   for (const f of forms) {
     out.push('');
     out.push(comment([`${f.name}: a form of the ${f.page.replace(/ page$/, '')} page (${f.evidence.join('; ')}).`, 'Fields set to fromPage are read from the page on every iteration (CSRF tokens, form keys).']));
@@ -108,7 +117,7 @@ export function scenarioSource({ command, discovery, promoCode }: ScenarioSource
   for (const s of steps) {
     out.push(comment([`${s.name}: ${s.evidence.filter((e) => !e.startsWith('platform ')).slice(0, 3).join('; ')}`], '  '));
     const keep = used.has(s.name) ? `const ${s.variable} = ` : '';
-    const exp = expectations(s.expect);
+    const exp = Object.keys(s.expect).length > 0 ? `, expected.${formConst(s.name)}` : '';
     if (s.kind === 'visit') {
       out.push(`  ${keep}journey.visit(${str(s.name)}, ${str(s.path)}, ${str(s.pageType)}${exp});`);
     } else if (s.kind === 'form') {

@@ -3,12 +3,14 @@ export interface ShimResponse {
   status: number;
   headers: Record<string, string>;
   body: string;
+  /** The request's URL (k6 gives the final one); set by the shim. */
+  url?: string;
 }
 export interface ShimRequest {
   method: string;
   url: string;
-  body?: string;
-  params: { headers?: Record<string, string>; tags?: Record<string, string> };
+  body?: string | Record<string, string> | null;
+  params: { headers?: Record<string, string>; tags?: Record<string, string>; redirects?: number };
 }
 
 export const requests: ShimRequest[] = [];
@@ -18,13 +20,18 @@ export function respondWith(fn: (req: ShimRequest) => ShimResponse): void {
   responder = fn;
 }
 
-function request(method: string, url: string, body: string | undefined, params: ShimRequest['params'] = {}) {
+function request(method: string, url: string, body: ShimRequest['body'], params: ShimRequest['params'] = {}) {
   const req = { method, url, body, params };
   requests.push(req);
-  return responder(req);
+  return { url, ...responder(req) };
 }
+
+/** Cookies the test sets for cookieJar().cookiesForURL(), whatever the URL. */
+export const jarCookies: Record<string, string[]> = {};
 
 export default {
   get: (url: string, params?: ShimRequest['params']) => request('GET', url, undefined, params),
   post: (url: string, body: string, params?: ShimRequest['params']) => request('POST', url, body, params),
+  request: (method: string, url: string, body: ShimRequest['body'], params?: ShimRequest['params']) => request(method, url, body, params),
+  cookieJar: () => ({ cookiesForURL: (_url: string) => jarCookies }),
 };
