@@ -53,7 +53,8 @@ const runs = [
   { scenario: 'cache-hit', flags: [], promoType: 'none', pageTypes: ['homepage', 'category', 'product'] },
   { scenario: 'promo', flags: ['--promo-type', 'striked_price'], promoType: 'striked_price', pageTypes: ['homepage', 'category', 'product'] },
   { scenario: 'promo', flags: ['--promo-type', 'auto_cart'], promoType: 'auto_cart', pageTypes: ['homepage', 'category', 'product', 'cart'] },
-  { scenario: 'promo', flags: ['--promo-type', 'manual_code'], promoType: 'manual_code', pageTypes: ['homepage', 'category', 'product', 'cart'] },
+  // No --promo-type: promo discovers the demo shop's product page and tests the code the demo takes.
+  { scenario: 'promo', flags: [], promoType: 'manual_code', pageTypes: ['homepage', 'category', 'product', 'cart'] },
 ];
 
 describe.each(runs)('$scenario with promo type $promoType against the embedded demo shop', ({ scenario, flags, promoType, pageTypes }) => {
@@ -76,6 +77,14 @@ describe.each(runs)('$scenario with promo type $promoType against the embedded d
     expect(result.code).toBe(0);
     expect(testid).toMatch(TESTID_PATTERN);
     expect(testid.startsWith(`bf_${promoType}`.slice(0, 20))).toBe(true);
+  });
+
+  it.runIf(scenario === 'promo')("discovers the demo shop's journey first, through Chromium when the promo needs the cart, and validates it", () => {
+    expect(result.stdout).toContain('discovering http://127.0.0.1:');
+    expect(result.stdout).toContain(`  promo       ${promoType} `);
+    if (pageTypes.includes('cart')) expect(result.stdout).toMatch(/^ {2}add to cart script +captured in Chromium$/m);
+    expect(result.stdout).toMatch(/^ {2}✓ product page /m);
+    expect(result.stdout).not.toMatch(/^ {2}✗ /m);
   });
 
   it('tags every HTTP sample with all the standard tags', async () => {
