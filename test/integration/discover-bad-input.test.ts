@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { runCli } from '../helpers/processes.ts';
+import { runCli } from '../../fixtures/processes.ts';
 import { freePort } from '../../cli/free-port.ts';
 import { BROWSER_USER_AGENT } from '../../cli/discover/browser-fetch.ts';
 

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { startDemo } from '../helpers/demo.ts';
 import { startRecordingProxy, type RecordingProxy } from '../helpers/recording-proxy.ts';
-import { runCli, printedTestId, type Finished } from '../helpers/processes.ts';
+import { runCli, printedTestId, type Finished } from '../../fixtures/processes.ts';
 import type { CartsReport } from '../../demo/app.ts';
 import { CHROMIUM_FLAGS, chromiumPath } from '../../cli/discover/browser-capture.ts';
 

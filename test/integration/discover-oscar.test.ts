@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startOscar, type OscarBasket, type OscarShop } from '../helpers/oscar.ts';
 import { startRecordingProxy, type RecordingProxy } from '../helpers/recording-proxy.ts';
-import { runCli, runProcess, printedTestId, type Finished } from '../helpers/processes.ts';
+import { runCli, runProcess, printedTestId, type Finished } from '../../fixtures/processes.ts';
 import { BROWSER_USER_AGENT } from '../../cli/discover/browser-fetch.ts';
 
 const k6 = inject('k6Bin');
