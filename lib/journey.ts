@@ -62,6 +62,11 @@ export class Journey {
   private readonly ownPrefix: string | null;
   /** The base's origin as resolveUrl writes it (scheme and host in lower case). */
   private readonly ownOrigin: string | null;
+  /**
+   * Whether the last step's checks all passed (its status and expectations): a scenario
+   * records from it whether the shop applied the promo on this visit.
+   */
+  passed = false;
   private readonly stepTags = new Map<string, { page_type: PageType; step: string }>();
 
   /** `base` is the shop's origin; ALLOWED_HOSTS (comma-separated host[:port]) names other hosts the journey may reach. */
@@ -142,6 +147,7 @@ export class Journey {
 
   /** The step's checks: the status it should end on, and each expected piece of the body. */
   expect(step: string, res: Response | null, status: number, expectations: Expectations = NO_EXPECTATIONS): boolean {
+    this.passed = false;
     if (res === null) return false;
     const sets: Record<string, (r: Response) => boolean> = {};
     sets[step + ' answers ' + status] = statusIs(status);
@@ -154,7 +160,8 @@ export class Journey {
         sets[step + ': ' + labels[i]] = () => body.includes(piece);
       }
     }
-    return check(res, sets);
+    this.passed = check(res, sets);
+    return this.passed;
   }
 
   /** GET a page of the journey. */

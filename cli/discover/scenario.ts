@@ -71,10 +71,15 @@ export function scenarioSource({ command, discovery, promoCode }: ScenarioSource
   out.push('// An ordinary k6 scenario built from promo-load-analyzer/lib: edit the paths, the form fields and');
   out.push('// the checks freely. Run it with: npm run k6 -- <this file> --target ' + discovery.origin);
   out.push(`import { sleep } from 'k6';`);
-  const imports = ['scenarioSetup', 'constantLoad', 'pageThresholdsFromEnv', 'handleSummary', 'httpUrl', 'k6Env', 'Journey', ...(forms.some((f) => Object.values(f.form.fields).includes(fromPage)) ? ['fromPage'] : []), ...(promoCode ? ['text'] : []), ...(forms.length ? ['type FormSubmission'] : [])];
+  // The steps whose checks carry the promo's expectations: a visit got the promo when all passed.
+  const checked = steps.filter((s) => Object.keys(s.expect).length > 0);
+  const promoChecks = checked.length > 0 ? ['recordPromoApplied', 'promoThresholds'] : [];
+  const imports = ['scenarioSetup', 'constantLoad', 'pageThresholdsFromEnv', ...promoChecks, 'handleSummary', 'httpUrl', 'k6Env', 'Journey', ...(forms.some((f) => Object.values(f.form.fields).includes(fromPage)) ? ['fromPage'] : []), ...(promoCode ? ['text'] : []), ...(forms.length ? ['type FormSubmission'] : [])];
   out.push(`import { ${imports.join(', ')} } from 'promo-load-analyzer/lib';`);
   out.push('');
-  out.push(`const setup = scenarioSetup('promo', constantLoad, { thresholds: pageThresholdsFromEnv(${literal(pageTypes)}) as never });`);
+  const thresholds = `pageThresholdsFromEnv(${literal(pageTypes)})`;
+  if (checked.length > 0) out.push("// Each page's p95 goal, and the promo applied on (nearly) every visit: its own result.");
+  out.push(`const setup = scenarioSetup('promo', constantLoad, { thresholds: ${checked.length > 0 ? `{ ...${thresholds}, ...promoThresholds(${str(discovery.promo.type)}) }` : thresholds} as never });`);
   out.push('export const options = setup.options;');
   out.push(`// The shop: BASE_URL (the CLI's --target) or the origin discovery was given. The load stays on its`);
   out.push(`// host; ALLOWED_HOSTS (the CLI's --allow-host) names others it may reach.`);
@@ -87,7 +92,6 @@ export function scenarioSource({ command, discovery, promoCode }: ScenarioSource
     out.push('}');
   }
   // The expectations are constants, made once rather than on every iteration.
-  const checked = steps.filter((s) => Object.keys(s.expect).length > 0);
   if (checked.length > 0) {
     out.push('');
     out.push("// What the pages must show on every iteration: the promo's expectations, checked under load.");
@@ -134,7 +138,12 @@ export function scenarioSource({ command, discovery, promoCode }: ScenarioSource
       if (s.repeat > 1) out.push(`  for (let i = 0; i < ${s.repeat}; i++) ${call};`);
       else out.push(`  ${keep}${call};`);
     }
+    if (exp) {
+      const first = s === checked[0];
+      out.push(first ? '  let promoApplied = journey.passed;' : '  promoApplied = journey.passed && promoApplied;');
+    }
   }
+  if (checked.length > 0) out.push('  recordPromoApplied(promoApplied);');
   out.push('  sleep(setup.profile.thinkTimeMs / 1000);');
   out.push('}');
   out.push('');
