@@ -192,17 +192,21 @@ export async function discover(options: DiscoverOptions): Promise<Discovery> {
   // The category: the breadcrumb's last link before the product, else the listing we came from.
   if (!categoryFound) {
     const crumbs = breadcrumbLinks(product.page).filter((u) => client.allows(u) && !isSiteRoot(new URL(u).pathname) && u.replace(/[?#].*$/, '') !== product!.fetched.finalUrl.replace(/[?#].*$/, ''));
-    for (const url of crumbs.reverse().slice(0, 3)) {
-      const fetched = await fetchHtml(client, url, 'category page').catch(() => null);
-      if (!fetched) continue;
-      const page = parsePage(fetched.finalUrl, fetched.body);
-      const cls = classifyPage(page, url, fetched.status);
-      if (cls.kind === 'category') {
-        categoryFound = { fetched, page, cls };
-        show('category', 'category', fetched, { evidence: ['from the breadcrumb', ...cls.evidence] });
-        break;
+    // The first of up to three links that is a category page.
+    const firstCategory = async (urls: string[], from: string): Promise<void> => {
+      for (const url of urls.slice(0, 3)) {
+        const fetched = await fetchHtml(client, url, 'category page').catch(() => null);
+        if (!fetched) continue;
+        const page = parsePage(fetched.finalUrl, fetched.body);
+        const cls = classifyPage(page, url, fetched.status);
+        if (cls.kind === 'category') {
+          categoryFound = { fetched, page, cls };
+          show('category', 'category', fetched, { evidence: [from, ...cls.evidence] });
+          return;
+        }
       }
-    }
+    };
+    await firstCategory(crumbs.reverse(), 'from the breadcrumb');
     // No breadcrumb: the navigation's links, the first that reads as a category.
     if (!categoryFound) {
       const { $ } = product.page;
@@ -210,17 +214,7 @@ export async function discover(options: DiscoverOptions): Promise<Discovery> {
         .filter((l) => $(l.element).closest('nav, header, [role="navigation"], [class*="menu" i], [class*="nav" i]').length > 0)
         .map((l) => l.url)
         .filter((u, i, all) => all.indexOf(u) === i && client.allows(u) && !isSiteRoot(new URL(u).pathname) && !CART_LINK.test(new URL(u).pathname) && !/login|account|compte|search|recherche|contact|wishlist/i.test(u) && u !== product!.fetched.finalUrl);
-      for (const url of nav.slice(0, 3)) {
-        const fetched = await fetchHtml(client, url, 'category page').catch(() => null);
-        if (!fetched) continue;
-        const page = parsePage(fetched.finalUrl, fetched.body);
-        const cls = classifyPage(page, url, fetched.status);
-        if (cls.kind === 'category') {
-          categoryFound = { fetched, page, cls };
-          show('category', 'category', fetched, { evidence: ['from the navigation', ...cls.evidence] });
-          break;
-        }
-      }
+      await firstCategory(nav, 'from the navigation');
     }
   } else show('category', 'category', categoryFound.fetched, { evidence: ['the page given'] });
   if (!categoryFound) say(`  category    none      no breadcrumb or navigation link to a category page: the journey goes from the homepage to the product`);
