@@ -41,6 +41,7 @@ describe('Journey', () => {
       { name: 'apply code answers 200', ok: true },
       { name: 'apply code: the code is accepted', ok: true },
     ]);
+    expect(journey.passed).toBe(true);
   });
 
   it('does not follow a redirect to another host: the step fails its check instead', () => {
@@ -52,6 +53,7 @@ describe('Journey', () => {
       { name: "add to cart stays on the shop's hosts", ok: false },
       { name: 'add to cart answers 200', ok: false },
     ]);
+    expect(journey.passed).toBe(false);
   });
 
   it('reaches the hosts ALLOWED_HOSTS names, and refuses any other URL before sending it', () => {
