@@ -29,7 +29,7 @@ describe('CLI arguments', () => {
     [['ramp', '--vus', 'many'], '--vus must be a whole number of at least 1, not "many".'],
     [['ramp', '--duration', 'forever'], '--duration must be a duration such as 30s, 2m or 1m30s, not "forever".'],
     [['ramp', '--target', 'shop.example'], '--target must be an http:// or https:// URL, not "shop.example".'],
-    [['ramp', '--bogus'], "Unknown option '--bogus'; the options are --target, --env, --intensity, --promo-type, --promo-name, --vus, --duration, --min-grade, --abort-on-fail, --out-dir, --sink, --no-sink, --instances, --testid, --expect-users, --expect-rps, --k8s, --parallelism, --namespace, --sink-url, --help."],
+    [['ramp', '--bogus'], "Unknown option '--bogus'; the options are --target, --url, --promo-code, --allow-host, --yes, --force, --env, --intensity, --promo-type, --promo-name, --vus, --duration, --min-grade, --abort-on-fail, --out-dir, --sink, --no-sink, --instances, --testid, --expect-users, --expect-rps, --k8s, --parallelism, --namespace, --sink-url, --help."],
     [['ramp', '--instances', '0'], '--instances must be a whole number from 1 to 99, not "0".'],
     [['ramp', '--sink', 'sink:9091'], '--sink must be an http:// or https:// URL, not "sink:9091".'],
     [['ramp', '--testid', 'x'], '--testid must look like <slug>_<YYYYMMDD>_<HHMMSS>_<8 hex>, not "x".'],
