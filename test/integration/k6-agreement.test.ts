@@ -134,6 +134,7 @@ describe("the sink's quantiles follow k6's definition", () => {
 });
 
 describe('one threshold verdict over every instance', () => {
+  const CONTROL_TOKEN = 'agreement-control-token-0123456789';
   // 1 ms for the fast path, 1 s for the slow one: an instance with one slow request in
   // 17 has p(95) ≈ 201 ms alone; four of them together ≈ 650 ms (merged-threshold.js).
   const paths = (path: string): LatencyShape | undefined => (path.startsWith('/slow/') ? { kind: 'constant', ms: 1000 } : undefined);
@@ -145,7 +146,8 @@ describe('one threshold verdict over every instance', () => {
   beforeAll(async () => {
     [prom, influx, target] = await Promise.all([startPrometheus(), startInfluxDB(), startLatencyTarget({ kind: 'constant', ms: 1 }, paths)]);
     await influx.query('CREATE DATABASE k6');
-    sink = await startSink({ config: { prometheusUrls: [prom.writeUrl], influxUrl: influx.url, influxDb: 'k6', gradeIntervalMs: 1000 } });
+    // With a token: a tokenless sink records a merged abort but stops nothing (docs/sink.md).
+    sink = await startSink({ config: { prometheusUrls: [prom.writeUrl], influxUrl: influx.url, influxDb: 'k6', gradeIntervalMs: 1000, token: CONTROL_TOKEN } });
   });
   afterAll(async () => {
     await sink?.close();
@@ -153,7 +155,7 @@ describe('one threshold verdict over every instance', () => {
   });
 
   const cliRun = (env: Record<string, string>, flags: string[] = []) =>
-    runCli([join(FIXTURES, 'merged-threshold.js'), '--instances', '4', '--target', target.url, '--sink', sink.url, '--out-dir', dir, '--min-grade', 'none', ...flags, '--', ...Object.entries(env).flatMap(([k, v]) => ['-e', `${k}=${v}`])], k6);
+    runCli([join(FIXTURES, 'merged-threshold.js'), '--instances', '4', '--target', target.url, '--sink', sink.url, '--out-dir', dir, '--min-grade', 'none', ...flags, '--', ...Object.entries(env).flatMap(([k, v]) => ['-e', `${k}=${v}`])], k6, { SINK_TOKEN: CONTROL_TOKEN });
   const rawDurations = async (testid: string) => {
     const values: number[] = [];
     for (let i = 0; i < 4; i++) for (const p of await readPoints(join(dir, testid, `samples-${i}.json.gz`), 'http_req_duration')) values.push(p.data.value);
