@@ -208,8 +208,8 @@ export interface FailuresJson {
 }
 
 /**
- * How a run ended. `guard` is the sink's own stop before the test harms the shop (issue 22
- * adds it; its `detail` then says what tripped it).
+ * How a run ended. `guard` is the sink's own stop before the test harms the shop (its
+ * `detail` then says what tripped it).
  */
 export type EndingKind = 'completed' | 'stopped' | 'threshold' | 'guard' | 'aborted';
 
@@ -221,6 +221,8 @@ export interface EndingJson {
   plannedVus: number | null;
   /** threshold: "http_req_duration p(95)<300 failed at 651.2 ms"; aborted: "k6 exited with 108 (aborted by the script)"; null otherwise. */
   detail: string | null;
+  /** guard: the seconds from the breaking point to the guard's stop; null (or absent) when the run had no breaking point before it. */
+  sinceBreakS?: number | null;
 }
 
 /** What a run says about the shop: 'graded' (a letter), 'test_broken' (no letter: the test could not reach the shop or its journey is broken), 'no_data'. */
@@ -295,7 +297,8 @@ export interface RunSeriesJson {
 /** GET /api/runs/:testid (and each of GET /api/runs). */
 export interface RunJson {
   testid: string;
-  status: 'running' | 'ended' | 'stopped' | 'aborted';
+  /** `guard`: the sink's guard stopped the run (it sent the stop to every instance). */
+  status: 'running' | 'ended' | 'stopped' | 'aborted' | 'guard';
   tags: Record<string, string>;
   firstSampleAt: string | null;
   lastSampleAt: string | null;
@@ -337,6 +340,36 @@ export interface RegistrationRequest {
   plannedVus?: number;
   /** The expected Black Friday peak (`--expect-users`, `--expect-rps`): the run says whether the shop will hold it. */
   expect?: ExpectRequest;
+  /** The guard's rules: the sink stops every instance when one of them holds (docs/capacity.md). Absent: no guard. */
+  guard?: GuardJson;
+}
+
+/**
+ * One rule of the guard: the measure stayed above `above` for `forMs`, every second of it.
+ * `errors` is the share of requests that failed on the shop's side (a ratio, 0.05 for 5 %);
+ * `p50`…`p99` a percentile of http_req_duration, in ms. `--guard 'errors>5%:10s,p95>3s:10s'`
+ * is `[{measure: 'errors', above: 0.05, forMs: 10000}, {measure: 'p95', above: 3000, forMs: 10000}]`.
+ */
+export interface GuardRuleJson {
+  measure: GuardMeasure;
+  above: number;
+  forMs: number;
+}
+
+export type GuardMeasure = 'errors' | 'p50' | 'p90' | 'p95' | 'p99';
+
+/** The guard of a run: it trips on the first rule that holds. */
+export interface GuardJson {
+  rules: GuardRuleJson[];
+}
+
+/** The guard tripped: which rule held, from when until when (sample time, ms), and the least its measure was meanwhile. */
+export interface GuardTripJson {
+  rule: GuardRuleJson;
+  since: number;
+  at: number;
+  /** A ratio for errors, ms for a percentile: "never under 12 %". */
+  lowest: number;
 }
 
 /** POST /api/runs answers with what the sink keeps of the run's registration. */
@@ -362,6 +395,8 @@ export interface RegistrationJson extends RegistrationReply {
   abortOnFail: boolean;
   k6Summary: K6SummaryFigures | null;
   abortedBy: ThresholdResultJson | null;
+  /** When the sink's guard sent its stop (wall clock, ms) and what tripped it, in words; null unless the guard stopped the run. */
+  guardStop: { at: number; detail: string } | null;
 }
 
 /** What the CLI reads from k6's --summary-export: the exact figures the CLI grades. */

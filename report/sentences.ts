@@ -14,13 +14,13 @@
 // not (test/integration/sentences.test.ts):
 //   "broke at", "tops out at", "no limit found" (capacitySentence);
 //   "could not reach" and "the journey is broken" (brokenSentence);
-//   "stopped …" (endingSentence);
+//   "stopped …" (endingSentence), "Stopped by the guard …" (endingSentence, guardTripDetail);
 //   "x % slower with the promo" and "no measurable change" (pageChangeSentence, …);
 //   "got slower" / "got faster" / "held" (trendSentence);
 //   "Forecast: … tops out near …" and "Forecast: at least …" (forecastSentence, issue 22);
 //   "Holds", "At risk", "Will not hold", "Cannot tell" (expectationSentence, issue 22;
 //   test/integration/forecast.test.ts).
-import type { CapacityJson, CapacityKind, EndingJson, ExpectationJson, FailureCauseJson, FailuresJson, ForecastJson, HistoryEntry, VerdictJson } from '../contract/sink-api.ts';
+import type { CapacityJson, CapacityKind, EndingJson, ExpectationJson, FailureCauseJson, FailuresJson, ForecastJson, GuardRuleJson, HistoryEntry, VerdictJson } from '../contract/sink-api.ts';
 
 // ---------------------------------------------------------------- numbers in words
 
@@ -237,7 +237,7 @@ function held(c: CapacityJson | null): boolean {
  *   "Stopped by hand at 12 of 20 users, after the shop broke at 9 users."
  *   "Stopped by hand at 3 of 20 users." (the test never reached the shop)
  *   "Stopped by a threshold at 14 of 20 users: http_req_duration p(95)<300 failed at 651.2 ms."
- *   "Stopped by the guard at 14 of 20 users: …" (issue 22 fills the detail)
+ *   "Stopped by the guard at 52 of 72 users, 11 s after the breaking point: the shop's errors stayed above 5 % for 10 s (never under 12 %)."
  *   "Aborted at 3 of 20 users: k6 exited with 108 (aborted by the script)."
  */
 export function endingSentence(e: EndingJson | null | undefined, c: CapacityJson | null = null, shopReached = true): string | null {
@@ -252,11 +252,58 @@ export function endingSentence(e: EndingJson | null | undefined, c: CapacityJson
       return held(c) ? `Stopped by hand at ${at}; the shop held until then.` : `Stopped by hand at ${at}; the shop was struggling by then.`;
     case 'threshold':
       return `Stopped by a threshold at ${at}${detail}.`;
-    case 'guard':
-      return `Stopped by the guard at ${at}${detail}.`;
+    case 'guard': {
+      const after = typeof e.sinceBreakS === 'number' && e.sinceBreakS >= 0 ? `, ${Math.round(e.sinceBreakS)} s after the breaking point` : '';
+      return `Stopped by the guard at ${at}${after}${detail}.`;
+    }
     case 'aborted':
       return `Aborted at ${at}${detail}.`;
   }
+}
+
+// ---------------------------------------------------------------- the guard
+
+/** A limit as a percentage with no more decimals than it has: 0.05 → "5 %", 0.025 → "2.5 %"; a measure rounded: whole from 10 %, one decimal below. */
+function percent(ratio: number, limit = true): string {
+  const pct = ratio * 100;
+  return `${limit ? Number(pct.toFixed(2)) : pct >= 10 ? Math.round(pct) : Number(pct.toFixed(1))} %`;
+}
+
+/** A duration in ms as a person says it: "800 ms", "3 s", "2.5 s"; a measure with one decimal of seconds at most. */
+function duration(ms: number, limit = true): string {
+  return ms < 1000 ? `${Math.round(ms)} ms` : `${Number((ms / 1000).toFixed(limit ? 2 : 1))} s`;
+}
+
+/** A guard rule as `--guard` takes it: "errors>5%:10s", "p95>3s:10s", "p95>800ms:10s". */
+export function guardRuleText(rule: GuardRuleJson): string {
+  const unit = (ms: number) => (ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`);
+  const above = rule.measure === 'errors' ? `${Number((rule.above * 100).toFixed(4))}%` : unit(rule.above);
+  return `${rule.measure}>${above}:${unit(rule.forMs)}`;
+}
+
+/** "the shop's errors stay above 5 % for 10 s", "p95 stays above 3 s for 10 s" (past: "stayed"). */
+function guardRuleWords(rule: GuardRuleJson, past: boolean): string {
+  const verb = past ? 'stayed' : rule.measure === 'errors' ? 'stay' : 'stays';
+  const what = rule.measure === 'errors' ? `the shop's errors ${verb} above ${percent(rule.above)}` : `${rule.measure} ${verb} above ${duration(rule.above)}`;
+  return `${what} for ${duration(rule.forMs)}`;
+}
+
+/**
+ * What the guard will do, for the CLI's line before the run:
+ *   "The guard stops the run when the shop's errors stay above 5 % for 10 s, or p95 stays above 3 s for 10 s."
+ */
+export function guardSentence(rules: readonly GuardRuleJson[]): string {
+  return `The guard stops the run when ${rules.map((r) => guardRuleWords(r, false)).join(', or ')}.`;
+}
+
+/**
+ * What tripped the guard, the ending's detail: the rule, and the least the measure was
+ * during those seconds (it stayed above the limit every second):
+ *   "the shop's errors stayed above 5 % for 10 s (never under 12 %)"
+ *   "p95 stayed above 3 s for 10 s (never under 3.4 s)"
+ */
+export function guardTripDetail(rule: GuardRuleJson, lowest: number): string {
+  return `${guardRuleWords(rule, true)} (never under ${rule.measure === 'errors' ? percent(lowest, false) : duration(lowest, false)})`;
 }
 
 // ---------------------------------------------------------------- the grade in words

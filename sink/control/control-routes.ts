@@ -30,6 +30,35 @@ export interface ControlOptions {
 const testidParam = { type: 'object', properties: { testid: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,128}$' } }, required: ['testid'] } as const;
 const tagsSchema = { type: 'object', additionalProperties: { type: 'string', maxLength: 256 }, propertyNames: { pattern: '^[a-zA-Z_][a-zA-Z0-9_]{0,63}$' }, maxProperties: 32 } as const;
 
+/**
+ * A guard's rules (contract GuardRuleJson): errors as a ratio, a percentile in ms, held for
+ * 1 s to 1 h; at most 8 rules.
+ */
+const guardSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['rules'],
+  properties: {
+    rules: {
+      type: 'array',
+      minItems: 1,
+      maxItems: 8,
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['measure', 'above', 'forMs'],
+        properties: {
+          measure: { type: 'string', enum: ['errors', 'p50', 'p90', 'p95', 'p99'] },
+          above: { type: 'number', minimum: 0, maximum: 3_600_000 },
+          forMs: { type: 'integer', minimum: 1000, maximum: 3_600_000 },
+        },
+        if: { properties: { measure: { const: 'errors' } } },
+        then: { properties: { above: { type: 'number', maximum: 1 } } },
+      },
+    },
+  },
+} as const;
+
 /** GET /api/history's page size: by default, and at most. */
 export const HISTORY_PAGE_DEFAULT = 100;
 export const HISTORY_PAGE_MAX = 1000;
@@ -80,6 +109,7 @@ export async function controlRoutes(app: FastifyInstance, options: ControlOption
               maxProperties: 1,
               properties: { users: { type: 'integer', minimum: 1, maximum: 10_000_000 }, rps: { type: 'number', exclusiveMinimum: 0, maximum: 1_000_000_000 } },
             },
+            guard: guardSchema,
             thresholds: {
               type: 'object',
               maxProperties: 200,

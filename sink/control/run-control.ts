@@ -1,6 +1,7 @@
 // Run control: runs registered by the CLI (or started from the API), the emergency
-// stop through k6's REST API (asked for, or on a breached threshold: the run events),
-// and the end of a run: its history entry, then the aborted and finished events.
+// stop through k6's REST API (asked for, or on a breached threshold or the guard's trip:
+// the run events), and the end of a run: its history entry, then the aborted and finished
+// events.
 import { thresholdValue } from '../../report/threshold-value.ts';
 import type { SeriesStore } from './series-store.ts';
 import type { RunRegistry } from '../grade/runs.ts';
@@ -10,10 +11,11 @@ import { MAX_THRESHOLDS_PER_RUN } from '../grade/run-state.ts';
 import { SinkErrors } from '../errors.ts';
 import type { RunEvents, RunView } from '../model/run-events.ts';
 import { exitReason, type History } from './history.ts';
-import { K6_STOP_BODY, type EndingJson, type ExpectRequest, type HistoryEntry, type K6SummaryFigures, type RegistrationJson, type RegistrationRequest } from '../../contract/sink-api.ts';
+import { K6_STOP_BODY, type EndingJson, type ExpectRequest, type GuardTripJson, type HistoryEntry, type K6SummaryFigures, type RegistrationJson, type RegistrationRequest } from '../../contract/sink-api.ts';
 import { expectationOf } from '../../report/forecast.ts';
 import { formatGrade, grade, notApplicable } from '../../lib/grade.ts';
-import { brokenSentence, verdictOf } from '../../report/sentences.ts';
+import { brokenSentence, guardRuleText, guardTripDetail, verdictOf } from '../../report/sentences.ts';
+import { breakingPointAt } from '../grade/capacity.ts';
 import { iso } from './runs-routes.ts';
 
 export interface Registration {
@@ -42,13 +44,17 @@ export interface Registration {
   /** The run's VUs when the sink sent the stop (by hand or on a threshold): "stopped at 12 of 20 users". */
   stoppedAtVus: number | null;
   /**
-   * Set when the sink's guard stopped the run (issue 22): what tripped it, worded for
-   * "Stopped by the guard at N users: …". Nothing sets it yet.
+   * Set when the sink's guard stopped the run: when it sent the stop (wall clock, ms), what
+   * tripped it in words ("the shop's errors stayed above 5 % for 10 s (never under 12 %)"),
+   * for "Stopped by the guard at N users, X s after the breaking point: …".
    */
   guardStop: { at: number; detail: string } | null;
   /** The expected peak (`--expect-users`, `--expect-rps`): the run says whether the shop will hold it. */
   expect?: ExpectRequest | null;
 }
+
+/** The history's exitReason of a run the guard stopped. */
+export const GUARD_EXIT_REASON = 'guard';
 
 /** Without a finish call, an ended run is written to the history after this long. */
 const UNREGISTERED_GRACE_MS = 5_000;
@@ -101,6 +107,7 @@ export class RunControl {
     this.timer = setInterval(() => void this.writeEndedRuns(Date.now()), 1000);
     this.timer.unref();
     events.on('thresholdBreached', ({ run, threshold }) => this.abort(run, threshold));
+    events.on('guardTripped', ({ run, trip }) => this.guard(run, trip));
   }
 
   /** Whether this sink stops runs at all (it has a token). */
@@ -163,8 +170,10 @@ export class RunControl {
       }
       this.runs.expectThresholds(input.testid, specs);
     }
-    // An instance that registers after the abort is stopped as well.
+    if (input.guard) this.runs.expectGuard(input.testid, input.guard.rules);
+    // An instance that registers after the abort, or the guard's stop, is stopped as well.
     if (registration.abortedBy && address && this.whyNotStopped(registration, registration.abortedBy) === null) void this.stopAddresses(input.testid, [address]);
+    if (registration.guardStop && address) void this.stopAddresses(input.testid, [address]);
     return registration;
   }
 
@@ -190,6 +199,35 @@ export class RunControl {
       return 'its registration did not ask to abort on it, so no k6 instance is stopped';
     }
     return null;
+  }
+
+  /**
+   * A rule of the run's guard held on the merged data: every registered instance stops,
+   * gracefully, as on a merged threshold, and the run is recorded as stopped by the guard,
+   * once the stop reached a k6. A sink without a token stops nothing, and a run with no
+   * instance to stop is only logged: nothing stopped it.
+   */
+  async guard(run: RunView, trip: GuardTripJson): Promise<void> {
+    const registration = this.registrations.get(run.testid);
+    const detail = guardTripDetail(trip.rule, trip.lowest);
+    if (!this.stops) {
+      this.log(`run ${run.testid}: the guard tripped (${guardRuleText(trip.rule)}: ${detail}); the sink has no token, so it stops no k6 instance`);
+      return;
+    }
+    if (!registration || registration.k6Addresses.length === 0) {
+      this.log(`run ${run.testid}: the guard tripped (${guardRuleText(trip.rule)}: ${detail}); no k6 instance registered, so none to stop`);
+      return;
+    }
+    if (registration.guardStop) return;
+    const at = Date.now();
+    const vus = this.runs.run(run.testid)?.currentVus() ?? null;
+    this.log(`run ${run.testid}: the guard tripped (${guardRuleText(trip.rule)}: ${detail}); stopping its ${registration.k6Addresses.length} k6 instance(s)`);
+    const { reached } = await this.stopAddresses(run.testid, registration.k6Addresses);
+    if (reached.length === 0) return;
+    registration.guardStop = { at, detail };
+    registration.stoppedAtVus ??= vus;
+    const state = this.runs.run(run.testid);
+    if (state) state.guardStoppedAt = at;
   }
 
   /**
@@ -292,8 +330,8 @@ export class RunControl {
         run.ending = entry.ending ?? null;
       }
       if (run && this.seriesStore) await this.seriesStore.put(run.seriesJson()).catch((err: Error) => this.log(`series of ${testid}: ${err.message}`));
-      // 'aborted by thresholds' (k6's own), 'aborted by merged threshold …' (the sink's), or a manual stop.
-      if (entry.exitReason === 'stopped manually' || entry.exitReason.startsWith('aborted by')) {
+      // 'aborted by thresholds' (k6's own), 'aborted by merged threshold …' (the sink's), a manual stop, or the guard's.
+      if (entry.exitReason === 'stopped manually' || entry.exitReason === GUARD_EXIT_REASON || entry.exitReason.startsWith('aborted by')) {
         void this.events.emit('aborted', { testid, tags: entry.tags, target: entry.target, grade: entry.grade.text, reason: entry.exitReason, ending: entry.verdict?.ending ?? null });
       }
       void this.events.emit('finished', entry);
@@ -345,7 +383,13 @@ export function endingOf(run: RunState | undefined, registration: Registration |
   const plannedVus = registration?.plannedVus ?? null;
   // The VUs when the sink sent the stop, else those of the last point before it, else the most the run reached.
   const at = (when: number | null) => registration?.stoppedAtVus ?? vusAt(run, when) ?? maxVus;
-  if (registration?.guardStop) return { kind: 'guard', atVus: vusAt(run, registration.guardStop.at) ?? maxVus, plannedVus, detail: registration.guardStop.detail };
+  if (registration?.guardStop) {
+    const { at: stoppedAt, detail } = registration.guardStop;
+    // The breaking point's time (sample time: k6's clock, on the machine the sink runs on under the CLI).
+    const broke = run && run.capacity().breakingPointVus !== null ? breakingPointAt(run.seriesPoints().points) : null;
+    const sinceBreakS = broke && broke.t <= stoppedAt ? Math.round((stoppedAt - broke.t) / 1000) : null;
+    return { kind: 'guard', atVus: at(stoppedAt), plannedVus, detail, sinceBreakS };
+  }
   if (abortedBy) return { kind: 'threshold', atVus: at(run?.abortedAt ?? null), plannedVus, detail: `${abortedBy.metric} ${abortedBy.threshold} failed at ${thresholdValue(abortedBy)} over ${abortedBy.requests} requests` };
   if (exitCode === 99 && registration?.abortOnFail) return { kind: 'threshold', atVus: maxVus, plannedVus, detail: 'k6 aborted the run on its thresholds' };
   // k6 stopped through its REST API (the sink's stop, or anyone's PATCH) exits 103.
@@ -388,7 +432,9 @@ export function historyEntry(testid: string, run: RunState | undefined, registra
     startedAt: iso(registration?.registeredAt ?? run?.firstSampleAt),
     endedAt: iso(registration?.finishedAt ?? run?.endedAt) ?? new Date().toISOString(),
     exitCode,
-    exitReason: abortedBy
+    exitReason: registration?.guardStop
+      ? GUARD_EXIT_REASON
+      : abortedBy
       ? abortReason(abortedBy)
       : registration?.stopRequestedAt && exitCode === 103
         ? 'stopped manually'

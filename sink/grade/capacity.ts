@@ -20,8 +20,8 @@
 //   rate answers). See saturation().
 //
 // Plain functions over the points, named for what they find, so issue 22's capacity model
-// can take the same signals: inFlight, shopErrorRatio, growingLoad, breakingPoint,
-// saturation, strained.
+// can take the same signals: inFlight, shopErrorRatio, growingLoad, breakingPoint
+// (breakingPointAt: and when), saturation, strained.
 import { limitsFor } from '../../lib/grade.ts';
 import type { ForecastJson } from '../../contract/sink-api.ts';
 import { POINT_WINDOW_MS, type SeriesPoint } from './series.ts';
@@ -150,6 +150,14 @@ function errorOnset(points: readonly SeriesPoint[], i: number): number {
 
 /** The VUs where the shop broke on a growing load (see the top of this file); null when it held. */
 export function breakingPoint(points: readonly SeriesPoint[]): number | null {
+  return breakingPointAt(points)?.vus ?? null;
+}
+
+/**
+ * The breaking point and when it was (sample time, ms): for an error breach the middle of
+ * the second the errors began in, else the point where p95 passed 2 s; null when it held.
+ */
+export function breakingPointAt(points: readonly SeriesPoint[]): { vus: number; t: number } | null {
   for (let i = 0; i < points.length; i++) {
     const p = points[i]!;
     const breach = shopBreached(points, i);
@@ -166,8 +174,11 @@ export function breakingPoint(points: readonly SeriesPoint[]): number | null {
     }
     if (recovered > RECOVERIES_ALLOWED * later) continue;
     // The failing requests of an error onset's second were sent during it: at the VUs of its middle.
-    if (breach === 'errors' && onset > 0 && onset !== i) return Math.round((points[onset - 1]!.vus + points[onset]!.vus) / 2);
-    return points[onset]!.vus;
+    if (breach === 'errors' && onset > 0 && onset !== i) {
+      const [a, b] = [points[onset - 1]!, points[onset]!];
+      return { vus: Math.round((a.vus + b.vus) / 2), t: (a.t + b.t) / 2 };
+    }
+    return { vus: points[onset]!.vus, t: points[onset]!.t };
   }
   return null;
 }

@@ -15,9 +15,10 @@ import { forecast } from './forecast.ts';
 import { failureCauseOf, failureSide, failures } from './failures.ts';
 import { brokenSentence, testIsBroken } from '../../report/sentences.ts';
 import { holds, type ThresholdResult, type ThresholdSpec } from './thresholds.ts';
+import { GUARD_WINDOW_MS, RunGuard } from './guard.ts';
 import { grade, notApplicable, type Grade } from '../../lib/grade.ts';
 import { RUN_TAG_NAMES } from '../../lib/tags.ts';
-import type { EndingJson, ExpectRequest, FailureCause, FailureSide, FailuresJson, ForecastJson, PageFiguresJson } from '../../contract/sink-api.ts';
+import type { EndingJson, ExpectRequest, FailureCause, FailureSide, FailuresJson, ForecastJson, GuardRuleJson, GuardTripJson, PageFiguresJson } from '../../contract/sink-api.ts';
 import type { Figures, RunView } from '../model/run-events.ts';
 import { label, matches, type SeriesLabels } from '../model/labels.ts';
 
@@ -139,6 +140,12 @@ export class RunState implements RunView {
   abortedBy: ThresholdResult | null = null;
   /** Wall-clock ms when abortedBy was found. */
   abortedAt: number | null = null;
+  /** The guard (guard.ts), when the run's registration asked for one. */
+  guard: RunGuard | null = null;
+  /** Wall-clock ms when run control sent the guard's stop to the run's k6 instances: its status is then `guard`. */
+  guardStoppedAt: number | null = null;
+  /** The sample time of the guard's last reading: one reading per push. */
+  private guardReadAt = -Infinity;
   private readonly series = new RunSeries();
   /** Set when a push came in since the series' last point (between two snapshots). */
   private pointBehind = false;
@@ -169,8 +176,9 @@ export class RunState implements RunView {
     return !this.durations.empty;
   }
 
-  /** running, ended, stopped (manually) or aborted: what the status page and annotations show. */
-  get status(): 'running' | 'ended' | 'stopped' | 'aborted' {
+  /** running, ended, stopped (manually), aborted, or guard (stopped by the guard): what the status page and annotations show. */
+  get status(): 'running' | 'ended' | 'stopped' | 'aborted' | 'guard' {
+    if (this.guardStoppedAt !== null) return 'guard';
     if (this.outcome === 'stopped manually') return 'stopped';
     if (this.outcome?.startsWith('aborted') || this.abortedBy !== null) return 'aborted';
     return this.ended || this.outcome ? 'ended' : 'running';
@@ -342,6 +350,34 @@ export class RunState implements RunView {
       }
     }
     return null;
+  }
+
+  /** The guard's rules: the first registration's stand (every instance sends the same). */
+  setGuard(rules: readonly GuardRuleJson[]): void {
+    this.guard ??= new RunGuard(rules);
+  }
+
+  /**
+   * The guard's reading of the latest push (the last GUARD_WINDOW_MS of sample time, every
+   * instance merged): the trip, the first time one of its rules has held for its duration.
+   * Read once per push, after touched().
+   */
+  guardTripped(): GuardTripJson | null {
+    if (!this.guard || this.guard.tripped || !(this.lastSampleAt > this.guardReadAt)) return null;
+    this.guardReadAt = this.lastSampleAt;
+    const w = this.window(GUARD_WINDOW_MS);
+    const base = w.base;
+    let merged: HistogramAccumulator | null | undefined;
+    return this.guard.read({
+      from: base?.t ?? this.firstSampleAt,
+      to: this.lastSampleAt,
+      requests: this.totalRequests() - (base?.requests ?? 0),
+      shopFailed: this.totalFailed() - this.totalFailedOn('test') - (base ? base.failed - base.testFailed : 0),
+      percentileMs: (q) => {
+        merged ??= this.durationsOf(w);
+        return merged && merged.count > 0 ? ms(merged.k6Percentile(q)) : null;
+      },
+    });
   }
 
   figures(): { live: Figures; run: Figures } {

@@ -17,7 +17,7 @@ import { RunState, RUN_TAGS, NO_P95_HINT, MAX_THRESHOLDS_PER_RUN, type RequestGr
 import type { DurationSeries } from './durations.ts';
 import { parseThreshold, type ThresholdSpec } from './thresholds.ts';
 import { RunEvents } from '../model/run-events.ts';
-import type { ExpectRequest } from '../../contract/sink-api.ts';
+import type { ExpectRequest, GuardRuleJson } from '../../contract/sink-api.ts';
 import { KeyedHash } from '../model/keyed-hash.ts';
 
 export const UNTAGGED = 'untagged';
@@ -176,6 +176,8 @@ export class RunRegistry {
   private readonly expectedThresholds = new Map<string, ThresholdSpec[]>();
   /** Expected peaks (issue 22) registered for runs whose first sample has not come yet. */
   private readonly expectedPeaks = new Map<string, ExpectRequest>();
+  /** Guards registered for runs whose first sample has not come yet. */
+  private readonly expectedGuards = new Map<string, readonly GuardRuleJson[]>();
   private readonly touchedRuns = new Set<RunState>();
 
   constructor(
@@ -222,6 +224,14 @@ export class RunRegistry {
     }
     this.expectedPeaks.set(testid, expect);
     while (this.expectedPeaks.size > this.limits.maxRegistrations) this.expectedPeaks.delete(this.expectedPeaks.keys().next().value!);
+  }
+
+  /** The run's guard (from its registration): set now, or when its first sample comes. */
+  expectGuard(testid: string, rules: readonly GuardRuleJson[]): void {
+    const run = this.runs.get(testid);
+    if (run) return run.setGuard(rules);
+    if (!this.expectedGuards.has(testid)) this.expectedGuards.set(testid, rules);
+    while (this.expectedGuards.size > this.limits.maxRegistrations) this.expectedGuards.delete(this.expectedGuards.keys().next().value!);
   }
 
   private addThresholds(run: RunState, specs: ThresholdSpec[]): void {
@@ -315,6 +325,8 @@ export class RunRegistry {
     if (this.runs.get(run.testid) !== run) return;
     const abort = run.touched();
     if (abort) void this.events.emit('thresholdBreached', { run, threshold: abort });
+    const trip = run.guardTripped();
+    if (trip) void this.events.emit('guardTripped', { run, trip });
     void this.events.emit('touched', run);
     if (!run.naLogged && run.p95Source === null && run.groups.size > 0) {
       run.naLogged = true;
@@ -376,6 +388,9 @@ export class RunRegistry {
       this.expectedThresholds.delete(testid);
       run.expect = this.expectedPeaks.get(testid) ?? null;
       this.expectedPeaks.delete(testid);
+      const guard = this.expectedGuards.get(testid);
+      if (guard) run.setGuard(guard);
+      this.expectedGuards.delete(testid);
       this.runs.set(testid, run);
       this.recency.add(run);
       this.evictRuns();

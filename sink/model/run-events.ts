@@ -1,9 +1,9 @@
 // The run events: how grading and run control tell the rest of the sink what happened
-// to a run, and the only way they do. Grading publishes touched, threshold breached and
-// graded; run control publishes aborted and finished. Listeners subscribe when they are
-// built (run control, the notifier, the fan-out), so nothing is wired by assigning a
-// callback afterwards, and a listener that fails never fails the publisher.
-import type { CapacityJson, FiguresJson, ForecastJson, HistoryEntry, ThresholdResultJson } from '../../contract/sink-api.ts';
+// to a run, and the only way they do. Grading publishes touched, threshold breached, guard
+// tripped and graded; run control publishes aborted and finished. Listeners subscribe when
+// they are built (run control, the notifier, the fan-out), so nothing is wired by assigning
+// a callback afterwards, and a listener that fails never fails the publisher.
+import type { CapacityJson, FiguresJson, ForecastJson, GuardTripJson, HistoryEntry, ThresholdResultJson } from '../../contract/sink-api.ts';
 import type { Grade } from '../../lib/grade.ts';
 
 /** One window's figures, as the API carries them (contract/sink-api.ts) but with the grade itself. */
@@ -77,6 +77,8 @@ export interface RunEventMap {
   touched: RunView;
   /** A threshold with abortOnFail failed on the run's merged data: once per run. */
   thresholdBreached: { run: RunView; threshold: ThresholdResultJson };
+  /** A rule of the run's guard held for its duration on the merged data: once per run. */
+  guardTripped: { run: RunView; trip: GuardTripJson };
   /** The grades of the runs that changed since the last record (every --grade-interval). */
   graded: GradeRecord;
   /** The run was aborted (a threshold, k6's or the sink's merged one, or a manual stop): just before its finished event. */
@@ -91,7 +93,7 @@ export type RunEventListener<K extends RunEventName> = (payload: RunEventMap[K])
 const SETTLED: Promise<void> = Promise.resolve();
 
 export class RunEvents {
-  private readonly listeners: { [K in RunEventName]: RunEventListener<K>[] } = { touched: [], thresholdBreached: [], graded: [], aborted: [], finished: [] };
+  private readonly listeners: { [K in RunEventName]: RunEventListener<K>[] } = { touched: [], thresholdBreached: [], guardTripped: [], graded: [], aborted: [], finished: [] };
 
   /** `log`: where a listener's failure is told. */
   constructor(private readonly log: (line: string) => void = () => {}) {}

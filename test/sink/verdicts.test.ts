@@ -138,7 +138,7 @@ describe('how a run ended', () => {
     expect(endingOf(run, registration({ exitCode: 103, stopRequestedAt: T0 + 4_500, stoppedAtVus: 6 }))).toMatchObject({ kind: 'stopped', atVus: 6 });
     expect(endingOf(run, registration({ exitCode: 99, abortOnFail: true }))).toEqual({ kind: 'threshold', atVus: 10, plannedVus: 20, detail: 'k6 aborted the run on its thresholds' });
     expect(endingOf(run, registration({ exitCode: 108 }))).toEqual({ kind: 'aborted', atVus: 10, plannedVus: 20, detail: 'k6 exited with 108 (aborted by the script)' });
-    expect(endingOf(run, registration({ exitCode: 103, guardStop: { at: T0 + 6_500, detail: 'errors over 5 % for 10 s' } }))).toEqual({ kind: 'guard', atVus: 7, plannedVus: 20, detail: 'errors over 5 % for 10 s' });
+    expect(endingOf(run, registration({ exitCode: 103, guardStop: { at: T0 + 6_500, detail: 'errors over 5 % for 10 s' } }))).toEqual({ kind: 'guard', atVus: 7, plannedVus: 20, detail: 'errors over 5 % for 10 s', sinceBreakS: null });
     const abortedBy = { metric: 'http_req_duration', threshold: 'p(95)<300', ok: false, value: 651.2, requests: 3120, abortOnFail: true, supported: true };
     expect(endingOf(run, registration({ exitCode: 103, abortedBy }))).toMatchObject({ kind: 'threshold', detail: 'http_req_duration p(95)<300 failed at 651.2 ms over 3120 requests' });
     expect(endingOf(run, null)).toMatchObject({ kind: 'completed', plannedVus: null });

@@ -2,8 +2,8 @@
 // Whether real runs get the right sentence is test/integration/sentences.test.ts.
 import { describe, expect, it } from 'vitest';
 import {
-  brokenSentence, capacitySentence, durationPair, endingSentence, entryVerdict, errorsSentence, gradeText, journeysSentence, pageChangeSentence, refusal, share,
-  testIsBroken, trendSentence, users, verdictOf,
+  brokenSentence, capacitySentence, durationPair, endingSentence, entryVerdict, errorsSentence, gradeText, guardRuleText, guardSentence, guardTripDetail, journeysSentence,
+  pageChangeSentence, refusal, share, testIsBroken, trendSentence, users, verdictOf,
 } from '../../report/sentences.ts';
 import type { CapacityJson, FailureCauseJson, FailuresJson } from '../../contract/sink-api.ts';
 import { BASELINE } from '../helpers/history-entry.ts';
@@ -101,6 +101,31 @@ describe('how a run ended', () => {
     expect(endingSentence({ kind: 'aborted', atVus: 3, plannedVus: 20, detail: 'k6 exited with 108 (aborted by the script).' })).toBe('Aborted at 3 of 20 users: k6 exited with 108 (aborted by the script).');
     expect(endingSentence({ kind: 'completed', atVus: 20, plannedVus: 20, detail: null })).toBeNull();
     expect(endingSentence(null)).toBeNull();
+  });
+});
+
+describe('the guard in words', () => {
+  const errors = { measure: 'errors' as const, above: 0.05, forMs: 10_000 };
+  const p95 = { measure: 'p95' as const, above: 3000, forMs: 10_000 };
+
+  it('says how long the guard stopped the run after the breaking point, when there was one', () => {
+    const detail = guardTripDetail(errors, 0.1234);
+    expect(detail).toBe("the shop's errors stayed above 5 % for 10 s (never under 12 %)");
+    expect(endingSentence({ kind: 'guard', atVus: 52, plannedVus: 72, detail, sinceBreakS: 11 })).toBe(
+      "Stopped by the guard at 52 of 72 users, 11 s after the breaking point: the shop's errors stayed above 5 % for 10 s (never under 12 %).",
+    );
+    expect(endingSentence({ kind: 'guard', atVus: 10, plannedVus: 10, detail: guardTripDetail(p95, 3421), sinceBreakS: null })).toBe(
+      'Stopped by the guard at 10 of 10 users: p95 stayed above 3 s for 10 s (never under 3.4 s).',
+    );
+  });
+
+  it('words the rules as --guard takes them and as the CLI announces them', () => {
+    expect([errors, p95, { measure: 'p99' as const, above: 800, forMs: 1500 }, { measure: 'errors' as const, above: 0.025, forMs: 60_000 }].map(guardRuleText)).toEqual([
+      'errors>5%:10s', 'p95>3s:10s', 'p99>800ms:1500ms', 'errors>2.5%:60s',
+    ]);
+    expect(guardSentence([errors, p95])).toBe("The guard stops the run when the shop's errors stay above 5 % for 10 s, or p95 stays above 3 s for 10 s.");
+    expect(guardTripDetail({ measure: 'p90', above: 500, forMs: 5000 }, 640.4)).toBe('p90 stayed above 500 ms for 5 s (never under 640 ms)');
+    expect(guardTripDetail(errors, 0.0612)).toBe("the shop's errors stayed above 5 % for 10 s (never under 6.1 %)");
   });
 });
 

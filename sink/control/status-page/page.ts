@@ -140,7 +140,8 @@ function when(iso: string | null | undefined): string {
 
 function shownStatus(e: RunEvent): Shown {
   const reg = e.registration;
-  const stopAsked = reg?.stopRequestedAt != null || reg?.exitCode === 103;
+  // By hand, by anyone through k6's REST API (k6 exits 103), or by the guard.
+  const stopAsked = reg?.stopRequestedAt != null || reg?.exitCode === 103 || reg?.guardStop != null || e.status === 'guard';
   const over = e.status === 'ended' || reg?.finishedAt != null;
   if (over) return stopAsked ? 'stopped' : 'ended';
   if (e.status === 'waiting') return 'waiting';
