@@ -3,7 +3,8 @@ import { parseArgs } from 'node:util';
 import { ENVIRONMENTS, INTENSITY_NAMES, PROMO_TYPES, TESTID_PATTERN } from '../lib/tags.ts';
 import { MIN_GRADES } from '../lib/thresholds.ts';
 import { parseDurationMs } from '../lib/env.ts';
-import type { ExpectRequest } from '../contract/sink-api.ts';
+import { DEFAULT_GUARD, GUARD_EXIT_CODE, parseGuard } from './guard.ts';
+import type { ExpectRequest, GuardJson } from '../contract/sink-api.ts';
 
 export class CliError extends Error {}
 
@@ -29,6 +30,8 @@ export interface RunArgs {
   testid?: string;
   /** Local k6 processes sharing the load through execution segments. */
   instances: number;
+  /** The guard: `--guard`'s rules, off (`--no-guard`), or the default (on for ramp and promo against a shop that is not the embedded demo; cli/guard.ts). */
+  guard: GuardJson | 'off' | 'default';
   /** Print a k6-operator TestRun and its ConfigMap instead of running. */
   k8s?: { parallelism: number; namespace: string; sinkUrl: string };
   /** The expected Black Friday peak (--expect-users, --expect-rps): the run says whether the shop will hold it. */
@@ -80,6 +83,9 @@ Options:
   --expect-users N        the expected peak in users: the run says whether the shop will hold it
                           (holds, at risk, will not hold), from its capacity forecast
   --expect-rps R          the same, in requests per second
+  --guard RULES           the sink stops every instance when a rule holds (default for ramp and
+                          promo against a shop that is not the embedded demo: ${DEFAULT_GUARD})
+  --no-guard              no guard
   --k8s                   print a k6-operator TestRun and ConfigMap (YAML) instead of running;
                           with --parallelism N (default 1), --namespace NS (default default),
                           --sink-url URL (required) and --target URL (required)
@@ -93,7 +99,8 @@ Other commands:
   -h, --help              this text
 
 Exit code: k6's own (0 ok, 99 thresholds failed, 103/105/108 stopped or aborted); 99 also when
-the sink stopped the run because a threshold failed on the data of every instance merged.`;
+the sink stopped the run because a threshold failed on the data of every instance merged;
+${GUARD_EXIT_CODE} when the guard stopped the run before it harmed the shop.`;
 
 type OptionTypes = Record<string, { type: 'string' | 'boolean'; short?: string }>;
 
@@ -155,6 +162,8 @@ const RUN_OPTIONS = {
   testid: { type: 'string' },
   'expect-users': { type: 'string' },
   'expect-rps': { type: 'string' },
+  guard: { type: 'string' },
+  'no-guard': { type: 'boolean' },
   k8s: { type: 'boolean' },
   parallelism: { type: 'string' },
   namespace: { type: 'string' },
@@ -206,6 +215,10 @@ export function parseCliArgs(argv: string[]): CliArgs {
     throw new CliError(`--testid must look like <slug>_<YYYYMMDD>_<HHMMSS>_<8 hex>, not "${values.testid}".`);
   }
   const expect = parseExpect(values['expect-users'], values['expect-rps']);
+  if (values.guard !== undefined && values['no-guard']) throw new CliError('--guard and --no-guard cannot go together.');
+  if (values.guard !== undefined && values['no-sink']) throw new CliError('--guard needs a sink: the sink judges the rules and stops the run.');
+  const guard = values.guard === undefined ? (values['no-guard'] ? 'off' : 'default') : parseGuard(values.guard);
+  if (typeof guard === 'object' && 'error' in guard) throw new CliError(guard.error);
   let k8s: RunArgs['k8s'];
   if (values.k8s) {
     if (values.parallelism !== undefined && !/^[1-9][0-9]{0,4}$/.test(values.parallelism)) {
@@ -238,6 +251,7 @@ export function parseCliArgs(argv: string[]): CliArgs {
     testid: values.testid,
     instances: values.instances === undefined ? 1 : Number(values.instances),
     ...(expect ? { expect } : {}),
+    guard,
     extraK6Args,
     url: values.url,
     promoCode: values['promo-code'],

@@ -16,7 +16,7 @@ import { freePort } from './free-port.ts';
 import { CliError, type RunArgs } from './args.ts';
 import { writeDurationCsv } from './samples-csv.ts';
 import { SinkClient, liveLine } from './sink-client.ts';
-import { K6_STOP_BODY, type HistoryEntry, type RegistrationRequest, type RunJson } from '../contract/sink-api.ts';
+import { K6_STOP_BODY, type GuardJson, type HistoryEntry, type RegistrationRequest, type RunJson } from '../contract/sink-api.ts';
 import { renderReportHtml } from '../report/html.ts';
 import { reportData } from '../report/report-data.ts';
 import { loadReportAssets } from '../report/assets.ts';
@@ -26,6 +26,8 @@ import { buildDemoApp } from '../demo/app.ts';
 import { DEFAULT_CART_RULES } from '../demo/cart.ts';
 import { marketingDashboardUrl } from '../contract/links.ts';
 import { k8sManifests, k8sNameFromTestId } from './k8s.ts';
+import { guardOf, GUARD_EXIT_CODE } from './guard.ts';
+import { guardSentence } from '../report/sentences.ts';
 import { abortLine, gradeBlock, instanceVerdicts, pageLines, scenarioLines, summaryRateThresholds, thresholdLines, verdictLines } from './final-report.ts';
 import { prepareRun } from './discover/run-stage.ts';
 import { confirmTarget, planLine, plannedLoad } from './discover/safety.ts';
@@ -143,13 +145,16 @@ export async function runScenario(args: RunArgs, options: RunOptions = {}): Prom
     const plan = found.plan;
     const sink = await scope.stage('sink', (defer) => startSink(args, plan, defer, say));
     announce(plan.testid, target, sink, say);
+    const guard = guardOf(args.guard, args.script, target.demo);
+    if (guard && sink) say(`guard: ${guardSentence(guard.rules)} (--guard RULES to change it, --no-guard to turn it off)`);
+    if (guard && !sink) say(`note: with --no-sink this run has no guard: the sink's guard is what stops a run before it harms the shop.`);
     const env = { ...k6Environment(args, plan.testid, target.baseUrl), ...found.env };
     // The sink judges the bundle's thresholds on every instance's data: it learns them from k6 itself, with the run's planned peak.
     const inspected = await scope.stage('thresholds', () => (sink ? inspectOptions(plan.k6, plan.bundle, env, args.extraK6Args, say) : undefined));
     if (args.vus !== undefined && plan.script.name === 'smoke') say(`note: smoke always runs 1 VU; --vus ${args.vus} applies to ramp (its peak), cache-hit and promo.`);
     const started = Date.now();
     const instances = await scope.stage('k6', (defer) => startK6(args, plan, env, sink, options.quiet ?? false, defer));
-    const control = await scope.stage('register', () => register(args, plan, target, sink, inspected, instances, say));
+    const control = await scope.stage('register', () => register(args, plan, target, sink, inspected, instances, guard, say));
     const codes = await scope.stage('watch', () => watch(plan.testid, control === 'stops' ? sink : null, sink, instances, started, say));
     return await scope.stage('report', () => report(args, plan, sink, control, instances, codes, say));
   } finally {
@@ -300,10 +305,10 @@ const ABORT_OUTCOME: Record<SinkControl, string | null> = {
 
 /**
  * Registers each instance with the sink, and says whether the sink will stop the run (on
- * Ctrl-C, or a merged threshold with abortOnFail): a sink without a token stops nothing,
- * which the run says in one line; it is graded all the same.
+ * Ctrl-C, a merged threshold with abortOnFail, or the guard): a sink without a token stops
+ * nothing, which the run says in one line; it is graded all the same.
  */
-async function register(args: RunArgs, plan: Plan, target: Target, sink: Sink | null, inspected: InspectedOptions | undefined, instances: Instance[], say: Say): Promise<SinkControl> {
+async function register(args: RunArgs, plan: Plan, target: Target, sink: Sink | null, inspected: InspectedOptions | undefined, instances: Instance[], guard: GuardJson | null, say: Say): Promise<SinkControl> {
   if (!sink) return 'unregistered';
   const { thresholds, plannedVus } = inspected ?? {};
   let control: SinkControl = 'unregistered';
@@ -311,14 +316,14 @@ async function register(args: RunArgs, plan: Plan, target: Target, sink: Sink | 
     const reply = await sink.client
       .register({
         testid: plan.testid, scenario: plan.script.name, tags: runTags(args), target: target.baseUrl, k6Address: instance.address, abortOnFail: args.abortOnFail,
-        ...(thresholds ? { thresholds } : {}), ...(plannedVus !== undefined ? { plannedVus } : {}), ...(args.expect ? { expect: args.expect } : {}),
+        ...(thresholds ? { thresholds } : {}), ...(plannedVus !== undefined ? { plannedVus } : {}), ...(args.expect ? { expect: args.expect } : {}), ...(guard ? { guard } : {}),
       })
       .catch((err: Error) => (say(`warning: could not register the run: ${err.message}`), null));
     // A sink from before sinkStops stops what is registered with it.
     if (reply?.sinkStops === false) control = 'tokenless';
     else if (reply && control === 'unregistered') control = 'stops';
   }
-  if (control === 'tokenless') say(`note: the sink at ${sink.client.url} has no token, so it will not stop this run: Ctrl-C stops k6 directly, and a merged threshold that fails is reported, not enforced.`);
+  if (control === 'tokenless') say(`note: the sink at ${sink.client.url} has no token, so it will not stop this run${guard ? ', nor will its guard' : ''}: Ctrl-C stops k6 directly, and a merged threshold that fails is reported, not enforced.`);
   return control;
 }
 
@@ -381,6 +386,8 @@ async function report(args: RunArgs, plan: Plan, sink: Sink | null, control: Sin
     finished = await sink.client.finish(testid, exitCode, k6Summary).catch((err: Error) => (say(`warning: could not report the end of the run: ${err.message}`), null));
     sinkRun = await sink.client.run(testid).catch(() => null);
   }
+  // The guard stopped every instance (k6 exits 103 then): the CLI's own code says so.
+  const guarded = finished?.ending?.kind === 'guard';
   // One source for every figure: the sink's record of the run (its merged histograms) when
   // there is one, so the headline, the thresholds and the per-page table agree; k6's own
   // summary without a sink.
@@ -407,7 +414,8 @@ async function report(args: RunArgs, plan: Plan, sink: Sink | null, control: Sin
     say(`report ${reportPath}`);
   }
   say(`results in ${runDir}`);
-  say(`k6 exited with ${exitCode}`);
+  say(guarded ? `k6 exited with ${exitCode}; exit code ${GUARD_EXIT_CODE}: the guard stopped the run` : `k6 exited with ${exitCode}`);
+  if (guarded) exitCode = GUARD_EXIT_CODE;
   return { exitCode, testid, runDir };
 }
 
