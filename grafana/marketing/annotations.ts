@@ -1,6 +1,7 @@
-// Start, stop and abort marks on the marketing view, from the sink's promo_run_info
-// (status label: running, ended, stopped (manually) or aborted). Each mark is the moment
-// a status first appears for a run: present now, absent a minute earlier.
+// Start, stop, abort and guard marks on the marketing view, from the sink's promo_run_info
+// (status label: running, ended, stopped (manually), aborted, or guard: the sink's guard
+// stopped the run before it harmed the shop). Each mark is the moment a status first
+// appears for a run: present now, absent a minute earlier.
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import * as prometheus from '@grafana/grafana-foundation-sdk/prometheus';
 import { PROMETHEUS_DATASOURCE } from '../shared/panels.ts';
@@ -11,6 +12,8 @@ export const RUN_STATUS_MARKS = [
   // A run that ran to its end and one stopped by hand both stop; the title says which.
   { name: 'Test stopped', status: 'ended|stopped', color: 'blue', title: 'Test stopped' },
   { name: 'Test aborted', status: 'aborted', color: 'red', title: 'Test aborted' },
+  // The guard's stop: the shop's failures or latency stayed past the guard's limits (docs/capacity.md).
+  { name: 'Stopped by the guard', status: 'guard', color: 'orange', title: 'Stopped by the guard' },
 ] as const;
 
 /** Series that exist now but did not `lookback` ago: the first moments of a status (a regex). */

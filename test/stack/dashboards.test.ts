@@ -204,8 +204,8 @@ describe('the marketing view', () => {
     expect(byTitle('Change in errors').fieldConfig.defaults.unit).toBe('percent');
   });
 
-  it('marks start, stop and abort with PromQL annotations, and links to the sink', () => {
-    expect((d.annotations.list ?? []).map((a) => a.name)).toEqual(['Test started', 'Test stopped', 'Test aborted']);
+  it('marks start, stop, abort and guard stops with PromQL annotations, and links to the sink', () => {
+    expect((d.annotations.list ?? []).map((a) => a.name)).toEqual(['Test started', 'Test stopped', 'Test aborted', 'Stopped by the guard']);
     expect(d.links?.[0]).toMatchObject({ url: '${sink_url}', targetBlank: true });
     expect(d.templating.list?.find((v) => v.name === 'sink_url')?.query).toBe('http://localhost:9091/');
   });

@@ -89,9 +89,9 @@ describe('allQueries', () => {
     expect(all[2]).toMatchObject({ datasourceType: 'prometheus', query: 'changes(deploy_total[1m]) > 0' });
   });
 
-  it("includes the marketing view's start, stop and abort annotations", () => {
+  it("includes the marketing view's start, stop, abort and guard annotations", () => {
     const annotations = allQueries(byFile('promo-marketing.json')).filter((q) => q.source === 'annotation');
-    expect(annotations.map((q) => q.title)).toEqual(['Test started', 'Test stopped', 'Test aborted']);
+    expect(annotations.map((q) => q.title)).toEqual(['Test started', 'Test stopped', 'Test aborted', 'Stopped by the guard']);
     expect(annotations.every((q) => q.query.includes('promo_run_info'))).toBe(true);
   });
 });
