@@ -66,27 +66,49 @@ export function nearBandEdge(p95Ms: number): boolean {
 }
 
 /**
- * The breaking point's oracle, from k6's raw samples: for each second until the ramp starts
- * down, the error ratio of the requests sent in the 3 s up to it (when there are at least 20)
- * and the VUs they were sent at (k6's `vus` gauge at the middle of those 3 s: a fast ramp
- * adds VUs every second); the breaking point is the VUs of the first second from which every
- * later one is over 1 %.
+ * The VUs of every instance added up, at each sample time of the first instance's `vus`
+ * gauge (about one a second): each other instance's latest value at or before it.
  */
-export async function errorsPassOnePercentAt(samplesPath: string, peak: number): Promise<number | null> {
-  const points = await readPoints(samplesPath);
-  const vus = points.filter((p) => p.metric === 'vus').map((p) => ({ t: Date.parse(p.data.time), v: p.data.value }));
-  vus.sort((a, b) => a.t - b.t);
-  const lastAtPeak = Math.max(...vus.filter((s) => s.v >= peak).map((s) => s.t));
-  const requests = points.filter((p) => p.metric === 'http_req_failed').map((p) => ({ t: Date.parse(p.data.time), failed: p.data.value }));
-  const seconds: Array<{ vus: number; over: boolean }> = [];
+export function mergedVus(instances: K6Point[][]): Array<{ t: number; v: number }> {
+  const series = instances.map((points) => points.filter((p) => p.metric === 'vus').map((p) => ({ t: Date.parse(p.data.time), v: p.data.value })).sort((a, b) => a.t - b.t));
+  const at = (s: Array<{ t: number; v: number }>, t: number) => {
+    let v = 0;
+    for (const x of s) {
+      if (x.t > t) break;
+      v = x.v;
+    }
+    return v;
+  };
+  return (series[0] ?? []).map(({ t }) => ({ t, v: series.reduce((n, s) => n + at(s, t), 0) }));
+}
+
+/**
+ * The breaking point's oracle, from k6's raw samples (of one instance, or of each of a
+ * distributed run's, merged): for each second until the ramp starts down (or `until`, a
+ * stop), the error ratio of the requests sent in the `windowMs` (3 s) up to it (when there
+ * are at least 20) and the VUs they were sent at (k6's `vus` gauge at the middle of that
+ * window: a fast ramp adds VUs every second); the breaking point is the VUs of the first
+ * second from which every later one is over 1 %, and `t` the middle of its window.
+ */
+export async function breakOracle(samplesPaths: string | string[], peak: number, until = Infinity, windowMs = 3000): Promise<{ vus: number; t: number } | null> {
+  const instances = await Promise.all([samplesPaths].flat().map((path) => readPoints(path)));
+  const vus = mergedVus(instances);
+  const lastAtPeak = Math.min(until, Math.max(...vus.filter((s) => s.v >= peak).map((s) => s.t)));
+  const requests = instances.flat().filter((p) => p.metric === 'http_req_failed').map((p) => ({ t: Date.parse(p.data.time), failed: p.data.value }));
+  const seconds: Array<{ vus: number; t: number; over: boolean }> = [];
   for (const { t, v } of vus) {
     if (t > lastAtPeak) break;
-    const recent = requests.filter((r) => r.t > t - 3000 && r.t <= t);
+    const recent = requests.filter((r) => r.t > t - windowMs && r.t <= t);
     if (recent.length < 20) continue;
-    const middle = vus.filter((s) => s.t <= t - 1500).at(-1)?.v ?? v;
-    seconds.push({ vus: middle, over: recent.reduce((n, r) => n + r.failed, 0) / recent.length > 0.01 });
+    const middle = vus.filter((s) => s.t <= t - windowMs / 2).at(-1)?.v ?? v;
+    seconds.push({ vus: middle, t: t - windowMs / 2, over: recent.reduce((n, r) => n + r.failed, 0) / recent.length > 0.01 });
   }
-  let breaking: number | null = null;
-  for (let i = seconds.length - 1; i >= 0 && seconds[i]!.over; i--) breaking = seconds[i]!.vus;
+  let breaking: { vus: number; t: number } | null = null;
+  for (let i = seconds.length - 1; i >= 0 && seconds[i]!.over; i--) breaking = { vus: seconds[i]!.vus, t: seconds[i]!.t };
   return breaking;
+}
+
+/** The breaking point's VUs from k6's raw samples (see breakOracle). */
+export async function errorsPassOnePercentAt(samplesPath: string, peak: number): Promise<number | null> {
+  return (await breakOracle(samplesPath, peak))?.vus ?? null;
 }

@@ -37,6 +37,8 @@ export interface LatencyTarget {
   url: string;
   /** Requests answered so far. */
   served(): number;
+  /** When the latest request arrived (ms since the epoch); null before the first. */
+  lastRequestAt(): number | null;
   close(): Promise<void>;
 }
 
@@ -51,7 +53,9 @@ export async function startLatencyTarget(
   status: (path: string) => number | undefined = () => undefined,
 ): Promise<LatencyTarget> {
   let served = 0;
+  let lastRequestAt: number | null = null;
   const server: Server = createServer((req, res) => {
+    lastRequestAt = Date.now();
     const path = (req.url ?? '/').split('?')[0]!;
     const delay = drawDelayMs(pathShape(path) ?? shape);
     // Drain a POST's body so the connection stays usable.
@@ -61,16 +65,17 @@ export async function startLatencyTarget(
       res.writeHead(status(path) ?? (path.startsWith('/error/') ? 500 : 200), { 'Content-Type': 'text/html; charset=utf-8' }).end('<html><body>ok</body></html>');
     }, delay);
   });
-  return listening(server, () => served);
+  return listening(server, () => served, () => lastRequestAt);
 }
 
-async function listening(server: Server, served: () => number): Promise<LatencyTarget> {
+async function listening(server: Server, served: () => number, lastRequestAt: () => number | null): Promise<LatencyTarget> {
   server.keepAliveTimeout = 60_000;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as { port: number };
   return {
     url: `http://127.0.0.1:${port}`,
     served,
+    lastRequestAt,
     close: () =>
       new Promise((resolve) => {
         server.closeAllConnections();
@@ -94,6 +99,7 @@ export interface CapacityLimit {
  */
 export async function startCapacityTarget(limit: CapacityLimit): Promise<LatencyTarget & { capacityRps: number }> {
   let served = 0;
+  let lastRequestAt: number | null = null;
   let free = limit.workers;
   const queue: Array<{ res: ServerResponse; timer: NodeJS.Timeout }> = [];
   const serve = (res: ServerResponse) => {
@@ -110,6 +116,7 @@ export async function startCapacityTarget(limit: CapacityLimit): Promise<Latency
     }, limit.serviceMs);
   };
   const server: Server = createServer((req, res) => {
+    lastRequestAt = Date.now();
     req.resume();
     if (free > 0) return serve(res);
     const waiting = {
@@ -121,7 +128,7 @@ export async function startCapacityTarget(limit: CapacityLimit): Promise<Latency
     };
     queue.push(waiting);
   });
-  return { ...(await listening(server, () => served)), capacityRps: (limit.workers * 1000) / limit.serviceMs };
+  return { ...(await listening(server, () => served, () => lastRequestAt)), capacityRps: (limit.workers * 1000) / limit.serviceMs };
 }
 
 /** A shop whose service time grows with its concurrency as the Universal Scalability Law has it: S₀ alone, and with n requests in service each goes 1 + σ(n−1) + κn(n−1) times slower. */
@@ -140,6 +147,7 @@ export interface ScalabilityLaw {
  */
 export async function startScalabilityTarget(law: ScalabilityLaw): Promise<LatencyTarget & { peakConcurrency: number; peakRps: number }> {
   let served = 0;
+  let lastRequestAt: number | null = null;
   const active: Array<{ left: number; res: ServerResponse }> = [];
   let last = performance.now();
   let timer: NodeJS.Timeout | null = null;
@@ -168,6 +176,7 @@ export async function startScalabilityTarget(law: ScalabilityLaw): Promise<Laten
     }, Math.max(0, next));
   };
   const server: Server = createServer((req, res) => {
+    lastRequestAt = Date.now();
     req.resume();
     advance();
     active.push({ left: law.serviceMs, res });
@@ -175,5 +184,5 @@ export async function startScalabilityTarget(law: ScalabilityLaw): Promise<Laten
   });
   const peakConcurrency = Math.sqrt((1 - law.sigma) / law.kappa);
   const peakRps = (1000 * peakConcurrency) / (law.serviceMs * slowdown(peakConcurrency));
-  return { ...(await listening(server, () => served)), peakConcurrency, peakRps };
+  return { ...(await listening(server, () => served, () => lastRequestAt)), peakConcurrency, peakRps };
 }
