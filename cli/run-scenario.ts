@@ -140,12 +140,14 @@ export async function runScenario(args: RunArgs, options: RunOptions = {}): Prom
     const prepared = await scope.stage('prepare', () => prepare(args));
     const target = await scope.stage('target', (defer) => startTarget(args, defer));
     // Discovery and validation (--url, and promo on the demo shop), or the plan and the confirmation.
+    // The scenario asked for: discovery hands promo --url a generated script of its own.
+    const scenario = args.script;
     const found = await scope.stage('discover', () => discoverJourney(args, prepared, target, say));
     args = found.args;
     const plan = found.plan;
     const sink = await scope.stage('sink', (defer) => startSink(args, plan, defer, say));
     announce(plan.testid, target, sink, say);
-    const guard = guardOf(args.guard, args.script, target.demo);
+    const guard = guardOf(args.guard, scenario, target.demo);
     if (guard && sink) say(`guard: ${guardSentence(guard.rules)} (--guard RULES to change it, --no-guard to turn it off)`);
     if (guard && !sink) say(`note: with --no-sink this run has no guard: the sink's guard is what stops a run before it harms the shop.`);
     const env = { ...k6Environment(args, plan.testid, target.baseUrl), ...found.env };

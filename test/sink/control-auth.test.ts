@@ -94,6 +94,20 @@ async function firstEvent(app: SinkApp, testid: string, headers: Record<string, 
   });
 }
 
+const GUARD = { rules: [{ measure: 'errors', above: 0.05, forMs: 10_000 }] };
+
+/** Pushes of a run whose shop answers half its requests with a 503, one a second for `seconds` s: the guard's default errors rule holds after 10. */
+async function shopFailing(app: SinkApp, testid: string, seconds: number, headers: Record<string, string> = {}): Promise<void> {
+  const page = { testid, scenario: 'ramp', method: 'GET', name: 'http://127.0.0.1:8/product/1', page_type: 'product' };
+  const served = { ...page, status: '200', expected_response: 'true' };
+  const busy = { ...page, status: '503', error_code: '1503', expected_response: 'false' };
+  for (let s = 1; s <= seconds; s++) {
+    const t = T + s * 1000;
+    const body = compress(encodeV1({ timeseries: [series('k6_vus', { testid }, 20, t), series('k6_http_reqs_total', served, 50 * s, t), series('k6_http_req_failed_rate', served, 0, t), series('k6_http_reqs_total', busy, 50 * s, t), series('k6_http_req_failed_rate', busy, 1, t)] }));
+    expect((await write(app, body, headers)).statusCode).toBe(204);
+  }
+}
+
 describe('a sink without a token', () => {
   it('stops no k6 instance when a registered abortOnFail threshold fails: the verdict is kept, k6 sees no PATCH /v1/status, and the log says why', async () => {
     const k6 = await k6RestApi();
@@ -107,6 +121,19 @@ describe('a sink without a token', () => {
     // The stop would have been sent at once; give it time to arrive all the same.
     await new Promise((r) => setTimeout(r, 300));
     expect(k6.seen).toEqual([]);
+  });
+
+  it("stops no k6 instance when the run's guard trips: the log says why, and the run is not recorded as stopped by the guard", async () => {
+    const k6 = await k6RestApi();
+    const { app, messages } = await sinkWith({});
+    const testid = 'anon_guard_20261127_080000_00000001';
+    expect((await app.inject({ method: 'POST', url: '/api/runs', payload: { testid, k6Address: k6.address, guard: GUARD } })).json()).toEqual({ testid, k6Instances: 0, sinkStops: false });
+    await shopFailing(app, testid, 13);
+    await vi.waitFor(() => expect(messages()).toContain(`run ${testid}: the guard tripped (errors>5%:10s: the shop's errors stayed above 5 % for 10 s (never under 50 %)); the sink has no token, so it stops no k6 instance`));
+    await new Promise((r) => setTimeout(r, 300));
+    expect(k6.seen).toEqual([]);
+    expect(app.sink.control.registrations.get(testid)!.guardStop).toBeNull();
+    expect(app.sink.runs.run(testid)!.status).not.toBe('guard');
   });
 
   it('says at start that it stops and starts nothing, and refuses a stop and a start whatever it is told', async () => {
@@ -146,6 +173,17 @@ describe('a sink with a token', () => {
     expect(registered.json()).toEqual({ testid: 'owned_abort_20261127_080000_00000004', k6Instances: 1, sinkStops: true, k6Addresses: [k6.address] });
     expect((await write(app, failingPush('owned_abort_20261127_080000_00000004'), bearer)).statusCode).toBe(204);
     await vi.waitFor(() => expect(k6.seen).toEqual(['PATCH /v1/status']));
+  });
+
+  it("stops every instance an authenticated caller registered when the run's guard trips, and records the run as stopped by the guard", async () => {
+    const [k6a, k6b] = [await k6RestApi(), await k6RestApi()];
+    const { app } = await sinkWith({ token: TOKEN });
+    const testid = 'auth_guard_20261127_080000_00000001';
+    for (const k6 of [k6a, k6b]) expect((await app.inject({ method: 'POST', url: '/api/runs', headers: bearer, payload: { testid, k6Address: k6.address, guard: GUARD } })).statusCode).toBe(201);
+    await shopFailing(app, testid, 13, bearer);
+    await vi.waitFor(() => expect(app.sink.control.registrations.get(testid)!.guardStop).not.toBeNull());
+    expect([k6a.seen, k6b.seen]).toEqual([['PATCH /v1/status'], ['PATCH /v1/status']]);
+    expect(app.sink.runs.run(testid)!.status).toBe('guard');
   });
 
   it('stops nothing on a threshold the registration did not ask to abort on, even when the data announces it with abort_on_fail', async () => {
