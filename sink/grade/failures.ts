@@ -72,6 +72,38 @@ export interface FailureGroup {
 /** The largest causes a run keeps. */
 export const MAX_CAUSES = 10;
 
+/** What failures() reads of a group's labels, worked out once per label set (they never change). */
+interface Described {
+  readonly status: number;
+  readonly errorCode: number | null;
+  readonly error: string | null;
+  readonly pageType: string | null;
+  readonly url: string | null;
+  readonly origin: string | null;
+  /** The cause's key without the cause: status, page type and origin. */
+  readonly key: string;
+}
+
+/**
+ * Per label set: failures() runs on every second's point of a run whose test is broken, over
+ * every group, and parsing each group's URL and looking up its labels again each time cost
+ * sink-ingest 9 % of the main thread's CPU.
+ */
+const describedLabels = new WeakMap<SeriesLabels, Described>();
+
+function describe(labels: SeriesLabels): Described {
+  let d = describedLabels.get(labels);
+  if (d === undefined) {
+    const status = int(label(labels, 'status')) ?? 0;
+    const pageType = label(labels, 'page_type') ?? null;
+    const url = label(labels, 'name') ?? label(labels, 'url') ?? null;
+    const origin = originOf(url ?? undefined);
+    d = { status, errorCode: int(label(labels, 'error_code')), error: label(labels, 'error') ?? null, pageType, url, origin, key: `${status} ${pageType ?? ''} ${origin ?? ''}` };
+    describedLabels.set(labels, d);
+  }
+  return d;
+}
+
 /**
  * The run's failed requests by cause, page type and origin, largest first. `requests` and
  * `failed` of a group are its totals so far.
@@ -83,8 +115,8 @@ export function failures<G extends FailureGroup>(groups: Iterable<G>, requestsOf
   for (const g of groups) {
     const requests = requestsOf(g);
     out.requests += requests;
-    const pageType = label(g.labels, 'page_type') ?? null;
-    byPage.set(pageType ?? '', (byPage.get(pageType ?? '') ?? 0) + requests);
+    const d = describe(g.labels);
+    byPage.set(d.pageType ?? '', (byPage.get(d.pageType ?? '') ?? 0) + requests);
     const failed = failedOf(g);
     // A ratio times a count: anything below half a request is a float's rest, not a failure.
     if (!(failed >= 0.5)) continue;
@@ -92,22 +124,19 @@ export function failures<G extends FailureGroup>(groups: Iterable<G>, requestsOf
     out.failed += failed;
     if (side === 'test') out.testSide += failed;
     else out.shopSide += failed;
-    const status = int(label(g.labels, 'status')) ?? 0;
-    const url = label(g.labels, 'name') ?? label(g.labels, 'url');
-    const origin = originOf(url);
-    const key = `${g.cause} ${status} ${pageType ?? ''} ${origin ?? ''}`;
+    const key = `${g.cause} ${d.key}`;
     const known = causes.get(key);
     if (known) known.failed += failed;
     else
       causes.set(key, {
         cause: g.cause,
         side,
-        status,
-        errorCode: int(label(g.labels, 'error_code')),
-        error: label(g.labels, 'error') ?? null,
-        pageType,
-        origin,
-        url: url ?? null,
+        status: d.status,
+        errorCode: d.errorCode,
+        error: d.error,
+        pageType: d.pageType,
+        origin: d.origin,
+        url: d.url,
         failed,
         pageRequests: 0,
       });

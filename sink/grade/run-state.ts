@@ -51,6 +51,14 @@ export interface RequestGroup {
 const requestsOf = (g: RequestGroup) => g.reqsCarry + g.reqs;
 const failedOf = (g: RequestGroup) => g.failedCarry + g.failedRate * g.reqs;
 
+/** Requests and failed requests so far, over every group. */
+interface Totals {
+  requests: number;
+  failed: number;
+  testFailed: number;
+  shopFailed: number;
+}
+
 interface Snapshot {
   t: number;
   requests: number;
@@ -161,6 +169,7 @@ export class RunState implements RunView {
   /** From the series alone, so only worked out when read (not for every batch's notifications). */
   private cachedCapacity: Capacity | null = null;
   private cachedFailures: FailuresJson | null = null;
+  private cachedTotals: Totals | null = null;
   private cachedForecast: { key: string; value: ForecastJson | null } | null = null;
 
   constructor(
@@ -198,23 +207,37 @@ export class RunState implements RunView {
     return this.trendStats.p95.size > 0 ? 'trend_stats_per_series' : null;
   }
 
+  /**
+   * The requests and failures over every group, in one pass, kept until the next batch
+   * touches the run (as the failures are): a second's point and snapshot read them nine times.
+   */
+  private totals(): Totals {
+    if (this.cachedTotals !== null) return this.cachedTotals;
+    let requests = 0;
+    let failed = 0;
+    let testFailed = 0;
+    let shopFailed = 0;
+    for (const g of this.groups.values()) {
+      requests += requestsOf(g);
+      const f = failedOf(g);
+      failed += f;
+      if (g.side === 'test') testFailed += f;
+      else shopFailed += f;
+    }
+    return (this.cachedTotals = { requests, failed, testFailed, shopFailed });
+  }
+
   totalRequests(): number {
-    let n = 0;
-    for (const g of this.groups.values()) n += requestsOf(g);
-    return n;
+    return this.totals().requests;
   }
 
   totalFailed(): number {
-    let n = 0;
-    for (const g of this.groups.values()) n += failedOf(g);
-    return n;
+    return this.totals().failed;
   }
 
   /** Failed requests so far on one side: the test's, or the shop's. */
   totalFailedOn(side: FailureSide): number {
-    let n = 0;
-    for (const g of this.groups.values()) if (g.side === side) n += failedOf(g);
-    return n;
+    return side === 'test' ? this.totals().testFailed : this.totals().shopFailed;
   }
 
   /** The failed requests by cause (failures.ts): whether the test or the shop failed. */
@@ -312,6 +335,7 @@ export class RunState implements RunView {
     this.cached = null;
     this.cachedCapacity = null;
     this.cachedFailures = null;
+    this.cachedTotals = null;
     const vus = this.currentVus();
     if (vus > this.maxVus) this.maxVus = vus;
     const last = this.snapshots[this.snapshots.length - 1];
@@ -409,7 +433,7 @@ export class RunState implements RunView {
   }
 
   /** The window's figures, and the mean duration of its requests (ms; null without a histogram). */
-  private computeWithMean(w: Window, wholeRun: boolean): { figures: Figures; meanMs: number | null } {
+  private computeWithMean(w: Window, wholeRun: boolean, reasons = true): { figures: Figures; meanMs: number | null } {
     const now = this.lastSampleAt;
     const requests = this.totalRequests();
     const windowRequests = requests - (w.base?.requests ?? 0);
@@ -422,7 +446,8 @@ export class RunState implements RunView {
     if (windowRequests <= 0) g = grade({ p95Ms: 0, errorRatio: 0, requests: 0 });
     // Failures mostly of the test's own making grade the test, not the shop: no letter, the reason in words.
     else if (testIsBroken({ requests: windowRequests, failed: windowFailed, testSide: windowTestFailed, shopSide: windowFailed - windowTestFailed, causes: [] }))
-      g = notApplicable(brokenSentence(this.failures()) ?? 'The test is broken: most of its failed requests were refused, unresolved or answered 4xx.');
+      // A point keeps only the letter: the sentence (a pass over every group) is for the figures shown.
+      g = notApplicable((reasons ? brokenSentence(this.failures()) : null) ?? 'The test is broken: most of its failed requests were refused, unresolved or answered 4xx.');
     else if (p95 === null) g = { ...grade({ p95Ms: NaN, errorRatio: 0 }), reason: `no p95 of http_req_duration: ${NO_P95_HINT}` };
     else g = grade({ p95Ms: p95, errorRatio: errorRatio ?? 0, requests: windowRequests });
     const figures: Figures = {
@@ -458,7 +483,7 @@ export class RunState implements RunView {
   /** The point of the latest push: the last POINT_WINDOW_MS. */
   private point(): SeriesPoint {
     const w = this.window(POINT_WINDOW_MS);
-    const { figures: f, meanMs } = this.computeWithMean(w, false);
+    const { figures: f, meanMs } = this.computeWithMean(w, false, false);
     const now = this.lastSampleAt;
     const failedRate = w.rateBase ? ((this.totalFailed() - w.rateBase.failed) * 1000) / (now - w.rateBase.t) : null;
     return {
