@@ -104,14 +104,38 @@ export class KeyedHash {
     return this;
   }
 
-  /** Absorbs bytes[start, end): the length, then four bytes a word. */
+  /** Absorbs bytes[start, end): the length, then four bytes a word (the last one padded with zeros), over locals as string() does. */
   bytes(bytes: Uint8Array, start: number, end: number): this {
     this.word(end - start);
-    let i = start;
-    for (; i + 3 < end; i += 4) this.word(bytes[i]! | (bytes[i + 1]! << 8) | (bytes[i + 2]! << 16) | (bytes[i + 3]! << 24));
-    let last = 0;
-    for (let bits = 0; i < end; i++, bits += 8) last |= bytes[i]! << bits;
-    if (((end - start) & 3) !== 0) this.word(last);
+    let v0 = this.v0;
+    let v1 = this.v1;
+    let v2 = this.v2;
+    let v3 = this.v3;
+    let words = 0;
+    for (let i = start; i < end; i += 4) {
+      let m = bytes[i]!;
+      if (i + 1 < end) m |= bytes[i + 1]! << 8;
+      if (i + 2 < end) m |= bytes[i + 2]! << 16;
+      if (i + 3 < end) m |= bytes[i + 3]! << 24;
+      v3 ^= m;
+      v0 = (v0 + v1) | 0;
+      v1 = ((v1 << 5) | (v1 >>> 27)) ^ v0;
+      v0 = (v0 << 16) | (v0 >>> 16);
+      v2 = (v2 + v3) | 0;
+      v3 = ((v3 << 8) | (v3 >>> 24)) ^ v2;
+      v0 = (v0 + v3) | 0;
+      v3 = ((v3 << 7) | (v3 >>> 25)) ^ v0;
+      v2 = (v2 + v1) | 0;
+      v1 = ((v1 << 13) | (v1 >>> 19)) ^ v2;
+      v2 = (v2 << 16) | (v2 >>> 16);
+      v0 ^= m;
+      words++;
+    }
+    this.v0 = v0;
+    this.v1 = v1;
+    this.v2 = v2;
+    this.v3 = v3;
+    this.words += words;
     return this;
   }
 

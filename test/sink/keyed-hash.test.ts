@@ -21,6 +21,27 @@ describe('the keyed hash of label sets', () => {
     }
   });
 
+  it('hashes bytes as their length and then four bytes to a word, the last padded with zeros', () => {
+    const key = new Uint8Array([9, 8, 7, 6, 5, 4, 3, 2]);
+    const fast = new KeyedHash(key);
+    const byWords = new KeyedHash(key);
+    let seed = 7;
+    const next = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0);
+    const buffer = new Uint8Array(64);
+    for (let t = 0; t < 2000; t++) {
+      for (let i = 0; i < buffer.length; i++) buffer[i] = next() & 0xff;
+      const start = next() % 20;
+      const end = start + (next() % 41);
+      byWords.begin().word(end - start);
+      let i = start;
+      for (; i + 3 < end; i += 4) byWords.word(buffer[i]! | (buffer[i + 1]! << 8) | (buffer[i + 2]! << 16) | (buffer[i + 3]! << 24));
+      let last = 0;
+      for (let bits = 0; i < end; i++, bits += 8) last |= buffer[i]! << bits;
+      if (((end - start) & 3) !== 0) byWords.word(last);
+      expect(fast.begin().bytes(buffer, start, end).finish(), `[${start}, ${end})`).toBe(byWords.finish());
+    }
+  });
+
   it('gives other hashes under another key', () => {
     const a = new KeyedHash(new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8]));
     const b = new KeyedHash(new Uint8Array([8, 7, 6, 5, 4, 3, 2, 1]));
