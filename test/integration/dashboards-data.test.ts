@@ -204,27 +204,33 @@ export default function () {
 type Mode = 'native' | 'trend-stats';
 
 function k6Env(mode: Mode): Record<string, string> {
-  const env = remoteWriteEnv(sink.url, mode);
+  const env: Record<string, string> = { ...remoteWriteEnv(sink.url, mode), K6_PROMETHEUS_RW_BEARER_TOKEN: SINK_TOKEN };
   if (mode === 'trend-stats') env.K6_PROMETHEUS_RW_TREND_STATS = 'p(50),p(95),p(99)';
   return env;
 }
 
-async function k6Run(run: Run, script: string, mode: Mode, vars: Record<string, string>): Promise<Finished> {
+async function k6Run(run: Run, script: string, mode: Mode, vars: Record<string, string>, flags: string[] = []): Promise<Finished> {
   const env = { TESTID: run.testid, MIN_GRADE: 'none', ...vars };
-  return runProcess(k6, ['run', '-q', '-o', 'experimental-prometheus-rw', ...Object.entries(env).flatMap(([k, v]) => ['-e', `${k}=${v}`]), script], {
+  return runProcess(k6, ['run', '-q', '-o', 'experimental-prometheus-rw', ...flags, ...Object.entries(env).flatMap(([k, v]) => ['-e', `${k}=${v}`]), script], {
     env: k6Env(mode),
     timeoutMs: 150_000,
   });
 }
 
 async function sinkApi(method: 'POST', path: string, body: unknown): Promise<unknown> {
-  const res = await fetch(`${sink.url}${path}`, { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.timeout(10_000) });
+  const headers = { 'content-type': 'application/json', authorization: `Bearer ${SINK_TOKEN}` };
+  const res = await fetch(`${sink.url}${path}`, { method, headers, body: JSON.stringify(body), signal: AbortSignal.timeout(10_000) });
   const text = await res.text();
   if (!res.ok) throw new Error(`sink ${method} ${path} answered ${res.status}: ${text}`);
   return JSON.parse(text);
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The sink's control token: only a sink with one stops a run (the guard's stop, for its annotation). */
+const SINK_TOKEN = 'dashboards-control-token-0123456789';
+/** k6 exits 103 when its REST API stopped it: the guard's stop. */
+const STOPPED_BY_REST_API = 103;
 
 async function startStack(): Promise<void> {
   dir = mkdtempSync(join(tmpdir(), 'pla-dashboards-'));
@@ -239,7 +245,7 @@ async function startStack(): Promise<void> {
   influx = await startInfluxDB();
   await influx.query('CREATE DATABASE k6');
   sink = await startSink({
-    config: { prometheusUrls: [`http://127.0.0.1:${promPort}/api/v1/write`], influxUrl: influx.url, influxDb: 'k6', gradeIntervalMs: 1000, windowMs: 2000 },
+    config: { prometheusUrls: [`http://127.0.0.1:${promPort}/api/v1/write`], influxUrl: influx.url, influxDb: 'k6', gradeIntervalMs: 1000, windowMs: 2000, token: SINK_TOKEN },
   });
   // As prometheus/prometheus.yml: the sink (grades, promo_run_info, breaking point) and the shops' /metrics.
   const promDir = mkdtempSync(join(tmpdir(), 'pla-dashboards-prom-'));
@@ -290,6 +296,16 @@ async function driveRuns(): Promise<void> {
   await sinkApi('POST', '/api/runs', { testid: runs.faults.testid, scenario: 'smoke', tags: { environment: 'preprod', promo_type: 'striked_price' }, target: faulty.url, abortOnFail: true });
   await faulty.admin('PUT', 'faults', { errorRatio: 0.4, status: 404 });
   const switchTo5xx = sleep(5000).then(() => faulty.admin('PUT', 'faults', { errorRatio: 0.4, status: 503 }));
+  // The ramp past the small shop's capacity is guarded, as the CLI registers it: the guard
+  // stops it through k6's REST API once its 503s stay over 5 % for 2 s (the guard's annotation).
+  const rampAddress = `127.0.0.1:${await freePort()}`;
+  await sinkApi('POST', '/api/runs', {
+    testid: runs.ramp.testid,
+    scenario: 'ramp',
+    target: small.url,
+    k6Address: rampAddress,
+    guard: { rules: [{ measure: 'errors', above: 0.05, forMs: 2000 }] },
+  });
 
   const started = Date.now();
   const took = (name: string) => (res: Finished) => {
@@ -308,13 +324,13 @@ async function driveRuns(): Promise<void> {
         return res;
       }),
     // A ramp past the small shop's capacity: 503s from the queue timeout, so a breaking point.
-    k6Run(runs.ramp, bundle('ramp'), 'trend-stats', { BASE_URL: small.url, ENVIRONMENT: 'preprod', PROMO_TYPE: 'auto_cart', PROMO_NAME: 'breaking point', RAMP_MAX_VUS: '36', DURATION: '25s', THINK_TIME_MS: '80' }).then(took('ramp')),
+    k6Run(runs.ramp, bundle('ramp'), 'trend-stats', { BASE_URL: small.url, ENVIRONMENT: 'preprod', PROMO_TYPE: 'auto_cart', PROMO_NAME: 'breaking point', RAMP_MAX_VUS: '36', DURATION: '25s', THINK_TIME_MS: '80' }, ['--address', rampAddress]).then(took('ramp')),
     k6Run(runs.arrival, arrivalScript, 'native', { BASE_URL: ok.url, DOWN_URL: downUrl }).then(took('arrival')),
   ]);
   await switchTo5xx;
   for (const [i, res] of results.entries()) {
     const name = Object.keys(runs)[i]!;
-    const expected = name === 'faults' ? 99 : 0;
+    const expected = name === 'faults' ? 99 : name === 'ramp' ? STOPPED_BY_REST_API : 0;
     if (res.code !== expected) throw new Error(`k6 run "${name}" exited with ${res.code}, not ${expected}:\n${res.stdout.slice(-2000)}\n${res.stderr.slice(-4000)}`);
   }
   const ramp = sink.app.sink.runs.run(runs.ramp.testid);
@@ -439,8 +455,10 @@ describe('every query of every dashboard returns data after real k6 runs', () =>
     await driveRuns();
     await sink.app.sink.grades.emit();
     await drained(sink.app);
-    // A few more scrapes of the sink, so its final statuses (ended, aborted) are in Prometheus.
-    await sleep(3000);
+    // Scrapes of the sink's final statuses (ended, aborted, guard) for one annotation step
+    // (15 s): Grafana evaluates the annotations every step, and a status that appeared less
+    // than a step before the range's end can fall between two evaluations.
+    await sleep(16_000);
     to = new Date();
     for (const l of loaded) dashboardValues.set(l.file, await resolveVariables(l));
     process.stderr.write(`[dashboards-data] stack ${((from.getTime() + 5000 - t0) / 1000).toFixed(1)} s; runs: ${timings}range ${((to.getTime() - from.getTime()) / 1000).toFixed(0)} s; total ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
