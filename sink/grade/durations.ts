@@ -3,8 +3,8 @@
 // (http_req_duration{page_type:product}). Each series adds its newest cumulative
 // histogram and takes its previous one out of every merge it belongs to, so every merge
 // is the sum of its series' latest histograms: exact across series and k6 instances.
-import { HistogramAccumulator, isReset } from '../model/histogram-math.ts';
-import { copyRecord } from '../model/histogram.ts';
+import { HistogramAccumulator, Increase, increaseSameLayout, isReset } from '../model/histogram-math.ts';
+import { copyRecord, recordLength } from '../model/histogram.ts';
 import { label, matches, type SeriesLabels, type Selector } from '../model/labels.ts';
 
 /** One duration series' place in the merges: what it last added, and where. */
@@ -23,6 +23,8 @@ export class DurationIndex {
   readonly byName = new Map<string, HistogramAccumulator>();
   readonly bySelector = new Map<string, { selector: Selector; merged: HistogramAccumulator }>();
   private readonly series: DurationSeries[] = [];
+  /** Scratch for a series' increase since its last push (increaseSameLayout). */
+  private increase = new Float64Array(64);
 
   get empty(): boolean {
     return this.series.length === 0;
@@ -61,10 +63,24 @@ export class DurationIndex {
    */
   update(s: DurationSeries, records: Float64Array, at: number): boolean {
     const previous = s.last;
-    const reset = previous !== null && isReset(records, at, previous);
-    for (const merged of s.into) {
-      merged.addRecord(records, at, 1);
-      if (previous && !reset) merged.addRecord(previous, 0, -1);
+    let reset = false;
+    if (previous === null) {
+      for (const merged of s.into) merged.addRecord(records, at, 1);
+    } else {
+      // Most pushes keep the series' layout: one pass finds the increase (or the reset),
+      // and each merge adds that one record.
+      const length = recordLength(records, at);
+      if (this.increase.length < length) this.increase = new Float64Array(Math.max(length, 2 * this.increase.length));
+      const found = increaseSameLayout(records, at, previous, this.increase);
+      if (found === Increase.WRITTEN) {
+        for (const merged of s.into) merged.addRecord(this.increase, 0, 1);
+      } else {
+        reset = found === Increase.RESET || isReset(records, at, previous);
+        for (const merged of s.into) {
+          merged.addRecord(records, at, 1);
+          if (!reset) merged.addRecord(previous, 0, -1);
+        }
+      }
     }
     s.last = copyRecord(records, at, previous);
     return reset;

@@ -95,8 +95,18 @@ export class LatestValues {
     return holder;
   }
 
-  *values(): IterableIterator<number> {
-    for (const h of this.holders.values()) yield h.value;
+  /** The values' sum, in the order the keys came (a loop over the holders: no generator, no array per call). */
+  sum(): number {
+    let sum = 0;
+    for (const h of this.holders.values()) sum += h.value;
+    return sum;
+  }
+
+  /** The largest value, NaN if any is (as Math.max); -Infinity when empty. */
+  max(): number {
+    let max = -Infinity;
+    for (const h of this.holders.values()) max = Math.max(max, h.value);
+    return max;
   }
 }
 
@@ -251,9 +261,7 @@ export class RunState implements RunView {
   }
 
   currentVus(): number {
-    let n = 0;
-    for (const v of this.vusBySeries.values()) n += v;
-    return n;
+    return this.vusBySeries.sum();
   }
 
   /** The series of the Rate metric `name` (cache_hit_rate for k6_cache_hit_rate_rate). */
@@ -470,14 +478,14 @@ export class RunState implements RunView {
     const merged = this.durationsOf(w);
     if (merged) return [ms(merged.k6Percentile(0.5)), ms(merged.k6Percentile(0.95)), ms(merged.k6Percentile(0.99)), merged.count > 0 ? ms(merged.mean()) : null];
     // Trend stats are per series and cannot be merged: the slowest series stands for the run.
-    const max = (m: LatestValues) => (m.size === 0 ? null : Math.max(...m.values()) * 1000);
+    const max = (m: LatestValues) => (m.size === 0 ? null : m.max() * 1000);
     return [max(this.trendStats.p50), max(this.trendStats.p95), max(this.trendStats.p99), null];
   }
 
   /** k6 sends only each check series' ratio, not its count: the series are averaged without weights. */
   private checksRate(): number | null {
-    const checks = [...this.checksBySeries.values()];
-    return checks.length === 0 ? null : checks.reduce((a, b) => a + b, 0) / checks.length;
+    const checks = this.checksBySeries;
+    return checks.size === 0 ? null : checks.sum() / checks.size;
   }
 
   /** The point of the latest push: the last POINT_WINDOW_MS. */
@@ -589,9 +597,7 @@ export class RunState implements RunView {
       // Another Rate metric: k6 sends its ratio per series, without counts (requests stays 0).
       const series = this.rates.get(spec.base);
       if (series === undefined || series.size === 0) return result;
-      let sum = 0;
-      for (const v of series.values()) sum += v;
-      value = sum / series.size;
+      value = series.sum() / series.size;
       // One series (one instance, no tags of its own): the ratio is k6's own.
       if (series.size === 1) return { ...result, value, ok: holds(spec.operator!, value, spec.value) };
     }

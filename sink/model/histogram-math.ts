@@ -42,6 +42,8 @@ import {
   posBucketsAt,
   posSpansAt,
   H_RESET_HINT,
+  H_CUSTOM,
+  H_HEADER,
   recordOf,
   ResetHint,
   type BucketSpan,
@@ -535,6 +537,53 @@ export function isReset(later: Float64Array, at: number, earlier: Float64Array):
   const widened = scratch.zeroThreshold;
   scratch.addRecord(earlier, 0, -1);
   return scratch.zeroThreshold !== widened || scratch.hasNegativeCounts();
+}
+
+/** What increaseSameLayout found: the increase written, a reset, or layouts that differ. */
+export const Increase = { WRITTEN: 0, RESET: 1, OTHER_LAYOUT: 2 } as const;
+export type Increase = (typeof Increase)[keyof typeof Increase];
+
+/**
+ * The increase from `earlier` (a record on its own) to the record at `at` of `later`,
+ * written as a record into `out` (at least as long as `later`'s record), when the two have
+ * the same layout: the schema, the zero threshold and every span. That is most pushes
+ * of a series once its buckets are known, and there the check for a reset (isReset's
+ * rule) and the increase are one pass, and each merge the series belongs to then adds
+ * one record rather than adding the later and taking out the earlier. RESET where
+ * isReset would say so; OTHER_LAYOUT (nothing written) where the caller must fall back
+ * to isReset and the two records.
+ */
+export function increaseSameLayout(later: Float64Array, at: number, earlier: Float64Array, out: Float64Array): Increase {
+  if (later[at + H_RESET_HINT] === ResetHint.YES) return Increase.RESET;
+  if (later[at + H_COUNT]! < earlier[H_COUNT]!) return Increase.RESET;
+  const schema = later[at + H_SCHEMA]!;
+  if (
+    schema !== earlier[H_SCHEMA] ||
+    !validSchema(schema) ||
+    later[at + H_ZERO_THRESHOLD] !== earlier[H_ZERO_THRESHOLD] ||
+    later[at + H_POS_SPANS] !== earlier[H_POS_SPANS] ||
+    later[at + H_NEG_SPANS] !== earlier[H_NEG_SPANS] ||
+    later[at + H_POS_BUCKETS] !== earlier[H_POS_BUCKETS] ||
+    later[at + H_NEG_BUCKETS] !== earlier[H_NEG_BUCKETS] ||
+    later[at + H_CUSTOM] !== 0 ||
+    earlier[H_CUSTOM] !== 0
+  ) {
+    return Increase.OTHER_LAYOUT;
+  }
+  const spansEnd = H_HEADER + 2 * (earlier[H_POS_SPANS]! + earlier[H_NEG_SPANS]!);
+  for (let i = H_HEADER; i < spansEnd; i++) if (later[at + i] !== earlier[i]) return Increase.OTHER_LAYOUT;
+  if (later[at + H_ZERO_COUNT]! < earlier[H_ZERO_COUNT]!) return Increase.RESET;
+  const end = spansEnd + earlier[H_POS_BUCKETS]! + earlier[H_NEG_BUCKETS]!;
+  for (let i = spansEnd; i < end; i++) {
+    const increase = later[at + i]! - earlier[i]!;
+    if (increase < 0) return Increase.RESET;
+    out[i] = increase;
+  }
+  for (let i = H_SCHEMA; i < spansEnd; i++) out[i] = later[at + i]!;
+  out[H_COUNT] = later[at + H_COUNT]! - earlier[H_COUNT]!;
+  out[H_SUM] = later[at + H_SUM]! - earlier[H_SUM]!;
+  out[H_ZERO_COUNT] = later[at + H_ZERO_COUNT]! - earlier[H_ZERO_COUNT]!;
+  return Increase.WRITTEN;
 }
 
 function validSchema(schema: number): boolean {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { HistogramAccumulator, isReset } from '../../sink/model/histogram-math.ts';
+import { HistogramAccumulator, Increase, increaseSameLayout, isReset } from '../../sink/model/histogram-math.ts';
 import { ResetHint, histogramOfRecord, recordOf, type BucketSpan, type NativeHistogram } from '../../sink/model/histogram.ts';
 
 // The accumulator's API is records (model/histogram.ts); these read and write objects.
@@ -20,7 +20,13 @@ function snapshot(acc: HistogramAccumulator): NativeHistogram {
 const mergeHistograms = (hs: Iterable<NativeHistogram>) => snapshot(accumulate(hs));
 /** later − earlier bucket by bucket, as a window of merged series is (no reset detection). */
 const windowOf = (later: NativeHistogram, earlier: NativeHistogram) => snapshot(add(accumulate([later]), earlier, -1));
-const detectReset = (later: NativeHistogram, earlier: NativeHistogram) => isReset(recordOf(later), 0, recordOf(earlier));
+/** isReset's answer; where the layout stayed, increaseSameLayout's one pass must give the same. */
+function detectReset(later: NativeHistogram, earlier: NativeHistogram): boolean {
+  const reset = isReset(recordOf(later), 0, recordOf(earlier));
+  const found = increaseSameLayout(recordOf(later), 0, recordOf(earlier), new Float64Array(recordOf(later).length));
+  if (found !== Increase.OTHER_LAYOUT) expect(found === Increase.RESET, 'increaseSameLayout against isReset').toBe(reset);
+  return reset;
+}
 
 
 // ---------------------------------------------------------------------------
@@ -537,6 +543,56 @@ describe("counter resets (Prometheus' DetectReset)", () => {
       const after = countsOf(later.positiveSpans, later.positiveBuckets);
       const dropped = later.count < earlier.count || later.zeroCount < earlier.zeroCount || Object.entries(before).some(([i, c]) => (after[Number(i)] ?? 0) < c);
       expect(detectReset(later, earlier), `trial ${trial}`).toBe(dropped);
+    }
+  });
+
+  it('finds the increase of a series that kept its layout in one record, and its resets, as isReset and the two records do', () => {
+    const r = rng(98);
+    let written = 0;
+    let resets = 0;
+    for (let trial = 0; trial < 300; trial++) {
+      const later = histogramOf([...mixedSample(200, 4000 + trial), 0, -3], { gapFill: 3 });
+      // The same spans; each bucket holds what it held before the later push, or (a tenth of the time) one more: a restart.
+      const lower = (c: number) => (r() < 0.1 / later.positiveBuckets.length ? c + 1 : Math.floor(r() * (c + 1)));
+      const positiveBuckets = later.positiveBuckets.map(lower);
+      const negativeBuckets = later.negativeBuckets.map(lower);
+      const zeroCount = lower(later.zeroCount);
+      const earlier: NativeHistogram = {
+        ...later,
+        positiveBuckets,
+        negativeBuckets,
+        zeroCount,
+        count: zeroCount + [...positiveBuckets, ...negativeBuckets].reduce((a, b) => a + b, 0),
+        sum: later.sum * r(),
+        timestamp: later.timestamp - 1000,
+      };
+      const out = new Float64Array(recordOf(later).length);
+      const found = increaseSameLayout(recordOf(later), 0, recordOf(earlier), out);
+      expect(found, `trial ${trial}`).not.toBe(Increase.OTHER_LAYOUT);
+      expect(found === Increase.RESET, `trial ${trial}`).toBe(isReset(recordOf(later), 0, recordOf(earlier)));
+      if (found === Increase.RESET) {
+        resets++;
+        continue;
+      }
+      written++;
+      const once = new HistogramAccumulator();
+      once.addRecord(out, 0, 1);
+      expectSameHistogram(snapshot(once), windowOf(later, earlier));
+    }
+    // Both outcomes were exercised.
+    expect(written).toBeGreaterThan(100);
+    expect(resets).toBeGreaterThan(10);
+  });
+
+  it('leaves a series whose layout changed to isReset and the two records', () => {
+    const values = lognormal(500, 99);
+    const cases: [NativeHistogram, NativeHistogram][] = [
+      [histogramOf([...values, 1e6]), histogramOf(values)],
+      [histogramOf([...values, 3], { schema: 0 }), histogramOf(values, { schema: 3 })],
+      [histogramOf([...values, 0.3], { zeroThreshold: 0.5 }), histogramOf(values)],
+    ];
+    for (const [later, earlier] of cases) {
+      expect(increaseSameLayout(recordOf(later), 0, recordOf(earlier), new Float64Array(recordOf(later).length))).toBe(Increase.OTHER_LAYOUT);
     }
   });
 });
