@@ -17,6 +17,8 @@ export interface FormSubmission {
   action: string;
   /** Every field the form sends; `fromPage` ones are read from the page each time. */
   fields: Record<string, string>;
+  /** false when nothing reads the answer's body (no expectation, no value read from it): k6 keeps none. */
+  keepBody?: boolean;
 }
 
 /** Where a value is read from, in the response that carries it. */

@@ -19,9 +19,30 @@ export interface Call {
   url: string;
   headers?: Record<string, string>;
   body?: string | null;
+  /** false when nothing reads the answer's body (no expectation, no value read from it): k6 keeps none. */
+  keepBody?: boolean;
 }
 
 const MAX_REDIRECTS = 10;
+/** Check sets kept per step (one per end status and expectations object; a generated scenario has one). */
+const MAX_CHECK_SETS = 8;
+
+/** A step's tags and request params, made once. */
+interface StepPlan {
+  readonly tags: { page_type: PageType; step: string };
+  readonly params: Params;
+  /** The same, with no body kept: `responseType: 'none'`. */
+  readonly paramsWithoutBody: Params;
+}
+
+/** A step's checks for one end status and expectations object, made once. */
+interface StepChecks {
+  readonly status: number;
+  readonly expectations: Expectations;
+  readonly readsBody: boolean;
+  readonly sets: Record<string, (r: Response) => boolean>;
+}
+
 /** No params of the caller's: the request's own are built without copying any. */
 const NO_PARAMS: Params = Object.freeze({});
 const NO_EXPECTATIONS: Expectations = Object.freeze({});
@@ -67,7 +88,10 @@ export class Journey {
    * records from it whether the shop applied the promo on this visit.
    */
   passed = false;
-  private readonly stepTags = new Map<string, { page_type: PageType; step: string }>();
+  private readonly steps = new Map<string, StepPlan>();
+  private readonly checkSets = new Map<string, StepChecks[]>();
+  /** The body the running check()'s expectations look into: set just before it is called. */
+  private checkedBody = '';
 
   /** `base` is the shop's origin; ALLOWED_HOSTS (comma-separated host[:port]) names other hosts the journey may reach. */
   constructor(base: string, env: Env = k6Env()) {
@@ -98,15 +122,46 @@ export class Journey {
     return host !== undefined && this.allowedHosts.includes(host);
   }
 
-  /** The tags of a step's requests, made once per step: the journey sends them on every iteration. */
-  private tagsOf(step: string, pageType: PageType): { page_type: PageType; step: string } {
-    const key = pageType + '\u0000' + step;
-    let tags = this.stepTags.get(key);
-    if (tags === undefined) {
-      tags = { page_type: pageType, step };
-      this.stepTags.set(key, tags);
+  /**
+   * What a step sends and checks, made on its first iteration: k6 runs the journey
+   * thousands of times a second, and each object, closure and joined string made per
+   * request is interpreted and collected again (a step of another page type gets a plan
+   * of its own).
+   */
+  private planOf(step: string, pageType: PageType): StepPlan {
+    // Keyed by the step alone, the common case; by page type and step when one step is sent as two page types.
+    let plan = this.steps.get(step);
+    if (plan !== undefined && plan.tags.page_type === pageType) return plan;
+    const key = plan === undefined ? step : pageType + '\u0000' + step;
+    plan = this.steps.get(key);
+    if (plan === undefined) {
+      const tags = { page_type: pageType, step };
+      plan = { tags, params: { redirects: 0, tags }, paramsWithoutBody: { redirects: 0, tags, responseType: 'none' } };
+      this.steps.set(key, plan);
     }
-    return tags;
+    return plan;
+  }
+
+  /** The step's checks for an end status and expectations (the same object each iteration), made once. */
+  private checksOf(step: string, status: number, expectations: Expectations): StepChecks {
+    let known = this.checkSets.get(step);
+    if (known === undefined) this.checkSets.set(step, (known = []));
+    for (let i = 0; i < known.length; i++) {
+      const set = known[i]!;
+      if (set.status === status && set.expectations === expectations) return set;
+    }
+    const sets: Record<string, (r: Response) => boolean> = {};
+    sets[step + ' answers ' + status] = statusIs(status);
+    const labels = expectations === NO_EXPECTATIONS ? NO_LABELS : Object.keys(expectations);
+    for (const label of labels) {
+      const piece = expectations[label]!;
+      // check() calls these at once, after expect() has set the body they look into.
+      sets[step + ': ' + label] = () => this.checkedBody.includes(piece);
+    }
+    const made = { status, expectations, readsBody: labels.length > 0, sets };
+    // A step checked against ever new expectation objects would grow this without end: keep a few.
+    if (known.length < MAX_CHECK_SETS) known.push(made);
+    return made;
   }
 
   /**
@@ -114,8 +169,8 @@ export class Journey {
    * another host is not followed, and the step's check says so.
    */
   request(step: string, pageType: PageType, method: string, url: string, body: string | Record<string, string> | null, params: Params = NO_PARAMS): Response | null {
-    const tags = this.tagsOf(step, pageType);
-    const tagged: Params = params === NO_PARAMS ? { redirects: 0, tags } : { ...params, redirects: 0, tags: params.tags ? { ...params.tags, ...tags } : tags };
+    const plan = this.planOf(step, pageType);
+    const tagged: Params = params === NO_PARAMS ? plan.params : { ...params, redirects: 0, tags: params.tags ? { ...params.tags, ...plan.tags } : plan.tags };
     return this.send(step, method, url, body, tagged);
   }
 
@@ -149,18 +204,10 @@ export class Journey {
   expect(step: string, res: Response | null, status: number, expectations: Expectations = NO_EXPECTATIONS): boolean {
     this.passed = false;
     if (res === null) return false;
-    const sets: Record<string, (r: Response) => boolean> = {};
-    sets[step + ' answers ' + status] = statusIs(status);
-    // Indexed loops: for…of makes an iterator object per loop in k6's runtime.
-    const labels = expectations === NO_EXPECTATIONS ? NO_LABELS : Object.keys(expectations);
-    if (labels.length > 0) {
-      const body = responseBody(res);
-      for (let i = 0; i < labels.length; i++) {
-        const piece = expectations[labels[i]!]!;
-        sets[step + ': ' + labels[i]] = () => body.includes(piece);
-      }
-    }
-    this.passed = check(res, sets);
+    const checks = this.checksOf(step, status, expectations);
+    this.checkedBody = checks.readsBody ? responseBody(res) : '';
+    this.passed = check(res, checks.sets);
+    this.checkedBody = '';
     return this.passed;
   }
 
@@ -168,6 +215,17 @@ export class Journey {
   visit(step: string, path: string, pageType: PageType, expectations: Expectations = NO_EXPECTATIONS): Response | null {
     const res = this.request(step, pageType, 'GET', path, null);
     this.expect(step, res, 200, expectations);
+    return res;
+  }
+
+  /**
+   * GET a page on the way whose body nothing reads (no expectation, no form or value
+   * taken from it): its status is checked, and k6 keeps no body (`responseType: 'none'`),
+   * so the load generator neither copies nor collects a page it never looks at.
+   */
+  visitUnread(step: string, path: string, pageType: PageType): Response | null {
+    const res = this.send(step, 'GET', path, null, this.planOf(step, pageType).paramsWithoutBody);
+    this.expect(step, res, 200);
     return res;
   }
 
@@ -193,7 +251,8 @@ export class Journey {
     }
     const pageUrl = page.url;
     const action = this.resolve(pageUrl, form.action);
-    const params: Params = { headers: { Referer: pageUrl }, redirects: 0, tags: this.tagsOf(step, pageType) };
+    const params: Params = { headers: { Referer: pageUrl }, redirects: 0, tags: this.planOf(step, pageType).tags };
+    if (form.keepBody === false) params.responseType = 'none';
     const res =
       form.method === 'GET'
         ? this.send(step, 'GET', action + (action.includes('?') ? '&' : '?') + urlEncode(fields), null, params)
@@ -204,7 +263,9 @@ export class Journey {
 
   /** A request the page's own script sends (captured in Chromium), replayed as it was. */
   call(step: string, call: Call, pageType: PageType, status: number, expectations: Expectations = NO_EXPECTATIONS): Response | null {
-    const res = this.send(step, call.method, call.url, call.body ?? null, { headers: call.headers ?? {}, redirects: 0, tags: this.tagsOf(step, pageType) });
+    const params: Params = { headers: call.headers ?? {}, redirects: 0, tags: this.planOf(step, pageType).tags };
+    if (call.keepBody === false) params.responseType = 'none';
+    const res = this.send(step, call.method, call.url, call.body ?? null, params);
     this.expect(step, res, status, expectations);
     return res;
   }

@@ -60,6 +60,8 @@ export function scenarioSource({ command, discovery, promoCode }: ScenarioSource
     if (s.kind === 'call') for (const r of s.reads) used.add(r.from);
   }
   const responseOf = new Map(steps.map((s) => [s.name, s.variable]));
+  /** A step whose answer nothing reads after its status: no expectation, no later step takes a form or a value from it. */
+  const unread = (s: JourneyStep) => !used.has(s.name) && Object.keys(s.expect).length === 0;
   const pageTypes = [...new Set(steps.map((s) => s.pageType))];
   const forms = steps.filter((s): s is Extract<JourneyStep, { kind: 'form' }> => s.kind === 'form');
   const needsFormBody = steps.some((s) => s.kind === 'call' && s.body !== null && 'form' in s.body);
@@ -113,6 +115,7 @@ export function scenarioSource({ command, discovery, promoCode }: ScenarioSource
     out.push('  fields: {');
     out.push(...fields);
     out.push('  },');
+    if (unread(f)) out.push("  // Nothing reads the page it answers with: k6 keeps no body.", '  keepBody: false,');
     out.push('};');
   }
   out.push('');
@@ -123,7 +126,9 @@ export function scenarioSource({ command, discovery, promoCode }: ScenarioSource
     const keep = used.has(s.name) ? `const ${s.variable} = ` : '';
     const exp = Object.keys(s.expect).length > 0 ? `, expected.${formConst(s.name)}` : '';
     if (s.kind === 'visit') {
-      out.push(`  ${keep}journey.visit(${str(s.name)}, ${str(s.path)}, ${str(s.pageType)}${exp});`);
+      // A page nothing reads after its status (no expectation, no form or value from it): k6 keeps no body.
+      const visit = unread(s) ? 'visitUnread' : 'visit';
+      out.push(`  ${keep}journey.${visit}(${str(s.name)}, ${str(s.path)}, ${str(s.pageType)}${exp});`);
     } else if (s.kind === 'form') {
       const call = `journey.submit(${str(s.name)}, ${responseOf.get(s.page)}, ${formConst(s.name)}, ${str(s.pageType)}${exp})`;
       if (s.repeat > 1) {
@@ -134,7 +139,8 @@ export function scenarioSource({ command, discovery, promoCode }: ScenarioSource
     } else {
       for (const r of s.reads) out.push(`  const ${r.variable} = journey.read(${str(s.name)}, ${responseOf.get(r.from)}, ${str(r.what)}, ${literal(r.how)});`);
       const headers = Object.keys(s.headers).length ? `, headers: ${literal(s.headers)}` : '';
-      const call = `journey.call(${str(s.name)}, { method: ${str(s.method)}, url: ${template(s.url)}${headers}, body: ${bodyCode(s.body)} }, ${str(s.pageType)}, ${s.status}${exp})`;
+      const keepBody = unread(s) ? ', keepBody: false' : '';
+      const call = `journey.call(${str(s.name)}, { method: ${str(s.method)}, url: ${template(s.url)}${headers}, body: ${bodyCode(s.body)}${keepBody} }, ${str(s.pageType)}, ${s.status}${exp})`;
       if (s.repeat > 1) out.push(`  for (let i = 0; i < ${s.repeat}; i++) ${call};`);
       else out.push(`  ${keep}${call};`);
     }

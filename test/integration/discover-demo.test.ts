@@ -48,7 +48,12 @@ describe("the demo shop's script-driven cart", () => {
     expect(discovered.stdout).toContain(`  promo       manual_code Sneaker No. 1: −20 % with the code ${CODE}`);
     const scenario = readFileSync(join(dir, 'demo.ts'), 'utf8');
     expect(scenario).toContain("journey.read('add to cart', product, 'the csrf_token cookie', { cookie: 'csrf_token' })");
-    expect(scenario).toMatch(/journey\.call\('add to cart', \{ method: 'POST', url: '\/api\/cart\/items', headers: \{[^}]*'X-Csrf-Token': csrfTokenCookie \}, body: JSON\.stringify\(\{ productId: 1, qty: 2 \}\) \}/);
+    expect(scenario).toMatch(/journey\.call\('add to cart', \{ method: 'POST', url: '\/api\/cart\/items', headers: \{[^}]*'X-Csrf-Token': csrfTokenCookie \}, body: JSON\.stringify\(\{ productId: 1, qty: 2 \}\), keepBody: false \}/);
+    // Pages and answers nothing reads after their status: k6 keeps no body of them.
+    expect(scenario).toContain("journey.visitUnread('homepage', '/', 'homepage');");
+    expect(scenario).toMatch(/journey\.visitUnread\('category', '\/category\/[^']+', 'category'\);/);
+    expect(scenario).toContain("const product = journey.visit('product page'");
+    expect(scenario).toContain("const cart = journey.visit('cart'");
     // The code form's hidden token is read from the cart page each time too.
     expect(scenario).toMatch(/csrf_token: fromPage,\s+code: promoCode,/);
     expect(byDiscovery.withLinesAndCode).toBeGreaterThan(0);

@@ -10,7 +10,7 @@ export interface ShimRequest {
   method: string;
   url: string;
   body?: string | Record<string, string> | null;
-  params: { headers?: Record<string, string>; tags?: Record<string, string>; redirects?: number };
+  params: { headers?: Record<string, string>; tags?: Record<string, string>; redirects?: number; responseType?: string };
 }
 
 export const requests: ShimRequest[] = [];
@@ -23,7 +23,9 @@ export function respondWith(fn: (req: ShimRequest) => ShimResponse): void {
 function request(method: string, url: string, body: ShimRequest['body'], params: ShimRequest['params'] = {}) {
   const req = { method, url, body, params };
   requests.push(req);
-  return { url, ...responder(req) };
+  const res = responder(req);
+  // As k6: responseType 'none' keeps no body.
+  return { url, ...res, body: params.responseType === 'none' ? null : res.body };
 }
 
 /** Cookies the test sets for cookieJar().cookiesForURL(), whatever the URL. */

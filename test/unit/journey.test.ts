@@ -85,6 +85,50 @@ describe('Journey', () => {
     ]);
   });
 
+  it('asks k6 to keep no body of a page or an answer nothing reads after its status, down its redirects too, and still checks the status', () => {
+    serve({
+      [`GET ${BASE}/`]: { status: 200, headers: {}, body: '<html>home</html>' },
+      [`GET ${BASE}/cart`]: { status: 200, headers: {}, body: cartPage },
+      [`POST ${BASE}/api/cart/items`]: { status: 200, headers: {}, body: '{"ok":true}' },
+      [`POST ${BASE}/cart/code`]: { status: 303, headers: { Location: '/cart' }, body: '' },
+    });
+    const journey = new Journey(BASE, {});
+    const home = journey.visitUnread('homepage', '/', 'homepage');
+    journey.call('add to cart', { method: 'POST', url: '/api/cart/items', body: '{}', keepBody: false }, 'cart', 200);
+    const cart = journey.visit('cart', '/cart', 'cart');
+    const form = { form: 'action="/cart/code"', method: 'POST' as const, action: '/cart/code', fields: { csrf_token: fromPage, code: 'BF' }, keepBody: false };
+    journey.submit('apply code', cart, form, 'cart');
+    expect(requests.map((r) => `${r.method} ${r.url} ${r.params.responseType ?? 'text'}`)).toEqual([
+      `GET ${BASE}/ none`,
+      `POST ${BASE}/api/cart/items none`,
+      `GET ${BASE}/cart text`,
+      `POST ${BASE}/cart/code none`,
+      `GET ${BASE}/cart none`,
+    ]);
+    expect(home?.body).toBeNull();
+    expect(checks.map((c) => `${c.name}: ${c.ok}`)).toEqual(['homepage answers 200: true', 'add to cart answers 200: true', 'cart answers 200: true', 'apply code answers 200: true']);
+  });
+
+  it('checks each expectation against the page of its own step, with check sets made once per step', () => {
+    serve({
+      [`GET ${BASE}/a`]: { status: 200, headers: {}, body: 'alpha' },
+      [`GET ${BASE}/b`]: { status: 200, headers: {}, body: 'beta' },
+    });
+    const journey = new Journey(BASE, {});
+    const wantsAlpha = { 'shows alpha': 'alpha' };
+    for (let i = 0; i < 3; i++) {
+      journey.visit('a', '/a', 'product', wantsAlpha);
+      journey.visit('b', '/b', 'product', wantsAlpha);
+    }
+    // A step checked with a different status or other expectations gets its own set.
+    journey.visit('a', '/b', 'product', { 'shows beta': 'beta' });
+    expect(checks.map((c) => `${c.name}: ${c.ok}`)).toEqual([
+      ...Array.from({ length: 3 }, () => ['a answers 200: true', 'a: shows alpha: true', 'b answers 200: true', 'b: shows alpha: false']).flat(),
+      'a answers 200: true',
+      'a: shows beta: true',
+    ]);
+  });
+
   it("resolves a path against a page of the shop as resolveUrl does, with or without its fast path", () => {
     const journey = new Journey(BASE, {});
     const other = new Journey('http://Shop.Example:8080/fr', {}); // a base with a path: no fast path
