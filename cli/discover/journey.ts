@@ -67,6 +67,24 @@ async function fetchHtml(client: BrowserFetch, url: string, role: string): Promi
   return page;
 }
 
+interface ReadPage {
+  fetched: FetchedPage;
+  page: Page;
+  cls: Classification;
+}
+
+/** The first of up to three links that reads as a page of `kind`; a link that cannot be read is passed over. */
+async function firstPageOfKind(client: BrowserFetch, urls: readonly string[], kind: PageKind, role: string): Promise<ReadPage | null> {
+  for (const url of urls.slice(0, 3)) {
+    const fetched = await fetchHtml(client, url, role).catch(() => null);
+    if (!fetched) continue;
+    const page = parsePage(fetched.finalUrl, fetched.body);
+    const cls = classifyPage(page, url, fetched.status);
+    if (cls.kind === kind) return { fetched, page, cls };
+  }
+  return null;
+}
+
 function breadcrumbLinks(page: Page): string[] {
   const fromJson = page.jsonLd
     .filter((n) => typesOf(n).includes('BreadcrumbList'))
@@ -164,21 +182,12 @@ export async function discover(options: DiscoverOptions): Promise<Discovery> {
   if (firstClass.wall) throw new DiscoveryError(`${options.url} is ${firstClass.wall}: discovery does not go past login walls or consent pages; give the URL of a public product page.`);
 
   // The product: the page itself, or the first product a listing links to.
-  let product: { fetched: FetchedPage; page: Page; cls: Classification } | null = firstClass.kind === 'product' ? { fetched: first, page: firstPage, cls: firstClass } : null;
-  let categoryFound: { fetched: FetchedPage; page: Page; cls: Classification } | null = firstClass.kind === 'category' ? { fetched: first, page: firstPage, cls: firstClass } : null;
+  let product: ReadPage | null = firstClass.kind === 'product' ? { fetched: first, page: firstPage, cls: firstClass } : null;
+  let categoryFound: ReadPage | null = firstClass.kind === 'category' ? { fetched: first, page: firstPage, cls: firstClass } : null;
   if (!product && (firstClass.kind === 'category' || firstClass.kind === 'homepage')) {
     const listed = productNodes(firstPage).map((n) => (typeof n.url === 'string' ? new URL(n.url, first.finalUrl).href : null)).filter((u): u is string => u !== null);
-    const candidates = [...new Set([...listed, ...productCardLinks(firstPage)])].filter((u) => client.allows(u)).slice(0, 3);
-    for (const url of candidates) {
-      const fetched = await fetchHtml(client, url, 'product page').catch(() => null);
-      if (!fetched) continue;
-      const page = parsePage(fetched.finalUrl, fetched.body);
-      const cls = classifyPage(page, url, fetched.status);
-      if (cls.kind === 'product') {
-        product = { fetched, page, cls };
-        break;
-      }
-    }
+    const candidates = [...new Set([...listed, ...productCardLinks(firstPage)])].filter((u) => client.allows(u));
+    product = await firstPageOfKind(client, candidates, 'product', 'product page');
   }
   if (!product) {
     const what = firstClass.kind === 'other' ? 'shows no product' : `is a ${firstClass.kind} page${firstClass.kind === 'cart' ? '' : ' and none of the products it lists could be read'}`;
@@ -192,19 +201,9 @@ export async function discover(options: DiscoverOptions): Promise<Discovery> {
   // The category: the breadcrumb's last link before the product, else the listing we came from.
   if (!categoryFound) {
     const crumbs = breadcrumbLinks(product.page).filter((u) => client.allows(u) && !isSiteRoot(new URL(u).pathname) && u.replace(/[?#].*$/, '') !== product!.fetched.finalUrl.replace(/[?#].*$/, ''));
-    // The first of up to three links that is a category page.
     const firstCategory = async (urls: string[], from: string): Promise<void> => {
-      for (const url of urls.slice(0, 3)) {
-        const fetched = await fetchHtml(client, url, 'category page').catch(() => null);
-        if (!fetched) continue;
-        const page = parsePage(fetched.finalUrl, fetched.body);
-        const cls = classifyPage(page, url, fetched.status);
-        if (cls.kind === 'category') {
-          categoryFound = { fetched, page, cls };
-          show('category', 'category', fetched, { evidence: [from, ...cls.evidence] });
-          return;
-        }
-      }
+      categoryFound = await firstPageOfKind(client, urls, 'category', 'category page');
+      if (categoryFound) show('category', 'category', categoryFound.fetched, { evidence: [from, ...categoryFound.cls.evidence] });
     };
     await firstCategory(crumbs.reverse(), 'from the breadcrumb');
     // No breadcrumb: the navigation's links, the first that reads as a category.
