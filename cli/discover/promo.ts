@@ -170,7 +170,7 @@ export function discountLines(page: Page): DiscountLine[] {
     const negative = NEGATIVE_AMOUNT.exec(text)?.[0];
     const amount = negative ? parseMoney(negative) : null;
     const pieces = rawTexts(page, row).filter((t) => !looksLikeMoney(t) && t.length >= 3 && !/^[-−–]?\s*\d+([.,]\d+)?\s*%$/.test(t));
-    const label = pieces.map((t) => normaliseText(normaliseText(t).replace(NEGATIVE_AMOUNT, ' ')).replace(/\s*[()]\s*$/, '').replace(/\(\s*\)/g, '').trim()).filter((t) => !DISCOUNT_WORDS.test(t) || t.split(' ').length > 1).sort((a, b) => b.length - a.length)[0] ?? normaliseText(pieces[0] ?? text);
+    const label = pieces.map((t) => normaliseText(normaliseText(t).replace(NEGATIVE_AMOUNT, ' ')).replace(/\(\s*\)/g, '')).map(withoutDanglingParen).filter((t) => !DISCOUNT_WORDS.test(t) || t.split(' ').length > 1).sort((a, b) => b.length - a.length)[0] ?? normaliseText(pieces[0] ?? text);
     const raw = pieces.sort((a, b) => b.length - a.length).find((t) => page.raw.includes(t) && normaliseText(t).includes(label)) ?? pieces.find((t) => page.raw.includes(t));
     const cls = row.attribs.class ? `class="${row.attribs.class}"` : null;
     out.push({ text, label, amount, snippet: raw ?? cls ?? text });
@@ -183,6 +183,13 @@ export function discountLines(page: Page): DiscountLine[] {
 }
 
 /** Lines of `after` whose label `before` does not have. */
+/** A label without the parenthesis its amount left open or closed ("Black Friday (" of "Black Friday (−10.00)"); a balanced one ("BF2026 (BF2026)") stays. */
+function withoutDanglingParen(text: string): string {
+  const count = (c: string) => text.split(c).length - 1;
+  if (/\(\s*$/.test(text) || (/\)\s*$/.test(text) && count(')') > count('('))) return text.replace(/\s*[()]\s*$/, '').trim();
+  return text.trim();
+}
+
 export function newDiscountLines(before: Page | null, after: Page): DiscountLine[] {
   const known = new Set(before ? discountLines(before).map((l) => l.label) : []);
   return discountLines(after).filter((l) => !known.has(l.label));

@@ -46,4 +46,11 @@ describe('platform markup', () => {
     const parsed = parsePage('https://store.example/product/hoodie-with-logo/', html);
     expect(pagePromo(parsed, 'product').type).toBe('none');
   });
+
+  it("quotes a discount line's name with its own parentheses, and without the one its amount left open", () => {
+    const cart = (line: string) =>
+      parsePage('https://shop.example/basket/', `<html><body><table class="basket-totals"><tr class="discount"><th>${line}</th><td>−659.70 €</td></tr><tr><th>Total</th><td>3 738.30 €</td></tr></table></body></html>`);
+    expect(pagePromo(cart('Black Friday BF2026 (BF2026)'), 'cart').evidence).toContain('a discount line "Black Friday BF2026 (BF2026)" (−659.70)');
+    expect(pagePromo(cart('Black Friday (−659.70 €)'), 'cart').evidence).toContain('a discount line "Black Friday" (−659.70)');
+  });
 });
