@@ -31,7 +31,12 @@ const instantTable = (expr: string): Target => prom(expr, undefined, { instant: 
 export const prometheusK6Queries: K6Queries = {
   latencyUnit: 's',
   vus: [prom(`sum(${k6('k6_vus', { omit: ['scenario'] })})`, 'VUs'), prom(`sum(${k6('k6_vus_max', { omit: ['scenario'] })})`, 'max VUs')],
-  peakVus: [prom(`max_over_time(sum(${k6('k6_vus', { omit: ['scenario'] })})[$__range:])`, 'peak VUs', { instant: true })],
+  // The sum over instances needs a subquery, and its step is named: a subquery without one
+  // steps by Prometheus's evaluation interval (15 s), on the clock's 15 s marks, and a run
+  // shorter than that can fall between two of them: before it starts and after its stale
+  // markers, so the panel is empty. k6 pushes every second (the CLI's
+  // K6_PROMETHEUS_RW_PUSH_INTERVAL), so the floor is 1 s.
+  peakVus: [prom(`max_over_time(sum(${k6('k6_vus', { omit: ['scenario'] })})[$__range:$__interval])`, 'peak VUs', { instant: true, minInterval: '1s' })],
   requestsPerSecond: [prom(sumRate(reqs()), 'requests/s')],
   failureRate: [
     prom(`${sumRate(reqs(FAILED))} / ${sumRate(reqs())}`, 'failed (per interval)'),

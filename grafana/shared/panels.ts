@@ -21,6 +21,11 @@ export interface PromTarget {
   /** One value at the end of the range (tables, stats); a range query otherwise. */
   instant?: boolean;
   format?: 'time_series' | 'table';
+  /**
+   * Grafana's "Min interval": the floor of this query's $__interval, in place of the
+   * datasource's scrape interval (15 s). For series pushed more often than they are scraped.
+   */
+  minInterval?: string;
 }
 
 export interface InfluxTarget {
@@ -57,6 +62,7 @@ export function queryBuilders(targets: readonly Target[]): cog.Builder<cog.Dataq
     if (t.instant) q.instant();
     else q.range();
     if (t.format) q.format(t.format === 'table' ? prometheus.PromQueryFormat.Table : prometheus.PromQueryFormat.TimeSeries);
+    if (t.minInterval) q.interval(t.minInterval);
     return q;
   });
 }

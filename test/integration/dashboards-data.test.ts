@@ -428,7 +428,11 @@ function combinations(choices: Record<string, string[]>, names: string[]): Value
 // One query, as Grafana would send it.
 
 async function runQuery(l: Loaded, q: DashboardQuery, values: Values): Promise<{ text: string; answer: Answer }> {
-  const ctx = { variables: values, from, to, interval: INTERVAL, rateInterval: RATE_INTERVAL };
+  // Grafana's $__interval, and a range query's step: the test's interval, or the target's
+  // own min interval when larger.
+  const minInterval = rawTarget(l.json, q)?.interval;
+  const intervalMs = Math.max(durationMs(INTERVAL), typeof minInterval === 'string' && minInterval ? durationMs(minInterval) : 0);
+  const ctx = { variables: values, from, to, interval: `${intervalMs / 1000}s`, rateInterval: RATE_INTERVAL };
   if (q.datasourceType === 'influxdb') {
     const text = expandQuery(q.query, { ...ctx, datasourceType: 'influxdb' });
     return { text, answer: influxAnswer(await influx.query(text, 'k6'), text) };
@@ -438,10 +442,7 @@ async function runQuery(l: Loaded, q: DashboardQuery, values: Values): Promise<{
     const data = await prometheusApi(prom.url, '/api/v1/query', { query: text, time: String(to.getTime() / 1000) });
     return { text, answer: promAnswer(data as { resultType: string; result: unknown }) };
   }
-  // Range query: Grafana's step is $__interval, or the target's own min interval when larger.
-  const minStep = rawTarget(l.json, q)?.interval;
-  const stepMs = Math.max(durationMs(INTERVAL), typeof minStep === 'string' && minStep ? durationMs(minStep) : 0);
-  const data = await prometheusApi(prom.url, '/api/v1/query_range', { query: text, start: String(from.getTime() / 1000), end: String(to.getTime() / 1000), step: `${stepMs / 1000}` });
+  const data = await prometheusApi(prom.url, '/api/v1/query_range', { query: text, start: String(from.getTime() / 1000), end: String(to.getTime() / 1000), step: `${intervalMs / 1000}` });
   return { text, answer: promAnswer(data as { resultType: string; result: unknown }) };
 }
 

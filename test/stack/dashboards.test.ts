@@ -212,6 +212,58 @@ describe('the marketing view', () => {
 });
 
 describe('PromQL of the dashboards', () => {
+  it('names the step of every subquery (without one, Prometheus steps by its evaluation interval on the 15 s marks)', () => {
+    const queries = Object.values(built)
+      .flatMap((d) => allQueries(d))
+      .filter((q) => q.datasourceType === 'prometheus');
+    const defaultStep = queries.filter((q) => /\[[^\]]*:\s*\]/.test(q.query)).map((q) => `${q.title}: ${q.query}`);
+    expect(defaultStep).toEqual([]);
+  });
+
+  it('shows the peak of a run shorter than the evaluation interval that falls between two 15 s marks, summed over its instances', () => {
+    if (!existsSync(PROMTOOL)) throw new Error(`${PROMTOOL} is missing: install it with "apt-get install prometheus".`);
+    const d = built['k6-prometheus']!;
+    const panel = allPanels(d).find((p) => p.title === 'Peak virtual users')!;
+    const target = (panel.targets as Json[])[0]!;
+    const [query] = panelQueries(d).filter((q) => q.panelId === panel.id);
+    // Grafana's $__interval for a 36 s range on a stat panel: the target's min interval.
+    const expand = (text: string) =>
+      expandQuery(text, { datasourceType: 'prometheus', variables: { testid: 'run_1', environment: '.*', promo_type: '.*' }, from: new Date(8_000), to: new Date(44_000), interval: String(target.interval) });
+    const withDefaultStep = query!.query.replace(':$__interval]', ':]');
+    expect(withDefaultStep).not.toBe(query!.query);
+    // Two instances pushing every second from 16 s to 28 s, then k6's stale markers: no 15 s mark
+    // (15 s, 30 s) falls inside the run. Their sum peaks at 8 VUs.
+    const tests = [
+      'evaluation_interval: 15s',
+      'tests:',
+      '  - interval: 1s',
+      '    input_series:',
+      `      - series: 'k6_vus{testid="run_1", environment="prod", promo_type="none", instance="0"}'`,
+      `        values: '_x16 1 2 3 4 5 5 5 5 4 3 2 1 1 stale'`,
+      `      - series: 'k6_vus{testid="run_1", environment="prod", promo_type="none", instance="1"}'`,
+      `        values: '_x16 1 1 2 2 3 3 3 3 2 2 1 1 1 stale'`,
+      '    promql_expr_test:',
+      `      - expr: ${JSON.stringify(expand(query!.query))}`,
+      '        eval_time: 44s',
+      '        exp_samples:',
+      "          - labels: '{}'",
+      '            value: 8',
+      `      - expr: ${JSON.stringify(expand(withDefaultStep))}`,
+      '        eval_time: 44s',
+      '        exp_samples: []',
+      '',
+    ].join('\n');
+    const dir = mkdtempSync(join(tmpdir(), 'pla-promql-'));
+    try {
+      const file = join(dir, 'peak.test.yml');
+      writeFileSync(file, tests);
+      const res = spawnSync(PROMTOOL, ['test', 'rules', file], { encoding: 'utf8' });
+      expect(res.status, `${res.stdout}${res.stderr}`).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('parses with promtool once Grafana has expanded its variables', () => {
     if (!existsSync(PROMTOOL)) throw new Error(`${PROMTOOL} is missing: install it with "apt-get install prometheus".`);
     const queries = Object.values(built)
