@@ -226,9 +226,11 @@ describe('PromQL of the dashboards', () => {
     const panel = allPanels(d).find((p) => p.title === 'Peak virtual users')!;
     const target = (panel.targets as Json[])[0]!;
     const [query] = panelQueries(d).filter((q) => q.panelId === panel.id);
-    // Grafana's $__interval for a 36 s range on a stat panel: the target's min interval.
+    // Grafana's $__interval for a 36 s range on a stat panel: the target's min interval, or
+    // the datasource's scrape interval (15 s) without one.
+    const interval = typeof target.interval === 'string' && target.interval ? target.interval : '15s';
     const expand = (text: string) =>
-      expandQuery(text, { datasourceType: 'prometheus', variables: { testid: 'run_1', environment: '.*', promo_type: '.*' }, from: new Date(8_000), to: new Date(44_000), interval: String(target.interval) });
+      expandQuery(text, { datasourceType: 'prometheus', variables: { testid: 'run_1', environment: '.*', promo_type: '.*' }, from: new Date(8_000), to: new Date(44_000), interval });
     const withDefaultStep = query!.query.replace(':$__interval]', ':]');
     expect(withDefaultStep).not.toBe(query!.query);
     // Two instances pushing every second from 16 s to 28 s, then k6's stale markers: no 15 s mark
