@@ -182,7 +182,6 @@ export function discountLines(page: Page): DiscountLine[] {
   return [...byLabel.values()].sort((a, b) => Number(b.amount !== null) - Number(a.amount !== null));
 }
 
-/** Lines of `after` whose label `before` does not have. */
 /** A label without the parenthesis its amount left open or closed ("Black Friday (" of "Black Friday (−10.00)"); a balanced one ("BF2026 (BF2026)") stays. */
 function withoutDanglingParen(text: string): string {
   const count = (c: string) => text.split(c).length - 1;
@@ -190,6 +189,7 @@ function withoutDanglingParen(text: string): string {
   return text.trim();
 }
 
+/** Lines of `after` whose label `before` does not have. */
 export function newDiscountLines(before: Page | null, after: Page): DiscountLine[] {
   const known = new Set(before ? discountLines(before).map((l) => l.label) : []);
   return discountLines(after).filter((l) => !known.has(l.label));
