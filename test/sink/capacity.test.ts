@@ -3,6 +3,7 @@
 // answers 503 after Q ms in its queue, worked out by mean-value analysis second by second.
 // Real ramps against real targets are test/integration/capacity.test.ts and sentences.test.ts.
 import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
 import { breakingPoint, capacity, growingLoad, inFlight, saturation, shopErrorRatio } from '../../sink/grade/capacity.ts';
 import type { SeriesPoint } from '../../sink/grade/series.ts';
 
@@ -98,6 +99,17 @@ describe('the throughput limit', () => {
     expect(saturation(points)).toBeNull();
     expect(capacity(points)).toMatchObject({ breakingPointVus: null, throughputLimitRps: null, maxVus: 20, loadGrew: true, strained: false });
     expect(capacity(points).peakOkRps).toBeGreaterThan(19);
+  });
+
+  it('is not claimed for a real ramp against django-oscar that ended at 20 users while its rate still grew with them', () => {
+    // The sink's own points of `ramp --url <oscar product> --vus 20 --duration 40s` (from its
+    // report): a second of think time, 26 ms pages at first and 34 ms on the busy 2-core
+    // machine at the end; k6's raw samples have the requests/s equal to the VUs all the way,
+    // 18–20 a second at 20 VUs. Only the ramp stopped: the window's lag put the knee at 18.
+    const points = JSON.parse(readFileSync(new URL('../fixtures/capacity/oscar-ramp-to-20-vus.json', import.meta.url), 'utf8')) as SeriesPoint[];
+    expect(Math.max(...points.map((p) => p.vus))).toBe(20);
+    expect(saturation(points)).toBeNull();
+    expect(capacity(points)).toMatchObject({ breakingPointVus: null, throughputLimitRps: null, maxVus: 20, loadGrew: true });
   });
 
   it('is not claimed for a hold on a fast shop whose latency jumps on a busy machine', () => {
