@@ -253,16 +253,38 @@ export async function discover(options: DiscoverOptions): Promise<Discovery> {
   if (options.promoType === 'manual_code' && !code) throw new DiscoveryError('--promo-type manual_code needs --promo-code with a code the cart accepts.');
   if (options.promoType === 'auto_cart' && !auto) throw new DiscoveryError(`--promo-type auto_cart, but no discount line appears in the cart with up to ${MAX_AUTO_QUANTITY} items of ${name}.`);
   if (options.promoType === 'striked_price' && !striked) throw new DiscoveryError(`--promo-type striked_price, but ${pathOf(product.fetched.finalUrl)} shows no struck-through price.`);
-  const words =
-    type === 'manual_code' ? `${name}: ${code!.percent !== null ? `−${code!.percent} %` : 'a discount'} with the code ${options.promoCode}`
-    : type === 'auto_cart' ? `${name}: ${auto!.percent !== null ? `−${auto!.percent} %` : `"${auto!.line.label}"`} in the cart from ${auto!.quantity} item${auto!.quantity > 1 ? 's' : ''}`
-    : type === 'striked_price' ? `${name}: −${striked!.percent} %, was ${striked!.oldPrice.toFixed(2)}`
-    : `${name}: no promo found`;
+  const words = promoWords(type, { name, code, auto, striked, promoCode: options.promoCode, cartLookedAt: wantsCart, typeGiven: options.promoType !== undefined });
   // Only the cart promos need the cart in the journey, as scripts-src/promo.ts does.
   if (type === 'auto_cart' || type === 'manual_code') steps.push(...cartSteps.filter((s) => type === 'manual_code' || s.name !== 'apply code'));
   say(`  promo       ${type.padEnd(9)} ${words}${options.promoType ? ' (--promo-type)' : ''}`);
   for (const e of evidence) say(`${' '.repeat(24)}${e}`);
   return { origin, platform: product.cls.platform, product: { url: product.fetched.finalUrl, name, price }, pages, steps, promo: { type, words, evidence }, cartVia, requests: client.log };
+}
+
+/**
+ * The promo line of discovery. "No promo found" only where discovery looked everywhere a
+ * promo shows: smoke, ramp and cache-hit visit no cart, so there it says what was not
+ * looked for rather than that there is nothing.
+ */
+export function promoWords(
+  type: PromoType,
+  f: {
+    name: string;
+    code: { percent: number | null } | null;
+    auto: { line: DiscountLine; quantity: number; percent: number | null } | null;
+    striked: { percent: number; oldPrice: number } | null;
+    promoCode: string | undefined;
+    cartLookedAt: boolean;
+    typeGiven: boolean;
+  },
+): string {
+  const { name, code, auto, striked } = f;
+  if (type === 'manual_code') return `${name}: ${code!.percent !== null ? `−${code!.percent} %` : 'a discount'} with the code ${f.promoCode}`;
+  if (type === 'auto_cart') return `${name}: ${auto!.percent !== null ? `−${auto!.percent} %` : `"${auto!.line.label}"`} in the cart from ${auto!.quantity} item${auto!.quantity > 1 ? 's' : ''}`;
+  if (type === 'striked_price') return `${name}: −${striked!.percent} %, was ${striked!.oldPrice.toFixed(2)}`;
+  if (f.typeGiven) return `${name}: no promo`;
+  if (f.cartLookedAt) return `${name}: no promo found`;
+  return `${name}: no struck-through price on the product page; this scenario visits no cart, so a cart discount or a code was not looked for (promo --url looks there)`;
 }
 
 interface CartFinding {

@@ -135,4 +135,31 @@ describe('discover on django-oscar', () => {
       expect(agents.slice(firstK6).every((a) => a === 'k6')).toBe(true);
     });
   });
+  describe('ramp --url on the product page: the pages only, no cart', () => {
+    let res: Finished;
+    let beforeRamp: OscarBasket[];
+    let afterRamp: OscarBasket[];
+
+    beforeAll(async () => {
+      beforeRamp = await shop.baskets();
+      res = await cli(['ramp', '--url', shop.productUrl, '--promo-code', shop.voucherCode, '--vus', '4', '--duration', '8s', '--out-dir', dir]);
+      afterRamp = await shop.baskets();
+    });
+
+    it('runs the bundled ramp on the discovered product page, validated first, and fills no basket in the shop\'s database', () => {
+      expect(res.code, res.stdout + res.stderr).toBe(0);
+      expect(res.stdout).toMatch(/^ {2}✓ product +GET \/fr\/catalogue\/\S+ 200/m);
+      expect(afterRamp.filter((b) => b.lines > 0).length).toBe(beforeRamp.filter((b) => b.lines > 0).length);
+    });
+
+    it('says the cart was not looked at, not that the shop has no promo (it has an offer and a voucher)', () => {
+      expect(res.stdout).toContain(`  promo       none      ${shop.productName}: no struck-through price on the product page; this scenario visits no cart, so a cart discount or a code was not looked for (promo --url looks there)`);
+      expect(res.stdout).not.toMatch(/no promo found/);
+    });
+
+    it('claims no limit and no break at 4 users, which the shop serves at their pace', () => {
+      expect(res.stdout).not.toMatch(/tops out at|broke at/);
+      expect(res.stdout).toMatch(/^ {2}No limit (found|measured) up to [\d.]+ req\/s at 4 users/m);
+    });
+  });
 });

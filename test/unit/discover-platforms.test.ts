@@ -8,7 +8,7 @@ import { ROOT } from '../../build/bundle.ts';
 import { parsePage } from '../../cli/discover/page.ts';
 import { classifyPage } from '../../cli/discover/classify.ts';
 import { pagePromo } from '../../cli/discover/promo.ts';
-import { evidenceLines } from '../../cli/discover/journey.ts';
+import { evidenceLines, promoWords } from '../../cli/discover/journey.ts';
 
 const fixture = (platform: string, page: string) => readFileSync(join(ROOT, 'test', 'fixtures', 'platforms', platform, `${page}.html`), 'utf8');
 
@@ -52,5 +52,16 @@ describe('platform markup', () => {
       parsePage('https://shop.example/basket/', `<html><body><table class="basket-totals"><tr class="discount"><th>${line}</th><td>−659.70 €</td></tr><tr><th>Total</th><td>3 738.30 €</td></tr></table></body></html>`);
     expect(pagePromo(cart('Black Friday BF2026 (BF2026)'), 'cart').evidence).toContain('a discount line "Black Friday BF2026 (BF2026)" (−659.70)');
     expect(pagePromo(cart('Black Friday (−659.70 €)'), 'cart').evidence).toContain('a discount line "Black Friday" (−659.70)');
+  });
+
+  it('says "no promo found" only where discovery looked in the cart too; without a cart it says what it did not look for', () => {
+    const nothing = { name: 'Hoodie', code: null, auto: null, striked: null, promoCode: undefined, typeGiven: false };
+    expect(promoWords('none', { ...nothing, cartLookedAt: true })).toBe('Hoodie: no promo found');
+    const pagesOnly = promoWords('none', { ...nothing, cartLookedAt: false });
+    expect(pagesOnly).toBe('Hoodie: no struck-through price on the product page; this scenario visits no cart, so a cart discount or a code was not looked for (promo --url looks there)');
+    expect(pagesOnly).not.toMatch(/no promo found/);
+    expect(promoWords('none', { ...nothing, promoCode: 'BF2026', cartLookedAt: false })).not.toMatch(/no promo found/);
+    expect(promoWords('none', { ...nothing, cartLookedAt: false, typeGiven: true })).toBe('Hoodie: no promo');
+    expect(promoWords('striked_price', { ...nothing, striked: { percent: 20, oldPrice: 50 }, cartLookedAt: false })).toBe('Hoodie: −20 %, was 50.00');
   });
 });
