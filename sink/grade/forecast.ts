@@ -43,6 +43,12 @@ const NEAR_PEAK = 0.9;
 const TRUSTED_BAND = 0.5;
 /** Fewer seconds than this on a ramp: no model. */
 const MIN_POINTS = 5;
+/**
+ * At the end of the ramp the users kept at least this share of their own pace (their
+ * requests/s with the shop unloaded): the shop held none of them back, so the ramp never
+ * left its linear part as the users see it, and a floor is all it shows.
+ */
+const PACE_KEPT = 0.9;
 
 /** The VUs at time t: those of the last point at or before it. */
 function vusAt(points: readonly SeriesPoint[], t: number): number {
@@ -124,6 +130,26 @@ function usersPerRps(points: readonly ForecastPoint[]): number {
   return unloaded + between;
 }
 
+/**
+ * The share of their own pace the users kept over the last quarter of the ramp: the
+ * requests/s served against those the VUs ask for at u seconds per request per user (the
+ * shop unloaded). A shop that saturates holds the users back (0.5 at twice its capacity);
+ * one that only got a little slower keeps nearly all of it, whatever the law's curve of
+ * requests in flight says: on a real ramp against django-oscar, 30 ms pages becoming 50 ms
+ * on a busy machine bent that curve into a peak at 1.1 requests in flight, while every user
+ * was served at a second's think time.
+ */
+function paceKept(points: readonly ForecastPoint[], u: number): number {
+  const tail = points.slice(-Math.max(1, Math.ceil(points.length / 4)));
+  let served = 0;
+  let users = 0;
+  for (const p of tail) {
+    served += p.xAll;
+    users += p.vus;
+  }
+  return (served * u) / users;
+}
+
 /** Whether a fit's peak lies within the ramp's reach: at most 1.25 × the most requests in flight it measured, or a throughput it came within 10 % of. */
 function reached(fit: UslParams, maxN: number): boolean {
   const peak = uslPeak(fit);
@@ -170,7 +196,7 @@ const MAX_FIT_POINTS = 120;
  * misfit as well as the fit's uncertainty (a hard limit's sharp knee is not the law's
  * smooth curve). Otherwise a floor: the ramp never left the shop's linear part (or the fit
  * is no better than that: its peak below what the ramp kept up, or its band from under half
- * its peak or to over twice it), and the
+ * its peak or to over twice it, or the users kept 90 % of their pace to the end), and the
  * most it kept up (the 90th percentile of its ok requests/s over three seconds running) is
  * all it shows.
  */
@@ -190,8 +216,9 @@ export function forecast(series: readonly SeriesPoint[]): ForecastJson | null {
   const scatter = 1.96 * Math.sqrt(fit.sse / Math.max(1, points.length - 3));
   const low = band ? Math.max(0, peak.x - Math.hypot(Math.max(0, peak.x - band.low), scatter)) : 0;
   const high = band ? peak.x + Math.hypot(Math.max(0, band.high - peak.x), scatter) : Infinity;
-  // A peak the ramp itself served more than, or one whose band reaches down to half of it or up to twice it, says nothing the floor does not.
-  if (band === null || !Number.isFinite(high) || peak.x < NEAR_PEAK * floor || low < TRUSTED_BAND * peak.x || high > peak.x / TRUSTED_BAND) {
+  // A peak the ramp itself served more than, or one whose band reaches down to half of it or up to twice it, says nothing the floor does not;
+  // nor does one of a ramp whose users all kept their pace.
+  if (band === null || !Number.isFinite(high) || peak.x < NEAR_PEAK * floor || low < TRUSTED_BAND * peak.x || high > peak.x / TRUSTED_BAND || paceKept(points, u) >= PACE_KEPT) {
     return { kind: 'floor', peakRps: null, peakVus: null, lowRps: floor, highRps: null, lowVus: floor * u, highVus: null, peakConcurrency: null, ...model };
   }
   return {

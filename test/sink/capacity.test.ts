@@ -106,10 +106,12 @@ describe('the throughput limit', () => {
     // report): a second of think time, 26 ms pages at first and 34 ms on the busy 2-core
     // machine at the end; k6's raw samples have the requests/s equal to the VUs all the way,
     // 18–20 a second at 20 VUs. Only the ramp stopped: the window's lag put the knee at 18.
-    const points = JSON.parse(readFileSync(new URL('../fixtures/capacity/oscar-ramp-to-20-vus.json', import.meta.url), 'utf8')) as SeriesPoint[];
-    expect(Math.max(...points.map((p) => p.vus))).toBe(20);
-    expect(saturation(points)).toBeNull();
-    expect(capacity(points)).toMatchObject({ breakingPointVus: null, throughputLimitRps: null, maxVus: 20, loadGrew: true });
+    for (const file of ['oscar-ramp-to-20-vus.json', 'oscar-ramp-to-20-vus-slower-pages.json']) {
+      const points = JSON.parse(readFileSync(new URL(`../fixtures/capacity/${file}`, import.meta.url), 'utf8')) as SeriesPoint[];
+      expect(Math.max(...points.map((p) => p.vus)), file).toBe(20);
+      expect(saturation(points), file).toBeNull();
+      expect(capacity(points), file).toMatchObject({ breakingPointVus: null, throughputLimitRps: null, maxVus: 20, loadGrew: true });
+    }
   });
 
   it('is not claimed for a hold on a fast shop whose latency jumps on a busy machine', () => {
