@@ -6,8 +6,9 @@ import { CRD_SKIPPED_LINE, crdSkipped } from './test/helpers/reference-data.ts';
 
 const shim = (name: string) => fileURLToPath(new URL(`./test/shims/${name}.ts`, import.meta.url));
 
-// Vitest evaluates this file more than once in a run: what it skips is said the first time only.
-if (process.env.PLA_SKIPS_SAID !== '1') {
+// Vitest evaluates this file more than once in a run: what it skips is said the first time
+// only, and only by vitest (knip reads this file too, in `npm test` just before it).
+if (process.env.VITEST !== undefined && process.env.PLA_SKIPS_SAID !== '1') {
   process.env.PLA_SKIPS_SAID = '1';
   if (integrationSkipped()) {
     const dir = fileURLToPath(new URL('./test/integration', import.meta.url));
