@@ -132,8 +132,9 @@ function usersPerRps(points: readonly ForecastPoint[]): number {
 
 /**
  * The share of their own pace the users kept over the last quarter of the ramp: the
- * requests/s served against those the VUs ask for at u seconds per request per user (the
- * shop unloaded). A shop that saturates holds the users back (0.5 at twice its capacity);
+ * requests/s served (that did not fail: a shop that fails fast holds the users back too)
+ * against those the VUs ask for at u seconds per request per user (the shop unloaded). A
+ * shop that saturates holds the users back (0.5 at twice its capacity);
  * one that only got a little slower keeps nearly all of it, whatever the law's curve of
  * requests in flight says: on a real ramp against django-oscar, 30 ms pages becoming 50 ms
  * on a busy machine bent that curve into a peak at 1.1 requests in flight, while every user
@@ -144,7 +145,7 @@ function paceKept(points: readonly ForecastPoint[], u: number): number {
   let served = 0;
   let users = 0;
   for (const p of tail) {
-    served += p.xAll;
+    served += p.x;
     users += p.vus;
   }
   return (served * u) / users;
