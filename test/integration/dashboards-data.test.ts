@@ -297,14 +297,16 @@ async function driveRuns(): Promise<void> {
   await faulty.admin('PUT', 'faults', { errorRatio: 0.4, status: 404 });
   const switchTo5xx = sleep(5000).then(() => faulty.admin('PUT', 'faults', { errorRatio: 0.4, status: 503 }));
   // The ramp past the small shop's capacity is guarded, as the CLI registers it: the guard
-  // stops it through k6's REST API once its 503s stay over 5 % for 2 s (the guard's annotation).
+  // stops it through k6's REST API once its 503s stay over 5 % for 4 s (the guard's annotation):
+  // not 2 s, which stopped it after 5 s once, when five k6 starting at once made the shop's first
+  // answers slow, too short for the capacity forecast's five seconds of points.
   const rampAddress = `127.0.0.1:${await freePort()}`;
   await sinkApi('POST', '/api/runs', {
     testid: runs.ramp.testid,
     scenario: 'ramp',
     target: small.url,
     k6Address: rampAddress,
-    guard: { rules: [{ measure: 'errors', above: 0.05, forMs: 2000 }] },
+    guard: { rules: [{ measure: 'errors', above: 0.05, forMs: 4000 }] },
   });
 
   const started = Date.now();
@@ -335,6 +337,7 @@ async function driveRuns(): Promise<void> {
   }
   const ramp = sink.app.sink.runs.run(runs.ramp.testid);
   if (ramp?.breakingPointVus == null) throw new Error(`The ramp against the small shop found no breaking point: ${JSON.stringify(ramp?.figures().run)}`);
+  if (ramp.capacity().forecast == null) throw new Error(`The guard stopped the ramp against the small shop after ${timings.match(/ramp ([\d.]+) s/)?.[1]} s, too early for a capacity forecast (five seconds of points), so its panels have nothing to show.`);
 }
 
 // ---------------------------------------------------------------------------------------
