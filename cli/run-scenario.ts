@@ -407,7 +407,10 @@ async function report(args: RunArgs, plan: Plan, sink: Sink | null, control: Sin
     if (sinkRun.abortedBy) say(abortLine(sinkRun.abortedBy, ABORT_OUTCOME[control]));
   }
   const samples = instances.map((i) => i.samplesPath).filter((p) => existsSync(p));
-  if (samples.length > 0) await writeDurationCsv(samples, join(runDir, 'http_req_duration.csv'));
+  if (samples.length > 0) {
+    const { cutShort } = await writeDurationCsv(samples, join(runDir, 'http_req_duration.csv'));
+    for (const file of cutShort) say(`warning: http_req_duration.csv has the samples of ${file} only up to where that file is cut short.`);
+  }
   if (sink && finished) {
     // The report a marketing lead can open and forward (`report` makes it again, with a baseline).
     const series = await sink.client.series(testid).catch(() => null);

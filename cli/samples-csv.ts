@@ -23,20 +23,30 @@ export async function forEachPoint(path: string, onPoint: (p: K6Point) => void |
   }
 }
 
-/** One CSV for the whole run, from the samples of every k6 instance. */
-export async function writeDurationCsv(samplesPaths: string | string[], csvPath: string): Promise<number> {
+/**
+ * One CSV for the whole run, from the samples of every k6 instance. A samples file that is
+ * cut short (a k6 that did not close its output) gives its rows up to the cut, and is
+ * named in `cutShort` with the reason: the CSV is a by-product, and must not cost the run
+ * its outcome.
+ */
+export async function writeDurationCsv(samplesPaths: string | string[], csvPath: string): Promise<{ rows: number; cutShort: string[] }> {
   const out = createWriteStream(csvPath);
   out.write('time,value_ms,status,url\n');
   let rows = 0;
+  const cutShort: string[] = [];
   for (const samplesPath of Array.isArray(samplesPaths) ? samplesPaths : [samplesPaths]) {
-    await forEachPoint(samplesPath, async (p) => {
-      if (p.metric !== 'http_req_duration') return;
-      const tags = p.data.tags ?? {};
-      rows++;
-      if (!out.write(`${p.data.time},${p.data.value},${tags.status ?? ''},${csvCell(tags.url ?? '')}\n`)) await once(out, 'drain');
-    });
+    try {
+      await forEachPoint(samplesPath, async (p) => {
+        if (p.metric !== 'http_req_duration') return;
+        const tags = p.data.tags ?? {};
+        rows++;
+        if (!out.write(`${p.data.time},${p.data.value},${tags.status ?? ''},${csvCell(tags.url ?? '')}\n`)) await once(out, 'drain');
+      });
+    } catch (err) {
+      cutShort.push(`${samplesPath} (${(err as Error).message})`);
+    }
   }
   out.end();
   await once(out, 'finish');
-  return rows;
+  return { rows, cutShort };
 }
